@@ -1,0 +1,181 @@
+import {type Block, createBlockFromRLP} from '@ethereumjs/block'
+import type {Common} from '@ethereumjs/common'
+import {RLP} from '@ethereumjs/rlp'
+import {bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex} from '@ethereumjs/util'
+import type {Log} from '@ethereumjs/evm'
+
+import type {Bytes, KeyValueStore, WriteOp} from '../storage/database.js'
+
+/** What a node keeps of one executed transaction. */
+export interface ReceiptRecord {
+  status: 0 | 1
+  cumulativeGasUsed: bigint
+  gasUsed: bigint
+  logs: Log[]
+  /** The address a contract-creating transaction deployed to. */
+  contractAddress?: Bytes
+}
+
+/** A committed block with what executing it produced. */
+export interface BlockRecord {
+  block: Block
+  /** The sender of each transaction, recovered once at admission. */
+  senders: Bytes[]
+  receipts: ReceiptRecord[]
+}
+
+const enc = new TextEncoder()
+const K_HEAD = enc.encode('H')
+const K_GENESIS = enc.encode('G')
+const P_BLOCK = 0x62 // 'b' + hash → block record
+const P_NUMBER = 0x68 // 'h' + uint64 → hash
+const P_TX = 0x78 // 'x' + tx hash → [block hash, index]
+
+function prefixed(prefix: number, key: Bytes): Bytes {
+  const out = new Uint8Array(key.length + 1)
+  out[0] = prefix
+  out.set(key, 1)
+  return out
+}
+
+function numberKey(n: bigint): Bytes {
+  const out = new Uint8Array(9)
+  out[0] = P_NUMBER
+  new DataView(out.buffer).setBigUint64(1, n)
+  return out
+}
+
+const hexKey = (b: Bytes): string => bytesToHex(b)
+
+/**
+ * Blocks, receipts and the transaction index, on the key-value store, with the most recent
+ * records kept decoded in memory. Writing a block is one atomic batch that also carries the state
+ * trie's new nodes and the head pointer: after a crash the store holds every committed block
+ * or none of a half-written one.
+ */
+export class BlockStore {
+  private readonly recent = new Map<string, BlockRecord>()
+  private readonly byNumber = new Map<bigint, Bytes>()
+  private readonly txIndex = new Map<string, {blockHash: Bytes; index: number}>()
+
+  constructor(
+    private readonly store: KeyValueStore,
+    private readonly common: Common,
+    private readonly cacheSize = 256,
+  ) {}
+
+  async headHash(): Promise<Bytes | undefined> {
+    return this.store.get(K_HEAD)
+  }
+
+  async genesisHash(): Promise<Bytes | undefined> {
+    return this.store.get(K_GENESIS)
+  }
+
+  /** The ops that commit `record` as the new head (the caller adds the trie nodes). */
+  commitOps(record: BlockRecord, options: {genesis?: boolean} = {}): WriteOp[] {
+    const {block} = record
+    const hash = block.hash()
+    const ops: WriteOp[] = [
+      {type: 'put', key: prefixed(P_BLOCK, hash), value: encodeRecord(record)},
+      {type: 'put', key: numberKey(block.header.number), value: hash},
+      {type: 'put', key: K_HEAD, value: hash},
+    ]
+    if (options.genesis) ops.push({type: 'put', key: K_GENESIS, value: hash})
+    block.transactions.forEach((tx, index) => {
+      ops.push({type: 'put', key: prefixed(P_TX, tx.hash()), value: RLP.encode([hash, bigIntToUnpaddedBytes(BigInt(index))])})
+    })
+    return ops
+  }
+
+  /** Called once the batch from commitOps is durable. */
+  remember(record: BlockRecord): void {
+    const hash = record.block.hash()
+    this.cache(hash, record)
+    this.byNumber.set(record.block.header.number, hash)
+    record.block.transactions.forEach((tx, index) => this.txIndex.set(hexKey(tx.hash()), {blockHash: hash, index}))
+    if (this.byNumber.size > this.cacheSize * 4) {
+      const oldest = this.byNumber.keys().next().value as bigint
+      this.byNumber.delete(oldest)
+    }
+    if (this.txIndex.size > this.cacheSize * 200) {
+      let drop = this.txIndex.size - this.cacheSize * 100
+      for (const key of this.txIndex.keys()) {
+        if (drop-- <= 0) break
+        this.txIndex.delete(key)
+      }
+    }
+  }
+
+  async write(ops: WriteOp[], record: BlockRecord): Promise<void> {
+    await this.store.batch(ops)
+    this.remember(record)
+  }
+
+  async hashByNumber(n: bigint): Promise<Bytes | undefined> {
+    const cached = this.byNumber.get(n)
+    if (cached) return cached
+    if (n < 0n || n >= 2n ** 64n) return undefined
+    return this.store.get(numberKey(n))
+  }
+
+  async recordByHash(hash: Bytes): Promise<BlockRecord | undefined> {
+    const key = hexKey(hash)
+    const cached = this.recent.get(key)
+    if (cached) return cached
+    const raw = await this.store.get(prefixed(P_BLOCK, hash))
+    if (!raw) return undefined
+    const record = decodeRecord(raw, this.common)
+    this.cache(hash, record)
+    return record
+  }
+
+  async recordByNumber(n: bigint): Promise<BlockRecord | undefined> {
+    const hash = await this.hashByNumber(n)
+    return hash ? this.recordByHash(hash) : undefined
+  }
+
+  async txLocation(txHash: Bytes): Promise<{blockHash: Bytes; index: number} | undefined> {
+    const cached = this.txIndex.get(hexKey(txHash))
+    if (cached) return cached
+    const raw = await this.store.get(prefixed(P_TX, txHash))
+    if (!raw) return undefined
+    const [blockHash, index] = RLP.decode(raw) as Bytes[]
+    return {blockHash: blockHash!, index: Number(bytesToBigInt(index!))}
+  }
+
+  private cache(hash: Bytes, record: BlockRecord): void {
+    const key = hexKey(hash)
+    this.recent.delete(key)
+    this.recent.set(key, record)
+    if (this.recent.size > this.cacheSize) this.recent.delete(this.recent.keys().next().value as string)
+  }
+}
+
+function encodeRecord(record: BlockRecord): Bytes {
+  const receipts = record.receipts.map((r) => [
+    r.status === 1 ? Uint8Array.of(1) : new Uint8Array(0),
+    bigIntToUnpaddedBytes(r.cumulativeGasUsed),
+    bigIntToUnpaddedBytes(r.gasUsed),
+    r.logs,
+    r.contractAddress ?? new Uint8Array(0),
+  ])
+  return RLP.encode([record.block.serialize(), record.senders, receipts])
+}
+
+function decodeRecord(raw: Bytes, common: Common): BlockRecord {
+  const [blockBytes, senders, receipts] = RLP.decode(raw) as unknown as [Bytes, Bytes[], [Bytes, Bytes, Bytes, Log[], Bytes][]]
+  const block = createBlockFromRLP(blockBytes, {common, skipConsensusFormatValidation: true})
+  return {
+    block,
+    senders,
+    receipts: receipts.map(([status, cumulative, gasUsed, logs, contractAddress]) => ({
+      status: status.length > 0 && status[0] === 1 ? 1 : 0,
+      cumulativeGasUsed: bytesToBigInt(cumulative),
+      gasUsed: bytesToBigInt(gasUsed),
+      logs,
+      contractAddress: contractAddress.length === 20 ? contractAddress : undefined,
+    })),
+  }
+}
+

@@ -1,0 +1,395 @@
+import {EventEmitter} from 'node:events'
+
+import {Block, type BlockHeader, createBlock, createBlockHeader, genRequestsRoot, genTransactionsTrieRoot} from '@ethereumjs/block'
+import type {Common} from '@ethereumjs/common'
+import {MerklePatriciaTrie} from '@ethereumjs/mpt'
+import {RLP} from '@ethereumjs/rlp'
+import {Caches, MerkleStateManager} from '@ethereumjs/statemanager'
+import {type TypedTransaction, createTxFromRLP, paramsTx} from '@ethereumjs/tx'
+import {
+  Account,
+  Address,
+  KECCAK256_RLP,
+  ValueEncoding,
+  bytesToHex,
+  createAddressFromString,
+  hexToBytes,
+  type PrefixedHexString,
+} from '@ethereumjs/util'
+import {Bloom, type RunTxResult, type VM, createVM, encodeReceipt, runTx} from '@ethereumjs/vm'
+import {keccak_256} from '@noble/hashes/sha3.js'
+import {sha256} from '@noble/hashes/sha2.js'
+
+import {ExitCode, XaiError} from '../errors.js'
+import {type Logger, silentLogger} from '../logger.js'
+import type {Bytes, KeyValueStore, WriteOp} from '../storage/database.js'
+import {TrieDB} from '../storage/trie-db.js'
+import {type BlockRecord, BlockStore, type ReceiptRecord} from './block-store.js'
+import {createCustomCrypto} from './crypto.js'
+import {type Genesis, createChainCommon} from './genesis.js'
+import {Mutex} from './mutex.js'
+
+export type {BlockRecord, ReceiptRecord} from './block-store.js'
+
+export interface ChainOptions {
+  store: KeyValueStore
+  genesis: Genesis
+  logger?: Logger
+  /** Use the native secp256k1 binding for signature recovery where it loads (default true). */
+  nativeCrypto?: boolean
+}
+
+/** What building a block on top of the head produced, before it is committed. */
+export interface BuiltBlock {
+  record: BlockRecord
+  /** Transactions that could not be included (invalid against the state they met). */
+  rejected: {tx: TypedTransaction; error: string}[]
+  /** The parent state root, to roll back to if the block is not committed. */
+  parentStateRoot: Bytes
+}
+
+export interface BuildOptions {
+  timestamp: bigint
+  coinbase?: Address
+  extraData?: Bytes
+}
+
+export interface ChainEvents {
+  block: [record: BlockRecord]
+}
+
+const ZERO32 = new Uint8Array(32)
+const EMPTY_REQUESTS_HASH = genRequestsRoot([], sha256)
+
+/**
+ * The chain of one node: genesis, the executed head, committed blocks on disk, and the VM that
+ * executes transactions. Block production and validation go through `buildBlock` and
+ * `commitBlock`, so a consensus engine can build, hold, and then commit or drop a block.
+ */
+export class Chain extends EventEmitter<ChainEvents> {
+  readonly common: Common
+  /** The Common every transaction of this chain is decoded with (see createTxCommon). */
+  readonly txCommon: Common
+  readonly chainId: bigint
+  readonly blocks: BlockStore
+  readonly nativeCrypto: boolean
+  private readonly logger: Logger
+  private readonly trieDb: TrieDB
+  private readonly execMutex = new Mutex()
+  private _head!: BlockRecord
+  private _genesis!: Block
+  private closed = false
+
+  private constructor(
+    private readonly store: KeyValueStore,
+    readonly genesisDoc: Genesis,
+    readonly vm: VM,
+    common: Common,
+    trieDb: TrieDB,
+    blocks: BlockStore,
+    logger: Logger,
+    nativeCrypto: boolean,
+  ) {
+    super()
+    this.common = common
+    this.txCommon = createTxCommon(common)
+    this.chainId = common.chainId()
+    this.trieDb = trieDb
+    this.logger = logger
+    this.nativeCrypto = nativeCrypto
+    this.blocks = blocks
+  }
+
+  static async create(options: ChainOptions): Promise<Chain> {
+    const logger = options.logger ?? silentLogger
+    const {crypto, native} = createCustomCrypto({native: options.nativeCrypto})
+    const common = createChainCommon(options.genesis, crypto)
+    const trieDb = new TrieDB(options.store)
+    const stateManager = createStateManager(trieDb, common)
+    const blocks = new BlockStore(options.store, common)
+    const vm = await createVM({common, stateManager, blockchain: blockHashSource(blocks)})
+    const chain = new Chain(options.store, options.genesis, vm, common, trieDb, blocks, logger, native)
+    await chain.init()
+    return chain
+  }
+
+  /** A fresh state manager over the same trie database (archival reads, calls). */
+  createStateManager(): MerkleStateManager {
+    return createStateManager(this.trieDb, this.common)
+  }
+
+  get head(): Block {
+    return this._head.block
+  }
+
+  get headRecord(): BlockRecord {
+    return this._head
+  }
+
+  get genesis(): Block {
+    return this._genesis
+  }
+
+  private async init(): Promise<void> {
+    const headHash = await this.blocks.headHash()
+    if (headHash) {
+      const head = await this.blocks.recordByHash(headHash)
+      const genesisHash = await this.blocks.genesisHash()
+      const genesis = genesisHash && (await this.blocks.recordByHash(genesisHash))
+      if (!head || !genesis) {
+        throw new XaiError('STORAGE_CORRUPT', 'The database names a head block it does not hold.', {
+          exitCode: ExitCode.environment,
+          hint: 'The node folder is damaged; reset the devnet (xai devnet reset).',
+        })
+      }
+      const expected = await this.computeGenesisStateRoot()
+      if (bytesToHex(expected) !== bytesToHex(genesis.block.header.stateRoot)) {
+        throw new XaiError('GENESIS_MISMATCH', 'The database was created from a different genesis.', {
+          exitCode: ExitCode.environment,
+          hint: 'Use the genesis.json the node was created with, or reset the devnet (xai devnet reset).',
+        })
+      }
+      this._genesis = genesis.block
+      this._head = head
+      await this.vm.stateManager.setStateRoot(head.block.header.stateRoot)
+      this.logger.info('resumed chain', {height: head.block.header.number, hash: head.block.hash()})
+      return
+    }
+    const stateRoot = await this.computeGenesisStateRoot()
+    const g = this.genesisDoc
+    const header = createBlockHeader(
+      {
+        number: 0n,
+        gasLimit: BigInt(g.gasLimit),
+        timestamp: BigInt(g.timestamp),
+        extraData: hexToBytes((g.extraData as PrefixedHexString | undefined) ?? '0x'),
+        baseFeePerGas: BigInt(g.baseFeePerGas ?? '0x3b9aca00'),
+        stateRoot,
+        withdrawalsRoot: KECCAK256_RLP,
+        blobGasUsed: 0n,
+        excessBlobGas: 0n,
+        parentBeaconBlockRoot: ZERO32,
+        requestsHash: EMPTY_REQUESTS_HASH,
+        difficulty: 0n,
+      },
+      {common: this.common},
+    )
+    const block = new Block(header, [], [], [], {common: this.common})
+    const record: BlockRecord = {block, senders: [], receipts: []}
+    const ops: WriteOp[] = []
+    this.trieDb.drainInto(ops)
+    ops.push(...this.blocks.commitOps(record, {genesis: true}))
+    await this.blocks.write(ops, record)
+    this._genesis = block
+    this._head = record
+    this.logger.info('created chain from genesis', {chainId: this.chainId, hash: block.hash(), stateRoot})
+  }
+
+  private async computeGenesisStateRoot(): Promise<Bytes> {
+    const sm = this.vm.stateManager
+    await sm.checkpoint()
+    for (const [addressHex, account] of Object.entries(this.genesisDoc.alloc)) {
+      const address = createAddressFromString(addressHex.startsWith('0x') ? addressHex : `0x${addressHex}`)
+      await sm.putAccount(address, new Account(BigInt(account.nonce ?? 0), BigInt(account.balance)))
+      if (account.code) await sm.putCode(address, hexToBytes(account.code as PrefixedHexString))
+      for (const [slot, value] of Object.entries(account.storage ?? {})) {
+        await sm.putStorage(address, hexToBytes(slot as PrefixedHexString), stripZeros(hexToBytes(value as PrefixedHexString)))
+      }
+    }
+    await sm.commit()
+    return sm.getStateRoot()
+  }
+
+  /** Executes `txs` in order on top of the head. Invalid transactions are skipped and reported. */
+  buildBlock(txs: TypedTransaction[], options: BuildOptions): Promise<BuiltBlock> {
+    return this.execMutex.run(async () => {
+      const parent = this._head.block
+      const env = this.nextHeaderFields(parent, options)
+      const envBlock = createBlock({header: env}, {common: this.common, skipConsensusFormatValidation: true})
+      const sm = this.vm.stateManager
+      const parentStateRoot = parent.header.stateRoot
+      await sm.checkpoint()
+      const included: TypedTransaction[] = []
+      const senders: Bytes[] = []
+      const results: RunTxResult[] = []
+      const receipts: ReceiptRecord[] = []
+      const rejected: BuiltBlock['rejected'] = []
+      let gasUsed = 0n
+      try {
+        for (const tx of txs) {
+          if (tx.gasLimit > env.gasLimit - gasUsed) {
+            // Does not fit this block; it stays for the next one.
+            continue
+          }
+          let result: RunTxResult
+          try {
+            result = await runTx(this.vm, {tx, block: envBlock, blockGasUsed: gasUsed, skipHardForkValidation: true})
+          } catch (err) {
+            rejected.push({tx, error: (err as Error).message})
+            continue
+          }
+          gasUsed += result.totalGasSpent
+          included.push(tx)
+          senders.push(tx.getSenderAddress().bytes)
+          results.push(result)
+          receipts.push({
+            status: result.execResult.exceptionError ? 0 : 1,
+            cumulativeGasUsed: gasUsed,
+            gasUsed: result.totalGasSpent,
+            logs: result.execResult.logs ?? [],
+            contractAddress: result.createdAddress?.bytes,
+          })
+        }
+        await sm.commit()
+      } catch (err) {
+        await sm.revert()
+        await sm.setStateRoot(parentStateRoot)
+        throw err
+      }
+      const stateRoot = await sm.getStateRoot()
+      const bloom = new Bloom(undefined, this.common)
+      for (const result of results) bloom.or(result.bloom)
+      const header = createBlockHeader(
+        {
+          ...env,
+          stateRoot,
+          transactionsTrie: await genTransactionsTrieRoot(included, new MerklePatriciaTrie({common: this.common})),
+          receiptTrie: await receiptsRoot(this.common, included, results),
+          logsBloom: bloom.bitvector,
+          gasUsed,
+        },
+        {common: this.common},
+      )
+      const block = new Block(header, included, [], [], {common: this.common})
+      return {record: {block, senders, receipts}, rejected, parentStateRoot}
+    })
+  }
+
+  /** Makes a built block the new head: one atomic write of state, block, receipts and index. */
+  commitBlock(built: BuiltBlock): Promise<BlockRecord> {
+    return this.execMutex.run(async () => {
+      const {record} = built
+      if (this.closed) throw new XaiError('NODE_CLOSED', 'The chain is closed.')
+      if (bytesToHex(record.block.header.parentHash) !== bytesToHex(this._head.block.hash())) {
+        throw new XaiError('BLOCK_NOT_ON_HEAD', 'The block does not extend the current head.')
+      }
+      const ops: WriteOp[] = []
+      this.trieDb.drainInto(ops)
+      ops.push(...this.blocks.commitOps(record))
+      await this.blocks.write(ops, record)
+      this._head = record
+      this.emit('block', record)
+      return record
+    })
+  }
+
+  /** Drops a built block that will not be committed: the live state returns to the head. */
+  discardBlock(_built: BuiltBlock): Promise<void> {
+    return this.execMutex.run(async () => {
+      await this.vm.stateManager.setStateRoot(this._head.block.header.stateRoot)
+    })
+  }
+
+  private nextHeaderFields(parent: Block, options: BuildOptions) {
+    const number = parent.header.number + 1n
+    const timestamp = options.timestamp > parent.header.timestamp ? options.timestamp : parent.header.timestamp + 1n
+    return {
+      parentHash: parent.hash(),
+      number,
+      timestamp,
+      gasLimit: parent.header.gasLimit,
+      baseFeePerGas: parent.header.calcNextBaseFee(),
+      coinbase: options.coinbase ?? new Address(new Uint8Array(20)),
+      extraData: options.extraData ?? new Uint8Array(0),
+      mixHash: keccak_256(parent.hash()),
+      difficulty: 0n,
+      nonce: new Uint8Array(8),
+      uncleHash: hexToBytes('0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347'),
+      withdrawalsRoot: KECCAK256_RLP,
+      blobGasUsed: 0n,
+      excessBlobGas: parent.header.calcNextExcessBlobGas(this.common),
+      parentBeaconBlockRoot: ZERO32,
+      requestsHash: EMPTY_REQUESTS_HASH,
+    }
+  }
+
+  /** Header of the block that would come next (for pending-block estimates). */
+  nextBaseFee(): bigint {
+    return this._head.block.header.calcNextBaseFee()
+  }
+
+  async getBlock(id: bigint | Bytes): Promise<BlockRecord | undefined> {
+    return typeof id === 'bigint' ? this.blocks.recordByNumber(id) : this.blocks.recordByHash(id)
+  }
+
+  async getTransaction(hash: Bytes): Promise<{record: BlockRecord; index: number} | undefined> {
+    const location = await this.blocks.txLocation(hash)
+    if (!location) return undefined
+    const record = await this.blocks.recordByHash(location.blockHash)
+    return record ? {record, index: location.index} : undefined
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.execMutex.run(async () => {})
+  }
+
+  get storeHandle(): KeyValueStore {
+    return this.store
+  }
+}
+
+/**
+ * Every transaction constructor copies its Common and re-merges the parameter tables (a JSON
+ * round trip per transaction, a third of the cost of admitting a transfer). Transactions of one
+ * chain share one Common with the transaction parameters merged once; nothing here changes a
+ * transaction's hardfork after decoding, so sharing is safe.
+ */
+function createTxCommon(common: Common): Common {
+  const shared = common.copy()
+  shared.updateParams(paramsTx)
+  shared.copy = () => shared
+  shared.updateParams = () => shared
+  return shared
+}
+
+/** Decodes a serialized (RLP or typed-envelope) transaction for this chain. */
+export function decodeTransaction(chain: Pick<Chain, 'txCommon'>, raw: Bytes): TypedTransaction {
+  return createTxFromRLP(raw, {common: chain.txCommon})
+}
+
+/** Lets the EVM's BLOCKHASH opcode read committed blocks. */
+export function blockHashSource(blocks: BlockStore) {
+  const source = {
+    getBlock: async (n: number) => {
+      const hash = await blocks.hashByNumber(BigInt(n))
+      return {hash: () => hash ?? new Uint8Array(32)}
+    },
+    putBlock: async () => {},
+    shallowCopy: () => source,
+  }
+  return source
+}
+
+function createStateManager(trieDb: TrieDB, common: Common): MerkleStateManager {
+  const trie = new MerklePatriciaTrie({db: trieDb, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common, cacheSize: 50_000})
+  return new MerkleStateManager({trie, common, caches: new Caches()})
+}
+
+async function receiptsRoot(common: Common, txs: TypedTransaction[], results: RunTxResult[]): Promise<Bytes> {
+  if (txs.length === 0) return KECCAK256_RLP
+  const trie = new MerklePatriciaTrie({common})
+  for (let i = 0; i < txs.length; i++) {
+    await trie.put(RLP.encode(i), encodeReceipt(results[i]!.receipt, txs[i]!.type))
+  }
+  return trie.root()
+}
+
+function stripZeros(b: Bytes): Bytes {
+  let i = 0
+  while (i < b.length && b[i] === 0) i++
+  return b.subarray(i)
+}
+
+export type {BlockHeader}

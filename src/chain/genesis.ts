@@ -1,0 +1,98 @@
+import {type Common, type GethGenesis, Hardfork, createCommonFromGethGenesis} from '@ethereumjs/common'
+import type {CustomCrypto} from '@ethereumjs/common'
+
+import {XaiError, ExitCode} from '../errors.js'
+
+export const DEFAULT_CHAIN_ID = 31337
+export const DEFAULT_GAS_LIMIT = 30_000_000n
+export const DEFAULT_BASE_FEE = 1_000_000_000n
+export const DEV_MNEMONIC = 'test test test test test test test test test test test junk'
+export const DEV_BALANCE = 10_000n * 10n ** 18n
+export const HARDFORK = Hardfork.Prague
+
+export interface GenesisAccount {
+  balance: string
+  code?: string
+  nonce?: string
+  storage?: Record<string, string>
+}
+
+/** A geth-style genesis document: what `genesis.json` holds. */
+export interface Genesis extends GethGenesis {
+  alloc: Record<string, GenesisAccount>
+}
+
+export interface DevGenesisOptions {
+  chainId?: number
+  /** Addresses funded with `balance` each. */
+  accounts: string[]
+  balance?: bigint
+  gasLimit?: bigint
+  baseFeePerGas?: bigint
+  /** Seconds since the epoch; defaults to now. */
+  timestamp?: number
+  extraData?: string
+}
+
+/** A genesis with every fork up to Prague active from block 0 and the given accounts funded. */
+export function createDevGenesis(options: DevGenesisOptions): Genesis {
+  const balance = options.balance ?? DEV_BALANCE
+  const alloc: Record<string, GenesisAccount> = {}
+  for (const address of options.accounts) alloc[address.toLowerCase()] = {balance: `0x${balance.toString(16)}`}
+  return {
+    config: {
+      chainId: options.chainId ?? DEFAULT_CHAIN_ID,
+      homesteadBlock: 0,
+      eip150Block: 0,
+      eip155Block: 0,
+      eip158Block: 0,
+      byzantiumBlock: 0,
+      constantinopleBlock: 0,
+      petersburgBlock: 0,
+      istanbulBlock: 0,
+      muirGlacierBlock: 0,
+      berlinBlock: 0,
+      londonBlock: 0,
+      arrowGlacierBlock: 0,
+      grayGlacierBlock: 0,
+      mergeNetsplitBlock: 0,
+      shanghaiTime: 0,
+      cancunTime: 0,
+      pragueTime: 0,
+      terminalTotalDifficulty: 0,
+      terminalTotalDifficultyPassed: true,
+    },
+    nonce: '0x0',
+    timestamp: `0x${(options.timestamp ?? Math.floor(Date.now() / 1000)).toString(16)}`,
+    extraData: options.extraData ?? '0x',
+    gasLimit: `0x${(options.gasLimit ?? DEFAULT_GAS_LIMIT).toString(16)}`,
+    difficulty: '0x0',
+    mixHash: `0x${'00'.repeat(32)}`,
+    coinbase: `0x${'00'.repeat(20)}`,
+    baseFeePerGas: `0x${(options.baseFeePerGas ?? DEFAULT_BASE_FEE).toString(16)}`,
+    alloc,
+  } as Genesis
+}
+
+export function createChainCommon(genesis: Genesis, customCrypto: CustomCrypto = {}): Common {
+  try {
+    return createCommonFromGethGenesis(genesis, {chain: 'xai', hardfork: HARDFORK, customCrypto})
+  } catch (err) {
+    throw new XaiError('GENESIS_INVALID', `The genesis document is not valid: ${(err as Error).message}`, {
+      exitCode: ExitCode.environment,
+      hint: 'Recreate the devnet (xai devnet reset) or fix genesis.json.',
+      cause: err,
+    })
+  }
+}
+
+/** Throws a clear error when a parsed JSON value does not look like a genesis document. */
+export function assertGenesis(value: unknown): asserts value is Genesis {
+  const g = value as Partial<Genesis> | null
+  if (!g || typeof g !== 'object' || !g.config || typeof g.config.chainId !== 'number' || !g.alloc || typeof g.gasLimit !== 'string') {
+    throw new XaiError('GENESIS_INVALID', 'The genesis document lacks config.chainId, gasLimit or alloc.', {
+      exitCode: ExitCode.environment,
+      hint: 'Recreate the devnet (xai devnet reset) or fix genesis.json.',
+    })
+  }
+}
