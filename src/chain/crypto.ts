@@ -1,7 +1,14 @@
 import {createRequire} from 'node:module'
+import {dirname} from 'node:path'
 
 import type {CustomCrypto} from '@ethereumjs/common'
 import {ecrecover as jsEcrecover} from '@ethereumjs/util'
+
+interface NativeKeccakState {
+  initialize(rate: number, capacity: number): void
+  absorb(data: Buffer): void
+  squeeze(length: number): Buffer
+}
 
 interface NativeSecp256k1 {
   ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed?: boolean): Uint8Array
@@ -15,6 +22,7 @@ interface NativeSecp256k1 {
 export function createCustomCrypto(options: {native?: boolean} = {}): {crypto: CustomCrypto; native: boolean} {
   const native = options.native === false ? undefined : loadNative()
   if (!native) return {crypto: {}, native: false}
+  const keccak256 = createNativeKeccak()
   const ecrecover = (msgHash: Uint8Array, v: bigint, r: Uint8Array, s: Uint8Array, chainId?: bigint): Uint8Array => {
     const recovery = v === 0n || v === 1n ? v : chainId === undefined ? v - 27n : v - (2n * chainId + 35n)
     if (recovery !== 0n && recovery !== 1n) return jsEcrecover(msgHash, v, r, s, chainId)
@@ -28,7 +36,32 @@ export function createCustomCrypto(options: {native?: boolean} = {}): {crypto: C
       return jsEcrecover(msgHash, v, r, s, chainId)
     }
   }
-  return {crypto: {ecrecover}, native: true}
+  return {crypto: keccak256 ? {ecrecover, keccak256} : {ecrecover}, native: true}
+}
+
+/**
+ * Keccak-256 is the other hot path (trie nodes, hashed keys, transaction and block hashes): the
+ * `keccak` package's prebuilt binding is four to seven times faster than pure JS on the small
+ * inputs a trie hashes. One state object is reused; hashing is synchronous, so calls never overlap.
+ */
+function createNativeKeccak(): ((msg: Uint8Array) => Uint8Array) | undefined {
+  try {
+    const require = createRequire(import.meta.url)
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => new () => NativeKeccakState
+    const dir = dirname(require.resolve('keccak/package.json'))
+    const state = new (nodeGypBuild(dir))()
+    const hash = (msg: Uint8Array): Uint8Array => {
+      state.initialize(1088, 512)
+      state.absorb(Buffer.from(msg.buffer, msg.byteOffset, msg.byteLength))
+      const digest = state.squeeze(32)
+      return new Uint8Array(digest.buffer, digest.byteOffset, 32)
+    }
+    // Refuse a binding that does not produce the known digest of the empty input.
+    const empty = Buffer.from(hash(new Uint8Array(0))).toString('hex')
+    return empty === 'c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470' ? hash : undefined
+  } catch {
+    return undefined
+  }
 }
 
 function loadNative(): NativeSecp256k1 | undefined {

@@ -1,0 +1,377 @@
+import {EventEmitter} from 'node:events'
+
+import {Capability, type TypedTransaction, TransactionType} from '@ethereumjs/tx'
+import {Address, bytesToHex} from '@ethereumjs/util'
+import type {MerkleStateManager} from '@ethereumjs/statemanager'
+
+import {ExitCode, XaiError} from '../errors.js'
+import {type Logger, silentLogger} from '../logger.js'
+import type {BlockRecord, Chain} from './chain.js'
+import {decodeTransaction} from './chain.js'
+
+/** A transaction the pool holds, with its sender recovered once at admission. */
+export interface PooledTx {
+  tx: TypedTransaction
+  hash: Uint8Array
+  sender: Uint8Array
+  addedAt: number
+}
+
+/**
+ * A transaction the pool refused. The message is the wording geth uses, because viem and ethers
+ * classify errors by it; `rpcCode` is the JSON-RPC error code to answer with.
+ */
+export class TxRejectedError extends XaiError {
+  readonly rpcCode: number
+  constructor(message: string, options: {rpcCode?: number; cause?: unknown} = {}) {
+    super('TX_REJECTED', message, {exitCode: ExitCode.chainRejected, cause: options.cause})
+    this.rpcCode = options.rpcCode ?? -32000
+  }
+}
+
+export interface MempoolOptions {
+  logger?: Logger
+  /** Transactions held in all (default 10,000). */
+  maxSize?: number
+  /** Transactions held per sender (default 1,000). */
+  maxPerSender?: number
+  /** How far past the account nonce a transaction may be queued (default 1,000). */
+  maxNonceGap?: number
+  /** Largest serialized transaction in bytes (default 128 KiB, as geth). */
+  maxTxBytes?: number
+  /** Fee increase in percent a replacement must offer (default 10). */
+  priceBump?: number
+}
+
+interface SenderQueue {
+  /** The account nonce in the head state. */
+  stateNonce: bigint
+  txs: Map<bigint, PooledTx>
+}
+
+const hexKey = (b: Uint8Array): string => bytesToHex(b)
+
+/**
+ * Transactions waiting for a block: per-sender nonce order, gaps queued until filled, replacement
+ * only with a fee bump, bounded in size. Validation runs against the head state at admission;
+ * the block builder reports the transactions that failed on execution, and they are dropped.
+ */
+export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
+  private readonly byHash = new Map<string, PooledTx>()
+  private readonly senders = new Map<string, SenderQueue>()
+  private readonly logger: Logger
+  private readonly maxSize: number
+  private readonly maxPerSender: number
+  private readonly maxNonceGap: number
+  private readonly maxTxBytes: number
+  private readonly priceBump: bigint
+  private headState?: {root: Uint8Array; sm: Promise<MerkleStateManager>}
+
+  constructor(
+    private readonly chain: Chain,
+    options: MempoolOptions = {},
+  ) {
+    super()
+    this.logger = options.logger ?? silentLogger
+    this.maxSize = options.maxSize ?? 10_000
+    this.maxPerSender = options.maxPerSender ?? 1_000
+    this.maxNonceGap = options.maxNonceGap ?? 1_000
+    this.maxTxBytes = options.maxTxBytes ?? 128 * 1024
+    this.priceBump = BigInt(options.priceBump ?? 10)
+    chain.on('block', (record) => this.onBlock(record))
+  }
+
+  get size(): number {
+    return this.byHash.size
+  }
+
+  /** Decodes, validates and admits a serialized transaction; returns its hash. */
+  async addRaw(raw: Uint8Array): Promise<Uint8Array> {
+    if (raw.length > this.maxTxBytes) throw new TxRejectedError('oversized data')
+    if (raw.length > 0 && raw[0] === TransactionType.BlobEIP4844) throw new TxRejectedError('transaction type not supported')
+    let tx: TypedTransaction
+    try {
+      tx = decodeTransaction(this.chain, raw)
+    } catch (err) {
+      throw new TxRejectedError(decodeErrorMessage((err as Error).message), {cause: err})
+    }
+    return this.add(tx)
+  }
+
+  /** Validates and admits a decoded transaction; returns its hash. */
+  async add(tx: TypedTransaction): Promise<Uint8Array> {
+    const hash = tx.hash()
+    const key = hexKey(hash)
+    if (this.byHash.has(key)) throw new TxRejectedError('already known')
+    if (tx.type === TransactionType.BlobEIP4844) throw new TxRejectedError('transaction type not supported')
+    if (!tx.isSigned()) throw new TxRejectedError('invalid sender')
+    let senderAddress: Address
+    try {
+      senderAddress = tx.getSenderAddress()
+    } catch (err) {
+      throw new TxRejectedError('invalid sender', {cause: err})
+    }
+    const sender = senderAddress.bytes
+    const head = this.chain.head.header
+    if (tx.gasLimit > head.gasLimit) throw new TxRejectedError('exceeds block gas limit')
+    if (tx.gasLimit < tx.getIntrinsicGas()) throw new TxRejectedError('intrinsic gas too low')
+    const maxFee = maxFeeOf(tx)
+    if (maxFee < this.chain.nextBaseFee()) throw new TxRejectedError('max fee per gas less than block base fee')
+
+    const account = await (await this.stateAtHead()).getAccount(senderAddress)
+    const stateNonce = account?.nonce ?? 0n
+    const balance = account?.balance ?? 0n
+    if (tx.nonce < stateNonce) throw new TxRejectedError('nonce too low')
+    if (tx.nonce > stateNonce + BigInt(this.maxNonceGap)) throw new TxRejectedError('nonce too high')
+    const cost = tx.gasLimit * maxFee + tx.value
+    if (balance < cost) {
+      throw new TxRejectedError(
+        `insufficient funds for gas * price + value: address ${senderAddress.toString()} have ${balance} want ${cost}`,
+      )
+    }
+
+    const senderKey = hexKey(sender)
+    let queue = this.senders.get(senderKey)
+    if (!queue) {
+      queue = {stateNonce, txs: new Map()}
+      this.senders.set(senderKey, queue)
+    } else {
+      queue.stateNonce = stateNonce
+    }
+    const existing = queue.txs.get(tx.nonce)
+    if (existing) {
+      const bump = (fee: bigint): bigint => fee + (fee * this.priceBump) / 100n
+      if (maxFee < bump(maxFeeOf(existing.tx)) || tipOf(tx) < bump(tipOf(existing.tx))) {
+        throw new TxRejectedError('replacement transaction underpriced')
+      }
+      this.byHash.delete(hexKey(existing.hash))
+    } else {
+      if (queue.txs.size >= this.maxPerSender || this.byHash.size >= this.maxSize) {
+        if (queue.txs.size === 0) this.senders.delete(senderKey)
+        throw new TxRejectedError('txpool is full')
+      }
+    }
+    const pooled: PooledTx = {tx, hash, sender, addedAt: Date.now()}
+    queue.txs.set(tx.nonce, pooled)
+    this.byHash.set(key, pooled)
+    this.emit('tx', pooled)
+    return hash
+  }
+
+  get(hash: Uint8Array): PooledTx | undefined {
+    return this.byHash.get(hexKey(hash))
+  }
+
+  /** The next nonce for `address`, counting its contiguous pending transactions. */
+  async pendingNonce(address: Uint8Array): Promise<bigint> {
+    const account = await (await this.stateAtHead()).getAccount(new Address(address))
+    let nonce = account?.nonce ?? 0n
+    const queue = this.senders.get(hexKey(address))
+    if (queue) while (queue.txs.has(nonce)) nonce++
+    return nonce
+  }
+
+  status(): {pending: number; queued: number} {
+    const {pending, queued} = this.content()
+    return {pending: pending.length, queued: queued.length}
+  }
+
+  /** Pending: executable now (contiguous from the account nonce); queued: waiting for a gap to fill. */
+  content(): {pending: PooledTx[]; queued: PooledTx[]} {
+    const pending: PooledTx[] = []
+    const queued: PooledTx[] = []
+    for (const queue of this.senders.values()) {
+      const nonces = [...queue.txs.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      let next = queue.stateNonce
+      for (const nonce of nonces) {
+        const pooled = queue.txs.get(nonce)!
+        if (nonce === next) {
+          pending.push(pooled)
+          next++
+        } else {
+          queued.push(pooled)
+        }
+      }
+    }
+    return {pending, queued}
+  }
+
+  /** Whether any transaction can go into the next block. */
+  hasPending(): boolean {
+    for (const queue of this.senders.values()) if (queue.txs.has(queue.stateNonce)) return true
+    return false
+  }
+
+  /**
+   * Executable transactions for the next block, highest tip first while each sender's nonces stay
+   * in order, until `maxGas` is reached.
+   */
+  selectForBlock(baseFee: bigint, maxGas: bigint, maxCount = 5_000): TypedTransaction[] {
+    const lanes: PooledTx[][] = []
+    for (const queue of this.senders.values()) {
+      const lane: PooledTx[] = []
+      for (let nonce = queue.stateNonce; ; nonce++) {
+        const pooled = queue.txs.get(nonce)
+        if (!pooled) break
+        lane.push(pooled)
+      }
+      if (lane.length > 0) lanes.push(lane)
+    }
+    const heap = new LaneHeap(baseFee)
+    for (const lane of lanes) heap.push({lane, at: 0})
+    const out: TypedTransaction[] = []
+    let gas = 0n
+    while (heap.size > 0 && out.length < maxCount) {
+      const cursor = heap.pop()!
+      const pooled = cursor.lane[cursor.at]!
+      if (maxFeeOf(pooled.tx) < baseFee) continue // this sender waits for a lower base fee
+      if (gas + pooled.tx.gasLimit > maxGas) continue // too big for what is left; the lane waits
+      gas += pooled.tx.gasLimit
+      out.push(pooled.tx)
+      if (cursor.at + 1 < cursor.lane.length) heap.push({lane: cursor.lane, at: cursor.at + 1})
+    }
+    return out
+  }
+
+  /** Removes transactions the builder found invalid against the state they met. */
+  drop(txs: TypedTransaction[], reason: string): void {
+    for (const tx of txs) {
+      const pooled = this.byHash.get(hexKey(tx.hash()))
+      if (!pooled) continue
+      this.remove(pooled)
+      this.logger.debug('dropped transaction', {hash: pooled.hash, reason})
+    }
+  }
+
+  private remove(pooled: PooledTx): void {
+    this.byHash.delete(hexKey(pooled.hash))
+    const senderKey = hexKey(pooled.sender)
+    const queue = this.senders.get(senderKey)
+    if (!queue) return
+    if (queue.txs.get(pooled.tx.nonce) === pooled) queue.txs.delete(pooled.tx.nonce)
+    if (queue.txs.size === 0) this.senders.delete(senderKey)
+  }
+
+  private onBlock(record: BlockRecord): void {
+    const {block, senders} = record
+    block.transactions.forEach((tx, i) => {
+      const senderKey = hexKey(senders[i]!)
+      const queue = this.senders.get(senderKey)
+      if (!queue) return
+      if (tx.nonce + 1n > queue.stateNonce) queue.stateNonce = tx.nonce + 1n
+      const pooled = queue.txs.get(tx.nonce)
+      if (pooled) {
+        // Included, or made stale by another transaction with the same nonce.
+        this.byHash.delete(hexKey(pooled.hash))
+        queue.txs.delete(tx.nonce)
+      }
+    })
+    // Drop what the block made stale (a nonce now below the account's).
+    for (const sender of new Set(senders.map(hexKey))) {
+      const queue = this.senders.get(sender)
+      if (!queue) continue
+      for (const [nonce, pooled] of queue.txs) {
+        if (nonce < queue.stateNonce) {
+          queue.txs.delete(nonce)
+          this.byHash.delete(hexKey(pooled.hash))
+        }
+      }
+      if (queue.txs.size === 0) this.senders.delete(sender)
+    }
+  }
+
+  /** A state manager at the head; a new one per head so reads in flight never see a mix. */
+  private stateAtHead(): Promise<MerkleStateManager> {
+    const root = this.chain.head.header.stateRoot
+    if (this.headState?.root !== root) {
+      const sm = this.chain.createStateManager()
+      this.headState = {root, sm: sm.setStateRoot(root).then(() => sm)}
+    }
+    return this.headState.sm
+  }
+}
+
+function maxFeeOf(tx: TypedTransaction): bigint {
+  return tx.supports(Capability.EIP1559FeeMarket) ? (tx as {maxFeePerGas: bigint} & TypedTransaction).maxFeePerGas : (tx as {gasPrice: bigint} & TypedTransaction).gasPrice
+}
+
+function tipOf(tx: TypedTransaction): bigint {
+  return tx.supports(Capability.EIP1559FeeMarket)
+    ? (tx as {maxPriorityFeePerGas: bigint} & TypedTransaction).maxPriorityFeePerGas
+    : (tx as {gasPrice: bigint} & TypedTransaction).gasPrice
+}
+
+/** The tip a transaction pays the proposer at a given base fee. */
+export function effectiveTip(tx: TypedTransaction, baseFee: bigint): bigint {
+  const maxFee = maxFeeOf(tx)
+  const tip = tipOf(tx)
+  return maxFee - baseFee < tip ? maxFee - baseFee : tip
+}
+
+function decodeErrorMessage(message: string): string {
+  if (/chain ID|EIP155/i.test(message)) return 'invalid chain id'
+  if (/maxFeePerGas cannot be less than maxPriorityFeePerGas/.test(message)) return 'max priority fee per gas higher than max fee per gas'
+  if (/Invalid Signature|s-values/i.test(message)) return 'invalid sender'
+  if (/gasLimit|nonce/.test(message) && /overflow|exceed|2\^64/i.test(message)) return `invalid transaction: ${message.split(' (')[0]}`
+  if (/type/i.test(message) && /unknown|not supported|invalid/i.test(message)) return 'transaction type not supported'
+  return `invalid transaction: ${message.split(' (')[0]}`
+}
+
+interface LaneCursor {
+  lane: PooledTx[]
+  at: number
+}
+
+/** A max-heap of sender lanes by the tip of their next transaction. */
+class LaneHeap {
+  private readonly items: LaneCursor[] = []
+  constructor(private readonly baseFee: bigint) {}
+
+  get size(): number {
+    return this.items.length
+  }
+
+  private key(c: LaneCursor): bigint {
+    return effectiveTip(c.lane[c.at]!.tx, this.baseFee)
+  }
+
+  private before(a: LaneCursor, b: LaneCursor): boolean {
+    const ka = this.key(a)
+    const kb = this.key(b)
+    if (ka !== kb) return ka > kb
+    return a.lane[a.at]!.addedAt < b.lane[b.at]!.addedAt
+  }
+
+  push(c: LaneCursor): void {
+    const items = this.items
+    items.push(c)
+    let i = items.length - 1
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (!this.before(items[i]!, items[parent]!)) break
+      ;[items[i], items[parent]] = [items[parent]!, items[i]!]
+      i = parent
+    }
+  }
+
+  pop(): LaneCursor | undefined {
+    const items = this.items
+    const top = items[0]
+    const last = items.pop()
+    if (items.length > 0 && last) {
+      items[0] = last
+      let i = 0
+      for (;;) {
+        const l = 2 * i + 1
+        const r = l + 1
+        let best = i
+        if (l < items.length && this.before(items[l]!, items[best]!)) best = l
+        if (r < items.length && this.before(items[r]!, items[best]!)) best = r
+        if (best === i) break
+        ;[items[i], items[best]] = [items[best]!, items[i]!]
+        i = best
+      }
+    }
+    return top
+  }
+}
