@@ -109,7 +109,14 @@ export class BlockProducer {
         built.rejected[0]!.error,
       )
     }
-    const record = await this.chain.commitBlock(built)
+    let record
+    try {
+      record = await this.chain.commitBlock(built)
+    } catch (err) {
+      // The live state moved with the build; put it back on the head before anything else runs.
+      await this.chain.discardBlock(built)
+      throw err
+    }
     this.logger.info('committed block', {
       height: record.block.header.number,
       hash: record.block.hash(),
