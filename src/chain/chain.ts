@@ -1,9 +1,8 @@
 import {EventEmitter} from 'node:events'
 
-import {Block, type BlockHeader, createBlock, createBlockHeader, genRequestsRoot, genTransactionsTrieRoot} from '@ethereumjs/block'
+import {Block, type BlockHeader, createBlock, createBlockHeader, genRequestsRoot} from '@ethereumjs/block'
 import type {Common} from '@ethereumjs/common'
 import {MerklePatriciaTrie} from '@ethereumjs/mpt'
-import {RLP} from '@ethereumjs/rlp'
 import {Caches, MerkleStateManager} from '@ethereumjs/statemanager'
 import {type TypedTransaction, createTxFromRLP, paramsTx} from '@ethereumjs/tx'
 import {
@@ -28,6 +27,7 @@ import {type BlockRecord, BlockStore, type ReceiptRecord} from './block-store.js
 import {createCustomCrypto} from './crypto.js'
 import {type Genesis, createChainCommon} from './genesis.js'
 import {Mutex} from './mutex.js'
+import {orderedTrieRoot} from './trie-root.js'
 
 export type {BlockRecord, ReceiptRecord} from './block-store.js'
 
@@ -73,6 +73,7 @@ export class Chain extends EventEmitter<ChainEvents> {
   readonly chainId: bigint
   readonly blocks: BlockStore
   readonly nativeCrypto: boolean
+  private readonly keccak: (msg: Uint8Array) => Uint8Array
   private readonly logger: Logger
   private readonly trieDb: TrieDB
   private readonly execMutex = new Mutex()
@@ -93,6 +94,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     super()
     this.common = common
     this.txCommon = createTxCommon(common)
+    this.keccak = common.customCrypto.keccak256 ?? keccak_256
     this.chainId = common.chainId()
     this.trieDb = trieDb
     this.logger = logger
@@ -253,8 +255,14 @@ export class Chain extends EventEmitter<ChainEvents> {
         {
           ...env,
           stateRoot,
-          transactionsTrie: await genTransactionsTrieRoot(included, new MerklePatriciaTrie({common: this.common})),
-          receiptTrie: await receiptsRoot(this.common, included, results),
+          transactionsTrie: orderedTrieRoot(
+            included.map((tx) => tx.serialize()),
+            this.keccak,
+          ),
+          receiptTrie: orderedTrieRoot(
+            results.map((result, i) => encodeReceipt(result.receipt, included[i]!.type)),
+            this.keccak,
+          ),
           logsBloom: bloom.bitvector,
           gasUsed,
         },
@@ -375,15 +383,6 @@ export function blockHashSource(blocks: BlockStore) {
 function createStateManager(trieDb: TrieDB, common: Common): MerkleStateManager {
   const trie = new MerklePatriciaTrie({db: trieDb, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common, cacheSize: 50_000})
   return new MerkleStateManager({trie, common, caches: new Caches()})
-}
-
-async function receiptsRoot(common: Common, txs: TypedTransaction[], results: RunTxResult[]): Promise<Bytes> {
-  if (txs.length === 0) return KECCAK256_RLP
-  const trie = new MerklePatriciaTrie({common})
-  for (let i = 0; i < txs.length; i++) {
-    await trie.put(RLP.encode(i), encodeReceipt(results[i]!.receipt, txs[i]!.type))
-  }
-  return trie.root()
 }
 
 function stripZeros(b: Bytes): Bytes {
