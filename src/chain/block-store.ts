@@ -1,10 +1,11 @@
 import {type Block, createBlockFromRLP} from '@ethereumjs/block'
 import type {Common} from '@ethereumjs/common'
 import {RLP} from '@ethereumjs/rlp'
-import {bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex} from '@ethereumjs/util'
+import {Address, bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex} from '@ethereumjs/util'
 import type {Log} from '@ethereumjs/evm'
 
 import type {Bytes, KeyValueStore, WriteOp} from '../storage/database.js'
+import {sealTransaction} from './seal.js'
 
 /** What a node keeps of one executed transaction. */
 export interface ReceiptRecord {
@@ -165,7 +166,9 @@ function encodeRecord(record: BlockRecord): Bytes {
 
 function decodeRecord(raw: Bytes, common: Common): BlockRecord {
   const [blockBytes, senders, receipts] = RLP.decode(raw) as unknown as [Bytes, Bytes[], [Bytes, Bytes, Bytes, Log[], Bytes][]]
-  const block = createBlockFromRLP(blockBytes, {common, skipConsensusFormatValidation: true})
+  const block = createBlockFromRLP(blockBytes, {common, skipConsensusFormatValidation: true, freeze: false})
+  block.transactions.forEach((tx, i) => sealTransaction(tx, new Address(senders[i]!)))
+  Object.freeze(block)
   return {
     block,
     senders,

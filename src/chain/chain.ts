@@ -28,6 +28,8 @@ import {createCustomCrypto} from './crypto.js'
 import {type Genesis, createChainCommon} from './genesis.js'
 import {Mutex} from './mutex.js'
 import {orderedTrieRoot} from './trie-root.js'
+import {sealTransaction} from './seal.js'
+export {sealTransaction}
 
 export type {BlockRecord, ReceiptRecord} from './block-store.js'
 
@@ -225,6 +227,7 @@ export class Chain extends EventEmitter<ChainEvents> {
           }
           let result: RunTxResult
           try {
+            sealTransaction(tx)
             result = await runTx(this.vm, {tx, block: envBlock, blockGasUsed: gasUsed, skipHardForkValidation: true})
           } catch (err) {
             rejected.push({tx, error: (err as Error).message})
@@ -362,10 +365,14 @@ function createTxCommon(common: Common): Common {
   return shared
 }
 
-/** Decodes a serialized (RLP or typed-envelope) transaction for this chain. */
+/**
+ * Decodes a serialized (RLP or typed-envelope) transaction for this chain. The result is not yet
+ * sealed: call `sealTransaction` once its signature is known to be good.
+ */
 export function decodeTransaction(chain: Pick<Chain, 'txCommon'>, raw: Bytes): TypedTransaction {
-  return createTxFromRLP(raw, {common: chain.txCommon})
+  return createTxFromRLP(raw, {common: chain.txCommon, freeze: false})
 }
+
 
 /** Lets the EVM's BLOCKHASH opcode read committed blocks. */
 export function blockHashSource(blocks: BlockStore) {

@@ -7,7 +7,7 @@ import type {MerkleStateManager} from '@ethereumjs/statemanager'
 import {ExitCode, XaiError} from '../errors.js'
 import {type Logger, silentLogger} from '../logger.js'
 import type {BlockRecord, Chain} from './chain.js'
-import {decodeTransaction} from './chain.js'
+import {decodeTransaction, sealTransaction} from './chain.js'
 
 /** A transaction the pool holds, with its sender recovered once at admission. */
 export interface PooledTx {
@@ -100,17 +100,17 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
 
   /** Validates and admits a decoded transaction; returns its hash. */
   async add(tx: TypedTransaction): Promise<Uint8Array> {
-    const hash = tx.hash()
-    const key = hexKey(hash)
-    if (this.byHash.has(key)) throw new TxRejectedError('already known')
     if (tx.type === TransactionType.BlobEIP4844) throw new TxRejectedError('transaction type not supported')
     if (!tx.isSigned()) throw new TxRejectedError('invalid sender')
-    let senderAddress: Address
+    const key = hexKey(tx.hash())
+    if (this.byHash.has(key)) throw new TxRejectedError('already known')
     try {
-      senderAddress = tx.getSenderAddress()
+      sealTransaction(tx)
     } catch (err) {
       throw new TxRejectedError('invalid sender', {cause: err})
     }
+    const hash = tx.hash()
+    const senderAddress = tx.getSenderAddress()
     const sender = senderAddress.bytes
     const head = this.chain.head.header
     if (tx.gasLimit > head.gasLimit) throw new TxRejectedError('exceeds block gas limit')
