@@ -1,0 +1,226 @@
+import {resolve} from 'node:path'
+
+import {Errors, Flags} from '@oclif/core'
+import {Listr, ListrLogger, ProcessOutput} from 'listr2'
+
+import {XaiCommand} from '../../cli/xai-command.js'
+import {DEV_BALANCE} from '../../chain/genesis.js'
+import type {DevnetEvent, DevnetStep} from '../../devnet/events.js'
+import {type StartDevnetResult, startDevnet, startDevnetSteps} from '../../devnet/start-devnet.js'
+import {superviseDevnet} from '../../devnet/supervise-devnet.js'
+import {isXaiError} from '../../errors.js'
+
+export default class DevnetUp extends XaiCommand<StartDevnetResult> {
+  static override summary = 'Start (or resume) a local XAI devnet.'
+  static override description = `Creates .xai/devnets/<name>/ in the current directory (genesis.json, devnet.json, node-0/), or resumes it with the same genesis and chain data, and starts its node as a background process. Once the node answers JSON-RPC it prints the RPC and WebSocket URLs, the chain id and the ten funded accounts with their private keys, like anvil.
+
+Without --detach it stays in the foreground and stops the node on Ctrl-C (or if the node dies). With --detach it returns as soon as the node answers and the devnet keeps running until \`xai devnet down\`.
+
+With --json, stdout carries one JSON document: {name, chainId, nodes: [{index, rpcUrl, wsUrl, pid}], accounts: [{address, privateKey}], …}. Progress goes to stderr, never stdout.`
+
+  static override examples = [
+    {description: 'Start the default devnet on http://127.0.0.1:8545 and keep it in the foreground', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Start it in the background for scripts and tests, reading the URL from JSON', command: "<%= config.bin %> <%= command.id %> --detach --json | jq -r '.nodes[0].rpcUrl'"},
+    {description: 'Mine one block per transaction (automine) on port 9545', command: '<%= config.bin %> <%= command.id %> --block-time 0 --base-port 9545'},
+    {description: 'A second, independent devnet next to the default one', command: '<%= config.bin %> <%= command.id %> --name staging --base-port 8645 --detach'},
+    {description: 'Keep devnets outside the project', command: 'XAI_HOME=~/.xai <%= config.bin %> <%= command.id %> --detach'},
+  ]
+
+  static override flags = {
+    name: Flags.string({description: 'Devnet name (a folder under <dir>/devnets/)', default: 'default', env: 'XAI_DEVNET'}),
+    dir: Flags.string({description: 'Folder holding devnets/ [default: ./.xai]', env: 'XAI_HOME'}),
+    nodes: Flags.integer({description: 'Number of validator nodes (1 for now)', default: 1, min: 1, max: 16, env: 'XAI_NODES'}),
+    'block-time': Flags.integer({description: 'Milliseconds between blocks; 0 mines one block per transaction', default: 1000, min: 0, env: 'XAI_BLOCK_TIME'}),
+    'base-port': Flags.integer({description: 'JSON-RPC port of node 0 (node i uses base-port + i)', default: 8545, min: 1, max: 65_535, env: 'XAI_BASE_PORT'}),
+    'start-timeout': Flags.integer({description: 'Milliseconds a node may take to answer JSON-RPC', default: 30_000, min: 1, env: 'XAI_START_TIMEOUT'}),
+    detach: Flags.boolean({description: 'Return once the devnet is up, leaving it running in the background', default: false, env: 'XAI_DETACH'}),
+  }
+
+  /** Set once the result document is on stdout (foreground --json): nothing else goes there. */
+  private resultPrinted = false
+
+  async run(): Promise<StartDevnetResult> {
+    const {flags} = await this.parse(DevnetUp)
+    const stopOnSignal = (): void => this.abort.abort()
+    process.on('SIGINT', stopOnSignal)
+    process.on('SIGTERM', stopOnSignal)
+    try {
+      const json = this.jsonEnabled()
+      const progress = json ? undefined : createProgress(startDevnetSteps(flags.nodes), process.stderr.isTTY === true)
+      let started
+      try {
+        started = await startDevnet(
+          {
+            dir: resolve(flags.dir ?? resolve(process.cwd(), '.xai')),
+            name: flags.name,
+            nodes: flags.nodes,
+            blockTime: flags['block-time'],
+            basePort: flags['base-port'],
+            execPath: process.execPath,
+            startTimeoutMs: flags['start-timeout'],
+          },
+          {signal: this.signal, onEvent: progress?.onEvent},
+        )
+      } finally {
+        await progress?.end()
+      }
+      const {result} = started
+      if (json) {
+        this.logJson(result)
+        this.resultPrinted = true
+      } else {
+        process.stdout.write(renderBanner(result))
+      }
+      if (flags.detach) {
+        this.note(`\nRunning in the background. Stop it with: xai devnet down${flags.name === 'default' ? '' : ` --name ${flags.name}`}`)
+        return result
+      }
+      this.note('\nPress Ctrl-C to stop the devnet.')
+      await superviseDevnet(started, {signal: this.signal, onEvent: (event) => this.note(describeEvent(event))})
+      this.note('Devnet stopped.')
+      return result
+    } finally {
+      process.off('SIGINT', stopOnSignal)
+      process.off('SIGTERM', stopOnSignal)
+    }
+  }
+
+  /** The result document is printed once, when the devnet is up (not again when it stops). */
+  override logJson(json: unknown): void {
+    if (this.resultPrinted) return
+    super.logJson(json)
+  }
+
+  protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    if (this.resultPrinted && isXaiError(err)) {
+      // stdout already holds the result document; the error that ended the devnet goes to stderr.
+      process.stderr.write(`${JSON.stringify({error: err.toJSON()})}\n`)
+      process.exitCode = err.exitCode
+      throw new Errors.ExitError(err.exitCode)
+    }
+    return super.catch(err)
+  }
+}
+
+/** The human result, like anvil's banner: on stdout, since it is the data a user copies. */
+function renderBanner(result: StartDevnetResult): string {
+  const eth = DEV_BALANCE / 10n ** 18n
+  const lines = [
+    '',
+    `XAI devnet "${result.name}" ${result.resumed ? 'resumed' : 'created'} (${result.folder})`,
+    '',
+    'Available Accounts',
+    '==================',
+    ...result.accounts.map((a, i) => `(${i}) ${a.address} (${eth} ETH)`),
+    '',
+    'Private Keys',
+    '==================',
+    ...result.accounts.map((a, i) => `(${i}) ${a.privateKey}`),
+    '',
+    'Wallet',
+    '==================',
+    `Mnemonic:          ${result.mnemonic}`,
+    `Derivation path:   ${result.derivationPath}`,
+    '',
+    `Chain ID:          ${result.chainId}`,
+    `Block time:        ${result.blockTime === 0 ? 'automine (one block per transaction)' : `${result.blockTime} ms`}`,
+    '',
+    ...result.nodes.flatMap((n) => [
+      `Node ${n.index} (PID ${n.pid})`,
+      `  RPC URL:         ${n.rpcUrl}`,
+      `  WS URL:          ${n.wsUrl}`,
+      `  Log:             ${n.logPath}`,
+    ]),
+    '',
+  ]
+  return `${lines.join('\n')}\n`
+}
+
+function describeEvent(event: DevnetEvent): string {
+  switch (event.type) {
+    case 'node-stopped':
+      return event.outcome === 'not-running'
+        ? `Node ${event.index} (PID ${event.pid}) was not running`
+        : `Stopped node ${event.index} (PID ${event.pid}, ${event.outcome})`
+    case 'node-exited':
+      return `Node ${event.index} (PID ${event.pid}) exited${event.exitCode === undefined ? '' : ` with code ${event.exitCode}`}${event.signal ? ` (${event.signal})` : ''}`
+    case 'step':
+      return `${event.status === 'done' ? '✔' : event.status === 'fail' ? '✖' : '›'} ${event.title}`
+  }
+}
+
+interface Progress {
+  onEvent(event: DevnetEvent): void
+  /** Settles the view; after a failure, steps never reached are dropped. */
+  end(): Promise<void>
+}
+
+/**
+ * Progress on stderr: a listr2 task list on a terminal, plain lines otherwise. The orchestrator
+ * drives it through its events (each listr2 task waits for its step to be reported done).
+ */
+function createProgress(steps: DevnetStep[], tty: boolean): Progress {
+  if (!tty) {
+    return {
+      onEvent(event) {
+        if (event.type !== 'step' || event.status !== 'start') process.stderr.write(`${describeEvent(event)}\n`)
+      },
+      async end() {},
+    }
+  }
+  type Deferred = {promise: Promise<void>; resolve(): void; reject(err: Error): void; title?: string; setTitle?: (t: string) => void; settled: boolean}
+  const deferred = new Map<string, Deferred>()
+  for (const step of steps) {
+    let resolveStep!: () => void
+    let rejectStep!: (err: Error) => void
+    const promise = new Promise<void>((res, rej) => {
+      resolveStep = res
+      rejectStep = rej
+    })
+    promise.catch(() => undefined)
+    deferred.set(step.id, {promise, resolve: resolveStep, reject: rejectStep, settled: false})
+  }
+  const list = new Listr(
+    steps.map((step) => ({
+      title: step.title,
+      task: async (_ctx: unknown, task: {title: string}) => {
+        const d = deferred.get(step.id)!
+        d.setTitle = (title) => {
+          task.title = title
+        }
+        if (d.title) task.title = d.title
+        await d.promise
+      },
+    })),
+    {
+      concurrent: false,
+      exitOnError: true,
+      registerSignalListeners: false,
+      rendererOptions: {logger: new ListrLogger({processOutput: new ProcessOutput(process.stderr, process.stderr)}), collapseErrors: false},
+      fallbackRendererOptions: {logger: new ListrLogger({processOutput: new ProcessOutput(process.stderr, process.stderr)})},
+    },
+  )
+  const running = list.run().catch(() => undefined)
+  const settle = (d: Deferred, err?: Error): void => {
+    if (d.settled) return
+    d.settled = true
+    if (err) d.reject(err)
+    else d.resolve()
+  }
+  return {
+    onEvent(event) {
+      if (event.type !== 'step') return
+      const d = deferred.get(event.id)
+      if (!d) return
+      d.title = event.title
+      d.setTitle?.(event.title)
+      if (event.status === 'done') settle(d)
+      else if (event.status === 'fail') settle(d, new Error(event.error ?? 'failed'))
+    },
+    async end() {
+      // A step that never reported (the run failed before it) fails quietly so listr2 stops.
+      for (const d of deferred.values()) settle(d, new Error('not reached'))
+      await running
+    },
+  }
+}

@@ -1,0 +1,173 @@
+import {readFile, readdir, stat} from 'node:fs/promises'
+import {join, resolve} from 'node:path'
+
+import {z} from 'zod'
+
+import {type Genesis, assertGenesis} from '../chain/genesis.js'
+import {ExitCode, XaiError, isXaiError} from '../errors.js'
+import {writeJsonAtomic} from './atomic-write.js'
+import {DevnetErrorCode, devnetCorrupt, devnetNotFound} from './errors.js'
+
+export const DEFAULT_DEVNET_NAME = 'default'
+export const DEVNET_RECORD_VERSION = 1
+
+const nodeRecordSchema = z.object({
+  index: z.number().int().min(0),
+  rpcPort: z.number().int().min(1).max(65_535),
+  /** PID of the running node process; null while stopped. */
+  pid: z.number().int().positive().nullable(),
+  home: z.string().min(1),
+})
+
+const devnetRecordSchema = z.object({
+  version: z.literal(DEVNET_RECORD_VERSION).optional(),
+  name: z.string().min(1),
+  chainId: z.number().int().positive(),
+  createdAt: z.string(),
+  updatedAt: z.string().optional(),
+  blockTime: z.number().int().min(0),
+  rpcHost: z.string().min(1).optional(),
+  nodes: z.array(nodeRecordSchema),
+})
+
+export type DevnetNodeRecord = z.infer<typeof nodeRecordSchema>
+/** What devnet.json holds. */
+export type DevnetRecord = z.infer<typeof devnetRecordSchema>
+
+/** Where everything of one devnet lives. */
+export interface DevnetPaths {
+  name: string
+  /** The devnet folder: `<dir>/devnets/<name>`. */
+  folder: string
+  record: string
+  genesis: string
+  nodeHome(index: number): string
+  nodeLog(index: number): string
+  nodePidFile(index: number): string
+}
+
+export interface DevnetLocation {
+  /** The xai home holding `devnets/` (the CLI default is `<cwd>/.xai`). */
+  dir: string
+  name: string
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+
+/** Paths of a devnet; rejects names that are not a plain folder name. */
+export function devnetPaths(location: DevnetLocation): DevnetPaths {
+  if (!NAME.test(location.name)) {
+    throw new XaiError(DevnetErrorCode.invalidName, `"${location.name}" is not a valid devnet name`, {
+      exitCode: ExitCode.usage,
+      hint: 'Use letters, digits, ".", "_" and "-" (up to 64), starting with a letter or digit.',
+    })
+  }
+  const folder = resolve(location.dir, 'devnets', location.name)
+  const nodeHome = (index: number): string => join(folder, `node-${index}`)
+  return {
+    name: location.name,
+    folder,
+    record: join(folder, 'devnet.json'),
+    genesis: join(folder, 'genesis.json'),
+    nodeHome,
+    nodeLog: (index) => join(nodeHome(index), 'node.log'),
+    nodePidFile: (index) => join(nodeHome(index), 'node.pid'),
+  }
+}
+
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** devnet.json, or undefined when there is none. Throws DEVNET_CORRUPT when it cannot be read as one. */
+export async function readDevnetRecord(paths: DevnetPaths): Promise<DevnetRecord | undefined> {
+  let text: string
+  try {
+    text = await readFile(paths.record, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw devnetCorrupt(paths.record, `cannot be read (${(err as Error).message})`, err)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    throw devnetCorrupt(paths.record, 'is not valid JSON', err)
+  }
+  const parsed = devnetRecordSchema.safeParse(value)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw devnetCorrupt(paths.record, `does not describe a devnet (${issue ? `${issue.path.join('.') || 'root'}: ${issue.message}` : 'invalid'})`)
+  }
+  return parsed.data
+}
+
+/** Like readDevnetRecord, but a missing devnet is DEVNET_NOT_FOUND. */
+export async function requireDevnetRecord(paths: DevnetPaths): Promise<DevnetRecord> {
+  const record = await readDevnetRecord(paths)
+  if (record) return record
+  throw devnetNotFound(paths.name, paths.folder)
+}
+
+/** Writes devnet.json by atomic rename, stamping `updatedAt`. */
+export async function writeDevnetRecord(paths: DevnetPaths, record: DevnetRecord, now: Date = new Date()): Promise<DevnetRecord> {
+  const next: DevnetRecord = {...record, version: DEVNET_RECORD_VERSION, updatedAt: now.toISOString()}
+  await writeJsonAtomic(paths.record, next)
+  return next
+}
+
+/** genesis.json of the devnet, or undefined when there is none. Throws DEVNET_CORRUPT when unusable. */
+export async function readGenesisFile(path: string): Promise<Genesis | undefined> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw devnetCorrupt(path, `cannot be read (${(err as Error).message})`, err)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    throw devnetCorrupt(path, 'is not valid JSON', err)
+  }
+  try {
+    assertGenesis(value)
+  } catch (err) {
+    throw devnetCorrupt(path, isXaiError(err) ? `is not a genesis document (${err.message})` : 'is not a genesis document', err)
+  }
+  return value
+}
+
+/** PIDs written by node processes into their homes (`node-<i>/node.pid`), by node index. */
+export async function readNodePidFiles(paths: DevnetPaths): Promise<Map<number, number>> {
+  const pids = new Map<number, number>()
+  let entries: string[]
+  try {
+    entries = await readdir(paths.folder)
+  } catch {
+    return pids
+  }
+  for (const entry of entries) {
+    const match = /^node-(\d+)$/.exec(entry)
+    if (!match) continue
+    const index = Number(match[1])
+    const pid = await readPidFile(paths.nodePidFile(index))
+    if (pid !== undefined) pids.set(index, pid)
+  }
+  return pids
+}
+
+export async function readPidFile(path: string): Promise<number | undefined> {
+  try {
+    const pid = Number.parseInt((await readFile(path, 'utf8')).trim(), 10)
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined
+  } catch {
+    return undefined
+  }
+}

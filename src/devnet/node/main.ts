@@ -1,0 +1,242 @@
+// The node process: what `xai node start` (and so every devnet node) runs. This module is the
+// process edge: it owns signals, the PID file and the exit code. It keeps its imports light —
+// the node itself, viem and the genesis code load only when they are needed — so a spawned
+// node answers JSON-RPC quickly.
+import {closeSync, openSync, writeSync} from 'node:fs'
+import {access, mkdir, readFile, rm} from 'node:fs/promises'
+import {join, resolve} from 'node:path'
+
+import {ExitCode, XaiError, errorMessage, isXaiError} from '../../errors.js'
+import {type LogLevel, type Logger, createJsonLogger} from '../../logger.js'
+import {writeFileAtomic, writeJsonAtomic} from '../atomic-write.js'
+import {DevnetErrorCode} from '../errors.js'
+import {isNodeProcess} from '../process.js'
+
+export interface NodeProcessOptions {
+  /** The node folder (created if missing): db/, node.log, node.pid, genesis.json by default. */
+  home: string
+  /** genesis.json to start from; without it home/genesis.json, written with the dev accounts if missing. */
+  genesisPath?: string
+  rpcHost: string
+  rpcPort: number
+  /** Milliseconds between blocks; 0 = one block per transaction as it arrives. */
+  blockTime: number
+  logLevel?: LogLevel
+  /** Also write log lines here (the CLI passes stderr when it is a terminal). */
+  echo?: (line: string) => void
+  /** Milliseconds the node gets to close after SIGTERM before the process exits anyway. */
+  closeTimeoutMs?: number
+  /** Milliseconds a node still starting gets, after SIGTERM, to finish before the process exits. */
+  startGraceMs?: number
+}
+
+export interface NodeProcessReady {
+  pid: number
+  home: string
+  rpcUrl: string
+  wsUrl: string
+  genesisPath: string
+}
+
+/** What `xai node start` reports once the node has stopped. */
+export interface NodeProcessResult extends NodeProcessReady {
+  /** The signal that stopped it. */
+  stoppedBy: string
+}
+
+/**
+ * Runs a node in this process until SIGTERM or SIGINT: prepares its home (genesis, log,
+ * node.pid), builds the node, and on a signal closes it, removes node.pid and resolves.
+ * An uncaught error is logged and ends the process with exit code 1.
+ */
+export async function runNodeProcess(
+  options: NodeProcessOptions,
+  hooks: {onReady?: (ready: NodeProcessReady) => void} = {},
+): Promise<NodeProcessResult> {
+  const home = resolve(options.home)
+  await mkdir(home, {recursive: true})
+  const pidFile = join(home, 'node.pid')
+  const logFd = openSync(join(home, 'node.log'), 'a')
+  const logger = createJsonLogger(
+    (line) => {
+      try {
+        writeSync(logFd, line)
+      } catch {
+        // The log is best effort; never let it take the node down.
+      }
+      options.echo?.(line)
+    },
+    {level: options.logLevel ?? 'info', bindings: {pid: process.pid}},
+  )
+
+  let node: {rpcUrl: string; wsUrl: string; close(): Promise<void>} | undefined
+  let closing: Promise<void> | undefined
+  let stopSignal: NodeJS.Signals | undefined
+  /** node.pid is ours to remove only once this process has written it. */
+  let pidFileWritten = false
+  const removePidFile = async (): Promise<void> => {
+    if (pidFileWritten) await rm(pidFile, {force: true}).catch(() => undefined)
+  }
+  let wake: (() => void) | undefined
+  const stopped = new Promise<void>((resolveStopped) => {
+    wake = resolveStopped
+  })
+
+  /** Closes the node once, however many times it is asked to. */
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const timeout = options.closeTimeoutMs ?? 8_000
+      const current = node
+      if (current) {
+        await Promise.race([
+          current.close(),
+          new Promise<void>((r) => setTimeout(r, timeout).unref()).then(() => logger.warn('node close timed out', {timeoutMs: timeout})),
+        ]).catch((err) => logger.error('node close failed', {error: err}))
+      }
+      await removePidFile()
+    })()
+    return closing
+  }
+
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopSignal) {
+      if (signal === 'SIGINT') {
+        logger.warn('second interrupt; exiting without waiting', {signal})
+        process.exit(ExitCode.interrupted)
+      }
+      return
+    }
+    stopSignal = signal
+    logger.info('stopping node', {signal})
+    wake?.()
+  }
+  const onFatal = (err: unknown): void => {
+    logger.error('uncaught error; exiting', {error: err instanceof Error ? err : String(err)})
+    void close().finally(() => {
+      closeSync(logFd)
+      process.exit(ExitCode.bug)
+    })
+    // If closing hangs, the process still ends (and so releases its port).
+    setTimeout(() => process.exit(ExitCode.bug), (options.closeTimeoutMs ?? 8_000) + 1_000).unref()
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+  process.on('uncaughtException', onFatal)
+  process.on('unhandledRejection', onFatal)
+
+  try {
+    await claimHome(pidFile, home)
+    const genesisPath = await ensureGenesis(home, options.genesisPath, logger)
+    await writeFileAtomic(pidFile, `${process.pid}\n`)
+    pidFileWritten = true
+    logger.info('starting node', {home, genesisPath, rpcHost: options.rpcHost, rpcPort: options.rpcPort, blockTime: options.blockTime})
+
+    const {createNode} = await import('../../node/node.js')
+    const creating = createNode({
+      home,
+      genesisPath,
+      rpcHost: options.rpcHost,
+      rpcPort: options.rpcPort,
+      blockTime: options.blockTime,
+      logger,
+    }).catch((err: unknown) => {
+      throw asNodeStartError(err, options)
+    })
+    // Stopped while still starting: give the node a moment to finish (so it can close cleanly),
+    // then leave without it rather than make the caller wait for SIGKILL.
+    const startGraceMs = options.startGraceMs ?? 3_000
+    const gaveUp = Symbol('gave up')
+    const created = await Promise.race([creating, stopped.then(() => new Promise<typeof gaveUp>((r) => setTimeout(r, startGraceMs, gaveUp).unref()))])
+    if (created === gaveUp) {
+      creating.catch(() => undefined)
+      logger.warn('stopped before the node finished starting; exiting without it', {signal: stopSignal, waitedMs: startGraceMs})
+      await removePidFile()
+      closeSync(logFd)
+      process.exit(ExitCode.ok)
+    }
+    node = created
+    const ready: NodeProcessReady = {pid: process.pid, home, rpcUrl: node.rpcUrl, wsUrl: node.wsUrl, genesisPath}
+    logger.info('node ready', {rpcUrl: node.rpcUrl, wsUrl: node.wsUrl})
+    if (!stopSignal) hooks.onReady?.(ready)
+
+    await stopped
+    await close()
+    logger.info('node stopped', {signal: stopSignal})
+    return {...ready, stoppedBy: stopSignal ?? 'SIGTERM'}
+  } catch (err) {
+    logger.error('node failed', {error: err instanceof Error ? err : String(err), code: isXaiError(err) ? err.code : undefined})
+    await close()
+    throw err
+  } finally {
+    process.off('SIGTERM', onSignal)
+    process.off('SIGINT', onSignal)
+    process.off('uncaughtException', onFatal)
+    process.off('unhandledRejection', onFatal)
+    try {
+      closeSync(logFd)
+    } catch {
+      // already closed by onFatal
+    }
+    // Whatever handle a library forgot to close, a stopped node does not linger (or hold its port).
+    setTimeout(() => process.exit(), 3_000).unref()
+  }
+}
+
+/** Refuses a home another live node process is using (two nodes on one database corrupt it). */
+async function claimHome(pidFile: string, home: string): Promise<void> {
+  const text = await readFile(pidFile, 'utf8').catch(() => undefined)
+  if (text === undefined) return
+  const pid = Number.parseInt(text.trim(), 10)
+  if (!Number.isInteger(pid) || pid === process.pid) return
+  if (await isNodeProcess(pid, home)) {
+    throw new XaiError(DevnetErrorCode.nodeHomeLocked, `Another node (PID ${pid}) is running on ${home}`, {
+      exitCode: ExitCode.environment,
+      hint: `Stop it first (kill ${pid}, or xai devnet down if a devnet started it), or use another --home.`,
+      details: {pid, home},
+    })
+  }
+}
+
+/** The genesis path to start from, writing the default dev genesis into home when there is none. */
+async function ensureGenesis(home: string, genesisPath: string | undefined, logger: Logger): Promise<string> {
+  if (genesisPath !== undefined) {
+    const path = resolve(genesisPath)
+    if (!(await exists(path))) {
+      throw new XaiError(DevnetErrorCode.nodeGenesisNotFound, `No genesis file at ${path}`, {
+        exitCode: ExitCode.environment,
+        hint: 'Pass an existing genesis.json with --genesis, or leave --genesis out to get the default dev genesis in the home folder.',
+        details: {path},
+      })
+    }
+    return path
+  }
+  const path = join(home, 'genesis.json')
+  if (await exists(path)) return path
+  // Only now pay for viem and the genesis builder.
+  const [{deriveDevAccounts}, {createDevGenesis}] = await Promise.all([import('../accounts.js'), import('../../chain/genesis.js')])
+  const genesis = createDevGenesis({accounts: deriveDevAccounts().map((account) => account.address)})
+  await writeJsonAtomic(path, genesis)
+  logger.info('wrote default dev genesis', {path, chainId: genesis.config.chainId})
+  return path
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function asNodeStartError(err: unknown, options: NodeProcessOptions): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  if (code === 'EADDRINUSE' || code === 'EACCES') {
+    return new XaiError(DevnetErrorCode.nodePortInUse, `Cannot listen on ${options.rpcHost}:${options.rpcPort}: ${errorMessage(err)}`, {
+      exitCode: ExitCode.environment,
+      hint: `Something else uses port ${options.rpcPort}; pick another with --rpc-port.`,
+      cause: err,
+    })
+  }
+  return err
+}

@@ -1,0 +1,46 @@
+import {createServer} from 'node:net'
+
+import {ExitCode, XaiError} from '../errors.js'
+import {DevnetErrorCode} from './errors.js'
+
+export const DEFAULT_RPC_HOST = '127.0.0.1'
+
+/** True when nothing listens on host:port (checked by listening on it for a moment). */
+export async function isPortFree(port: number, host: string = DEFAULT_RPC_HOST): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE' || err.code === 'EACCES') resolve(false)
+      else reject(err)
+    })
+    server.listen({port, host, exclusive: true}, () => server.close(() => resolve(true)))
+  })
+}
+
+/** A port the operating system says is free right now (bind to port 0, read it, release it). */
+export async function findFreePort(host: string = DEFAULT_RPC_HOST): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.once('error', reject)
+    server.listen({port: 0, host, exclusive: true}, () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Throws DEVNET_PORT_IN_USE for the first port something else already listens on. */
+export async function assertPortsFree(ports: number[], host: string = DEFAULT_RPC_HOST): Promise<void> {
+  for (const port of ports) {
+    if (!(await isPortFree(port, host))) {
+      throw new XaiError(DevnetErrorCode.portInUse, `Port ${port} on ${host} is already in use`, {
+        exitCode: ExitCode.environment,
+        hint: `Stop whatever listens there (\`lsof -i :${port}\` names it) or pick other ports: xai devnet up --base-port ${port + 100}`,
+        details: {port, host},
+      })
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import {closeSync, openSync} from 'node:fs'
+import {fileURLToPath} from 'node:url'
+
+import {execa} from 'execa'
+
+import {ExitCode, XaiError} from '../errors.js'
+import {DevnetErrorCode} from './errors.js'
+
+/** The CLI entry a devnet spawns nodes with: `<package>/bin/run.js`, found from this module. */
+export function defaultCliEntry(): string {
+  // dist/devnet/spawn-node.js (or src/devnet/spawn-node.ts) → ../../bin/run.js
+  return fileURLToPath(new URL('../../bin/run.js', import.meta.url))
+}
+
+export interface SpawnNodeOptions {
+  /** The node binary (`process.execPath` in the CLI). */
+  execPath: string
+  /** The xai CLI entry script (bin/run.js). */
+  cliEntry: string
+  home: string
+  genesisPath: string
+  rpcHost: string
+  rpcPort: number
+  blockTime: number
+  /** stdout and stderr of the node are appended here. */
+  logPath: string
+  /** The environment of the node process; inherits the caller's when omitted. */
+  env?: Record<string, string | undefined>
+}
+
+export interface SpawnedNode {
+  pid: number
+  /** Settles when the process ends (only observable from the process that spawned it). */
+  exited: Promise<{exitCode?: number; signal?: string}>
+}
+
+/**
+ * Starts `xai node start …` as its own detached process (own process group, stdio to the log
+ * file, not waited for), so it outlives the command that started it.
+ */
+export function spawnNodeProcess(options: SpawnNodeOptions): SpawnedNode {
+  const args = [
+    options.cliEntry,
+    'node',
+    'start',
+    '--home',
+    options.home,
+    '--genesis',
+    options.genesisPath,
+    '--rpc-host',
+    options.rpcHost,
+    '--rpc-port',
+    String(options.rpcPort),
+    '--block-time',
+    String(options.blockTime),
+  ]
+  // A raw descriptor (not a pipe, not execa's {file}) so the node writes the file directly and
+  // never depends on this process staying alive. execa's types only list literal fds 3–9.
+  const logFd = openSync(options.logPath, 'a') as 3
+  try {
+    const subprocess = execa(options.execPath, args, {
+      cwd: options.home,
+      detached: true,
+      cleanup: false,
+      reject: false,
+      buffer: false,
+      stdin: 'ignore',
+      stdout: logFd,
+      stderr: logFd,
+      env: options.env,
+      extendEnv: options.env === undefined,
+    })
+    subprocess.unref()
+    const pid = subprocess.pid
+    if (pid === undefined) {
+      throw new XaiError(DevnetErrorCode.nodeFailed, `Could not start ${options.execPath}`, {
+        exitCode: ExitCode.environment,
+        hint: 'Check that Node.js can start processes here (permissions, process limits).',
+      })
+    }
+    const exited = subprocess.then(
+      (result) => ({exitCode: result.exitCode, signal: result.signal}),
+      () => ({}),
+    )
+    return {pid, exited}
+  } finally {
+    closeSync(logFd)
+  }
+}

@@ -1,0 +1,41 @@
+import {type DevnetLocation, devnetPaths, requireDevnetRecord, writeDevnetRecord} from './devnet-folder.js'
+import type {DevnetEventSink} from './events.js'
+import {findLiveNodes, stopNodes, withoutPids} from './live-nodes.js'
+import type {StopOutcome} from './process.js'
+
+export interface StopDevnetOptions extends DevnetLocation {
+  /** Grace period between SIGTERM and SIGKILL (default 10 s). */
+  graceMs?: number
+}
+
+/** What `xai devnet down` reports. */
+export interface StopDevnetResult {
+  name: string
+  folder: string
+  /** Per node: the PID it ran as (null if it was not running) and how it was stopped. */
+  nodes: {index: number; pid: number | null; outcome: StopOutcome}[]
+  /** How many node processes were stopped. */
+  stopped: number
+}
+
+/**
+ * Stops every node of a devnet by PID (SIGTERM, then SIGKILL after the grace period; never by
+ * name) and clears the PIDs in devnet.json. Stopping a stopped devnet is not an error.
+ */
+export async function stopDevnet(options: StopDevnetOptions, deps: {onEvent?: DevnetEventSink} = {}): Promise<StopDevnetResult> {
+  const paths = devnetPaths(options)
+  const record = await requireDevnetRecord(paths)
+  const live = await findLiveNodes(paths, record)
+  const stopped = await stopNodes(live, {graceMs: options.graceMs, onEvent: deps.onEvent})
+  if (record.nodes.some((node) => node.pid !== null)) await writeDevnetRecord(paths, withoutPids(record))
+  const indexes = [...new Set([...record.nodes.map((node) => node.index), ...live.keys()])].sort((a, b) => a - b)
+  return {
+    name: paths.name,
+    folder: paths.folder,
+    nodes: indexes.map((index) => {
+      const stop = stopped.find((s) => s.index === index)
+      return {index, pid: stop?.pid ?? null, outcome: stop?.outcome ?? 'not-running'}
+    }),
+    stopped: stopped.filter((s) => s.outcome !== 'not-running').length,
+  }
+}
