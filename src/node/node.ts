@@ -1,0 +1,105 @@
+import {mkdir, readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {Chain} from '../chain/chain.js'
+import {assertGenesis, type Genesis} from '../chain/genesis.js'
+import {Mempool} from '../chain/mempool.js'
+import {BlockProducer} from '../chain/producer.js'
+import {ExitCode, XaiError} from '../errors.js'
+import {type Logger, silentLogger} from '../logger.js'
+import {createRpcServer, type RpcServer} from '../rpc/server.js'
+import {openLevelStore, type KeyValueStore} from '../storage/database.js'
+
+export const CLIENT_VERSION = 'xai/v0.1.0'
+
+export interface NodeOptions {
+  /** The node folder: holds db/ and, unless genesisPath says otherwise, genesis.json. */
+  home: string
+  genesisPath?: string
+  rpcHost?: string
+  rpcPort: number
+  /** Milliseconds between blocks; 0 = automine (one block per transaction as it arrives). */
+  blockTime: number
+  logger?: Logger
+}
+
+export interface XaiNode {
+  rpcUrl: string
+  wsUrl: string
+  chain: Chain
+  mempool: Mempool
+  producer: BlockProducer
+  close(): Promise<void>
+}
+
+/**
+ * The composition root of a node: storage → chain (execution) → mempool → block production →
+ * JSON-RPC. Built in that order, closed in reverse. Resolves once the RPC port is bound.
+ */
+export async function createNode(options: NodeOptions): Promise<XaiNode> {
+  const logger = options.logger ?? silentLogger
+  const genesis = await readGenesis(options.genesisPath ?? join(options.home, 'genesis.json'))
+  await mkdir(join(options.home, 'db'), {recursive: true})
+  const closers: (() => Promise<void>)[] = []
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.reverse()) await close().catch((err) => logger.error('close failed', {error: String(err)}))
+    closers.length = 0
+  }
+  try {
+    const store: KeyValueStore = await openLevelStore(join(options.home, 'db'))
+    closers.push(() => store.close())
+    const chain = await Chain.create({store, genesis, logger})
+    closers.push(() => chain.close())
+    logger.info('chain ready', {chainId: chain.chainId, height: chain.head.header.number, nativeCrypto: chain.nativeCrypto})
+    const mempool = new Mempool(chain, {logger})
+    const producer = new BlockProducer({chain, mempool, blockTime: options.blockTime, logger})
+    const rpc: RpcServer = await createRpcServer({
+      host: options.rpcHost ?? '127.0.0.1',
+      port: options.rpcPort,
+      chain,
+      mempool,
+      logger,
+      clientVersion: CLIENT_VERSION,
+    })
+    closers.push(() => rpc.close())
+    producer.start()
+    closers.push(() => producer.close())
+    let closing: Promise<void> | undefined
+    return {
+      rpcUrl: rpc.url,
+      wsUrl: rpc.wsUrl,
+      chain,
+      mempool,
+      producer,
+      close: () => (closing ??= closeAll()),
+    }
+  } catch (err) {
+    await closeAll()
+    throw err
+  }
+}
+
+async function readGenesis(path: string): Promise<Genesis> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new XaiError('GENESIS_MISSING', `No genesis document at ${path}.`, {
+      exitCode: ExitCode.environment,
+      hint: 'Start nodes through `xai devnet up`, which writes it, or pass --genesis.',
+      cause: err,
+    })
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    throw new XaiError('GENESIS_INVALID', `${path} is not valid JSON.`, {
+      exitCode: ExitCode.environment,
+      hint: 'Recreate the devnet (xai devnet reset) or fix genesis.json.',
+      cause: err,
+    })
+  }
+  assertGenesis(value)
+  return value
+}

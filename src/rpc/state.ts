@@ -1,0 +1,646 @@
+import {type Block, type BlockHeader, createBlock, createBlockHeader} from '@ethereumjs/block'
+import type {MerkleStateManager} from '@ethereumjs/statemanager'
+import {getMerkleStateProof} from '@ethereumjs/statemanager'
+import {
+  type TypedTransaction,
+  createAccessList2930Tx,
+  createEOACode7702Tx,
+  createFeeMarket1559Tx,
+  createLegacyTx,
+} from '@ethereumjs/tx'
+import {Account, Address, bytesToHex, createZeroAddress, setLengthLeft} from '@ethereumjs/util'
+import {type RunTxResult, type VM, createVM, runTx} from '@ethereumjs/vm'
+import {keccak_256} from '@noble/hashes/sha3.js'
+
+import type {BlockRecord} from '../chain/block-store.js'
+import {type Chain, blockHashSource} from '../chain/chain.js'
+import {Mutex} from '../chain/mutex.js'
+import {CallStateManager} from './call-state.js'
+import {errorMessage} from '../errors.js'
+import type {Logger} from '../logger.js'
+import {RpcError, RpcErrorCode, serverError} from './errors.js'
+import type {BlockId, CallRequest, StateOverrides} from './params.js'
+import {revertError} from './revert.js'
+
+type Bytes = Uint8Array
+
+/** A block a request resolved to; `pending` means "the block after the head", executed on the head's state. */
+export interface ResolvedBlock {
+  record: BlockRecord
+  pending: boolean
+}
+
+/** What one execution of a call produced. */
+export interface CallOutcome {
+  result?: RunTxResult
+  /** Thrown by runTx before execution (fees, intrinsic gas, balance): not an EVM failure. */
+  rejected?: RpcError
+}
+
+export interface ChainStateOptions {
+  logger: Logger
+  /** Highest gas an eth_call or eth_estimateGas may use (geth's RPCGasCap, default 50,000,000). */
+  gasCap?: bigint
+}
+
+/**
+ * One VM over one state manager, moved between state roots on demand. Every operation runs under
+ * the view's mutex: the EVM and the state manager's checkpoints are shared, and operations are
+ * async, so two interleaved calls would see each other's writes.
+ */
+class StateView {
+  private root = ''
+  private readonly mutex = new Mutex()
+
+  constructor(
+    readonly vm: VM,
+    readonly sm: MerkleStateManager,
+  ) {}
+
+  run<T>(stateRoot: Bytes, task: (view: StateView) => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      const key = bytesToHex(stateRoot)
+      if (key !== this.root) {
+        this.root = ''
+        await this.sm.setStateRoot(stateRoot)
+        this.root = key
+      }
+      return task(this)
+    })
+  }
+
+  /** Runs `task` with every state change it makes undone afterwards. */
+  scratch<T>(stateRoot: Bytes, task: (view: StateView) => Promise<T>): Promise<T> {
+    return this.run(stateRoot, async (view) => {
+      await view.sm.checkpoint()
+      try {
+        return await task(view)
+      } finally {
+        await view.sm.revert()
+      }
+    })
+  }
+}
+
+/** The block environment a call runs in: the block itself, and the same with base fee 0. */
+interface Env {
+  /** Unique per environment object: results computed in it can be cached under it. */
+  id: number
+  block: Block
+  /** geth lowers the base fee to 0 for calls that name no gas price (so BASEFEE and fee checks pass). */
+  free?: Block
+}
+
+const SIMPLE_TRANSFER_GAS = 21_000n
+
+/**
+ * Reads state and executes calls for the RPC layer, at any committed block. One VM follows the
+ * head (`latest`, `pending`, `safe`, `finalized`) and keeps its caches warm between calls; a second
+ * one serves older blocks and tracing, so a historical query never evicts the head's caches.
+ */
+export class ChainState {
+  private readonly head: StateView
+  private readonly archive: StateView
+  private readonly envs = new Map<string, Env>()
+  private nextEnvId = 1
+  private readonly results = new ResultCache()
+  private readonly gasCap: bigint
+  private readonly logger: Logger
+  private readonly onBlock = (record: BlockRecord): void => {
+    // Move the head view now, so the first call after a block does not pay for it.
+    this.head.run(record.block.header.stateRoot, async () => {}).catch((err) => this.logger.warn('head state reposition failed', {error: errorMessage(err)}))
+  }
+
+  private constructor(
+    readonly chain: Chain,
+    head: StateView,
+    archive: StateView,
+    options: ChainStateOptions,
+  ) {
+    this.head = head
+    this.archive = archive
+    this.gasCap = options.gasCap ?? 50_000_000n
+    this.logger = options.logger
+    chain.on('block', this.onBlock)
+  }
+
+  static async create(chain: Chain, options: ChainStateOptions): Promise<ChainState> {
+    const view = async (): Promise<StateView> => {
+      const sm = CallStateManager.over(chain.createStateManager(), chain.common)
+      const vm = await createVM({common: chain.common, stateManager: sm, blockchain: blockHashSource(chain.blocks) as never})
+      return new StateView(vm, sm)
+    }
+    return new ChainState(chain, await view(), await view(), options)
+  }
+
+  close(): void {
+    this.chain.off('block', this.onBlock)
+  }
+
+  // ----- blocks -------------------------------------------------------------------------------
+
+  /** The block `id` names, or undefined if there is none (a number past the head, an unknown hash). */
+  async findBlock(id: BlockId): Promise<BlockRecord | undefined> {
+    if ('tag' in id) {
+      if (id.tag === 'earliest') return this.chain.getBlock(0n)
+      return this.chain.headRecord
+    }
+    if ('number' in id) {
+      if (id.number > this.chain.head.header.number) return undefined
+      return this.chain.getBlock(id.number)
+    }
+    return this.chain.getBlock(id.hash)
+  }
+
+  /** Like findBlock, for state queries: a missing block is an error, as in geth. */
+  async resolve(id: BlockId): Promise<ResolvedBlock> {
+    const record = await this.findBlock(id)
+    if (!record) {
+      throw serverError('hash' in id ? 'header for hash not found' : 'header not found')
+    }
+    return {record, pending: 'tag' in id && id.tag === 'pending'}
+  }
+
+  private viewFor(stateRoot: Bytes): StateView {
+    return bytesToHex(stateRoot) === bytesToHex(this.chain.head.header.stateRoot) ? this.head : this.archive
+  }
+
+  /** Runs `task` on the state after `at` (read-only by convention; see `scratch` for writes). */
+  read<T>(at: ResolvedBlock, task: (sm: MerkleStateManager) => Promise<T>): Promise<T> {
+    const root = at.record.block.header.stateRoot
+    return this.viewFor(root).run(root, (view) => task(view.sm))
+  }
+
+  async getAccount(address: Bytes, at: ResolvedBlock): Promise<Account | undefined> {
+    return this.read(at, (sm) => sm.getAccount(new Address(address)))
+  }
+
+  async getCode(address: Bytes, at: ResolvedBlock): Promise<Bytes> {
+    return this.read(at, (sm) => sm.getCode(new Address(address)))
+  }
+
+  /** A storage slot as 32 bytes. */
+  async getStorage(address: Bytes, slot: Bytes, at: ResolvedBlock): Promise<Bytes> {
+    return this.read(at, async (sm) => setLengthLeft(await sm.getStorage(new Address(address), setLengthLeft(slot, 32)), 32))
+  }
+
+  async getProof(address: Bytes, slots: Bytes[], at: ResolvedBlock): Promise<Awaited<ReturnType<typeof getMerkleStateProof>>> {
+    return this.read(at, (sm) => getMerkleStateProof(sm, new Address(address), slots))
+  }
+
+  // ----- execution ----------------------------------------------------------------------------
+
+  /** The EVM environment of a block; for `pending`, a header for the block after the head. */
+  private env(at: ResolvedBlock): Env {
+    const {block} = at.record
+    const key = `${bytesToHex(block.hash())}${at.pending ? 'p' : ''}`
+    let env = this.envs.get(key)
+    if (!env) {
+      env = {id: this.nextEnvId++, block: at.pending ? this.nextBlock(block.header) : block}
+      if (this.envs.size >= 64) this.envs.delete(this.envs.keys().next().value as string)
+      this.envs.set(key, env)
+    }
+    return env
+  }
+
+  private nextBlock(parent: BlockHeader): Block {
+    const now = BigInt(Math.floor(Date.now() / 1000))
+    return this.makeBlock(parent, {
+      parentHash: parent.hash(),
+      number: parent.number + 1n,
+      timestamp: now > parent.timestamp ? now : parent.timestamp + 1n,
+      baseFeePerGas: parent.calcNextBaseFee(),
+      mixHash: keccak_256(parent.hash()),
+      gasUsed: 0n,
+    })
+  }
+
+  private freeBlock(env: Env): Block {
+    env.free ??= this.makeBlock(env.block.header, {baseFeePerGas: 0n})
+    return env.free
+  }
+
+  private makeBlock(header: BlockHeader, changes: Record<string, unknown>): Block {
+    const fields = {
+      parentHash: header.parentHash,
+      uncleHash: header.uncleHash,
+      coinbase: header.coinbase,
+      stateRoot: header.stateRoot,
+      transactionsTrie: header.transactionsTrie,
+      receiptTrie: header.receiptTrie,
+      logsBloom: header.logsBloom,
+      difficulty: header.difficulty,
+      number: header.number,
+      gasLimit: header.gasLimit,
+      gasUsed: header.gasUsed,
+      timestamp: header.timestamp,
+      extraData: header.extraData,
+      mixHash: header.mixHash,
+      nonce: header.nonce,
+      baseFeePerGas: header.baseFeePerGas,
+      withdrawalsRoot: header.withdrawalsRoot,
+      blobGasUsed: header.blobGasUsed,
+      excessBlobGas: header.excessBlobGas,
+      parentBeaconBlockRoot: header.parentBeaconBlockRoot,
+      requestsHash: header.requestsHash,
+      ...changes,
+    }
+    const opts = {common: this.chain.common, skipConsensusFormatValidation: true}
+    return createBlock({header: createBlockHeader(fields, opts)}, opts)
+  }
+
+  /** The gas limit a call gets when the request names none: the block's, capped. */
+  defaultGas(at: ResolvedBlock): bigint {
+    const limit = at.record.block.header.gasLimit
+    return limit < this.gasCap ? limit : this.gasCap
+  }
+
+  /**
+   * eth_call: the return data, or an RpcError (code 3 with data for reverts).
+   *
+   * `cacheKey` (the request's params as sent) lets a repeated call in the same block environment
+   * be answered from memory: a call's outcome is a pure function of the state root, the block
+   * environment and the request, so the cached answer is exactly what re-executing would give.
+   * Wallets and dApps poll the same calls every block; this is what makes that cheap.
+   */
+  async call(req: CallRequest, at: ResolvedBlock, overrides?: StateOverrides, cacheKey?: string): Promise<Bytes> {
+    const key = cacheKey === undefined ? undefined : `c${this.env(at).id}:${cacheKey}`
+    const cached = key === undefined ? undefined : this.results.get(key)
+    if (cached) {
+      if (cached.error) throw cached.error
+      return cached.value as Bytes
+    }
+    const gas = req.gas !== undefined && req.gas > 0n ? (req.gas < this.gasCap ? req.gas : this.gasCap) : this.defaultGas(at)
+    const outcome = await this.execute(req, at, gas, overrides)
+    if (outcome.rejected) throw outcome.rejected
+    const exec = outcome.result!.execResult
+    if (exec.exceptionError) {
+      const error = evmFailure(outcome.result!)
+      if (key !== undefined) this.results.set(key, {error}, exec.returnValue.length)
+      throw error
+    }
+    if (key !== undefined) this.results.set(key, {value: exec.returnValue}, exec.returnValue.length)
+    return exec.returnValue
+  }
+
+  /**
+   * eth_estimateGas, as geth does it: run at the cap; a plain transfer is 21,000; otherwise
+   * binary-search the lowest gas limit that succeeds, starting from the gas used (a limit below it
+   * cannot succeed) with an optimistic first probe at gasUsed + refund + stipend, scaled by 64/63.
+   */
+  async estimateGas(req: CallRequest, at: ResolvedBlock, overrides?: StateOverrides, cacheKey?: string): Promise<bigint> {
+    const key = cacheKey === undefined ? undefined : `e${this.env(at).id}:${cacheKey}`
+    const cached = key === undefined ? undefined : this.results.get(key)
+    if (cached) {
+      if (cached.error) throw cached.error
+      return cached.value as bigint
+    }
+    try {
+      const gas = await this.search(req, at, overrides)
+      if (key !== undefined) this.results.set(key, {value: gas}, 0)
+      return gas
+    } catch (err) {
+      if (key !== undefined && err instanceof RpcError) this.results.set(key, {error: err}, 0)
+      throw err
+    }
+  }
+
+  private search(req: CallRequest, at: ResolvedBlock, overrides?: StateOverrides): Promise<bigint> {
+    const root = at.record.block.header.stateRoot
+    const view = this.viewFor(root)
+    return view.run(root, async () => {
+      let hi = req.gas !== undefined && req.gas >= SIMPLE_TRANSFER_GAS ? req.gas : this.defaultGas(at)
+      if (hi > this.gasCap) hi = this.gasCap
+      const feeCap = req.gasPrice ?? req.maxFeePerGas ?? 0n
+      if (feeCap > 0n) {
+        const account = await this.scratchAccount(view, req.from, overrides)
+        const available = (account?.balance ?? 0n) - (req.value ?? 0n)
+        if (available < 0n) {
+          throw serverError(`insufficient funds for transfer`)
+        }
+        const allowance = available / feeCap
+        if (hi > allowance) hi = allowance
+      }
+      const run = (gas: bigint): Promise<CallOutcome> => this.executeOn(view, req, at, gas, overrides)
+      const failed = (o: CallOutcome): boolean => o.rejected !== undefined || o.result!.execResult.exceptionError !== undefined
+
+      if (req.to && (req.data === undefined || req.data.length === 0) && !req.authorizationList?.length) {
+        const code = await this.scratchCode(view, req.to, overrides)
+        if (code.length === 0) {
+          const transfer = await run(SIMPLE_TRANSFER_GAS)
+          if (!failed(transfer)) return SIMPLE_TRANSFER_GAS
+        }
+      }
+
+      const first = await run(hi)
+      if (first.rejected) throw first.rejected
+      const result = first.result!
+      if (result.execResult.exceptionError) {
+        if (result.execResult.exceptionError.error === 'revert') throw revertError(result.execResult.returnValue)
+        if (isOutOfGas(result)) throw serverError(`gas required exceeds allowance (${hi})`)
+        throw evmFailure(result)
+      }
+      let lo = result.totalGasSpent - 1n
+      const optimistic = ((result.totalGasSpent + result.gasRefund + 2300n) * 64n) / 63n
+      if (optimistic < hi) {
+        if (failed(await run(optimistic))) lo = optimistic
+        else hi = optimistic
+      }
+      while (lo + 1n < hi) {
+        let mid = (hi + lo) / 2n
+        if (mid > lo * 2n) mid = lo * 2n
+        if (failed(await run(mid))) lo = mid
+        else hi = mid
+      }
+      return hi
+    })
+  }
+
+  /** Executes a call request on a scratch copy of the state at `at`. */
+  execute(req: CallRequest, at: ResolvedBlock, gas: bigint, overrides?: StateOverrides): Promise<CallOutcome> {
+    const root = at.record.block.header.stateRoot
+    const view = this.viewFor(root)
+    return view.run(root, () => this.executeOn(view, req, at, gas, overrides))
+  }
+
+  /** With the view already held: checkpoint, apply overrides, runTx, revert. */
+  private async executeOn(view: StateView, req: CallRequest, at: ResolvedBlock, gas: bigint, overrides?: StateOverrides): Promise<CallOutcome> {
+    const env = this.env(at)
+    const feesGiven = (req.gasPrice ?? 0n) > 0n || (req.maxFeePerGas ?? 0n) > 0n || (req.maxPriorityFeePerGas ?? 0n) > 0n
+    const block = feesGiven ? env.block : this.freeBlock(env)
+    let tx: TypedTransaction
+    try {
+      tx = this.buildTx(req, gas, block.header.baseFeePerGas ?? 0n)
+    } catch (err) {
+      return {rejected: new RpcError(RpcErrorCode.invalidParams, `invalid transaction: ${firstLine(errorMessage(err))}`)}
+    }
+    const sm = view.sm
+    await sm.checkpoint()
+    try {
+      if (overrides) await applyOverrides(sm, overrides)
+      const result = await runTx(view.vm, {
+        tx,
+        block,
+        skipNonce: true,
+        skipBalance: false,
+        skipBlockGasLimitValidation: true,
+        skipHardForkValidation: true,
+      })
+      return {result}
+    } catch (err) {
+      if (err instanceof RpcError) return {rejected: err}
+      const message = errorMessage(err)
+      // geth skips the EIP-3607 sender check for calls (simulating a call from a contract).
+      if (/not EOA/.test(message)) return await this.runFromContract(view, tx, block)
+      return {rejected: rejectionError(message, req)}
+    } finally {
+      await sm.revert()
+    }
+  }
+
+  /**
+   * A call whose sender has code: runTx refuses it (EIP-3607), geth's eth_call does not. Runs the
+   * message on the EVM directly with what runTx would have set up (warm addresses, intrinsic gas,
+   * the value check), inside the caller's checkpoint.
+   */
+  private async runFromContract(view: StateView, tx: TypedTransaction, block: Block): Promise<CallOutcome> {
+    const evm = view.vm.evm
+    const caller = tx.getSenderAddress()
+    const intrinsic = tx.getIntrinsicGas()
+    if (tx.gasLimit < intrinsic) return {rejected: serverError(`intrinsic gas too low: have ${tx.gasLimit}, want ${intrinsic}`)}
+    const gasPrice = 'gasPrice' in tx ? (tx as {gasPrice: bigint} & TypedTransaction).gasPrice : (block.header.baseFeePerGas ?? 0n)
+    const account = (await view.sm.getAccount(caller)) ?? new Account()
+    const want = tx.gasLimit * gasPrice + tx.value
+    if (account.balance < want) {
+      return {rejected: serverError(`insufficient funds for gas * price + value: address ${caller.toString()} have ${account.balance} want ${want}`)}
+    }
+    await evm.journal.cleanup()
+    for (const [address] of evm.precompiles.entries()) evm.journal.addAlwaysWarmAddress(address)
+    evm.journal.addAlwaysWarmAddress(caller.toString())
+    if (tx.to) evm.journal.addAlwaysWarmAddress(tx.to.toString())
+    evm.journal.addAlwaysWarmAddress(block.header.coinbase.toString())
+    for (const [address, slots] of (tx as TypedTransaction & {accessList?: [Bytes, Bytes[]][]}).accessList ?? []) {
+      const a = bytesToHex(address).slice(2)
+      evm.journal.addAlwaysWarmAddress(a, true)
+      for (const slot of slots) evm.journal.addAlwaysWarmSlot(a, bytesToHex(slot).slice(2), true)
+    }
+    try {
+      const res = await evm.runCall({block, gasPrice, caller, origin: caller, gasLimit: tx.gasLimit - intrinsic, to: tx.to, value: tx.value, data: tx.data})
+      const gasRefund = res.execResult.gasRefund ?? 0n
+      const spent = res.execResult.executionGasUsed + intrinsic
+      const refund = gasRefund < spent / 5n ? gasRefund : spent / 5n
+      return {result: {...res, totalGasSpent: spent - refund, gasRefund} as RunTxResult}
+    } finally {
+      evm.journal.cleanJournal()
+    }
+  }
+
+  private async scratchAccount(view: StateView, from: Bytes | undefined, overrides?: StateOverrides): Promise<Account | undefined> {
+    const address = from ? new Address(from) : createZeroAddress()
+    if (!overrides) return view.sm.getAccount(address)
+    await view.sm.checkpoint()
+    try {
+      await applyOverrides(view.sm, overrides)
+      return await view.sm.getAccount(address)
+    } finally {
+      await view.sm.revert()
+    }
+  }
+
+  private async scratchCode(view: StateView, to: Bytes, overrides?: StateOverrides): Promise<Bytes> {
+    const override = overrides?.find(([a]) => bytesToHex(a) === bytesToHex(to))
+    if (override?.[1].code) return override[1].code
+    return view.sm.getCode(new Address(to))
+  }
+
+  private buildTx(req: CallRequest, gasLimit: bigint, baseFee: bigint): TypedTransaction {
+    const common = this.chain.txCommon
+    const opts = {common, freeze: false}
+    const base = {
+      nonce: req.nonce ?? 0n,
+      gasLimit,
+      to: req.to ? new Address(req.to) : undefined,
+      value: req.value ?? 0n,
+      data: req.data ?? new Uint8Array(0),
+    }
+    const feeMarket = req.maxFeePerGas !== undefined || req.maxPriorityFeePerGas !== undefined || req.type === 2 || req.type === 4 || req.authorizationList !== undefined
+    let tx: TypedTransaction
+    if (req.authorizationList !== undefined || req.type === 4) {
+      if (!req.to) throw new Error('a set-code (EIP-7702) transaction needs a "to" address')
+      const tip = req.maxPriorityFeePerGas ?? 0n
+      tx = createEOACode7702Tx(
+        {...base, maxPriorityFeePerGas: tip, maxFeePerGas: req.maxFeePerGas ?? tip + baseFee, accessList: req.accessList ?? [], authorizationList: req.authorizationList ?? []},
+        opts,
+      )
+    } else if (feeMarket) {
+      const tip = req.maxPriorityFeePerGas ?? 0n
+      const maxFee = req.maxFeePerGas ?? tip + baseFee
+      tx = createFeeMarket1559Tx({...base, maxPriorityFeePerGas: tip > maxFee ? maxFee : tip, maxFeePerGas: maxFee, accessList: req.accessList ?? []}, opts)
+    } else if (req.accessList !== undefined || req.type === 1) {
+      tx = createAccessList2930Tx({...base, gasPrice: req.gasPrice ?? 0n, accessList: req.accessList ?? []}, opts)
+    } else {
+      tx = createLegacyTx({...base, gasPrice: req.gasPrice ?? 0n}, opts)
+    }
+    const sender = req.from ? new Address(req.from) : createZeroAddress()
+    ;(tx as {getSenderAddress: () => Address}).getSenderAddress = () => sender
+    return tx
+  }
+
+  /**
+   * Re-executes the transactions of `record` before `index` on its parent's state, then runs
+   * `task` with the target transaction (which `task` executes, e.g. with a tracer attached).
+   */
+  async replay<T>(record: BlockRecord, index: number, task: (vm: VM, tx: TypedTransaction, block: Block) => Promise<T>): Promise<T> {
+    const parent = await this.chain.getBlock(record.block.header.parentHash)
+    if (!parent) throw serverError('parent block not found')
+    const root = parent.block.header.stateRoot
+    return this.archive.scratch(root, async (view) => {
+      const {block} = record
+      let gasUsed = 0n
+      for (let i = 0; i < index; i++) {
+        const result = await runTx(view.vm, {
+          tx: block.transactions[i]!,
+          block,
+          blockGasUsed: gasUsed,
+          skipHardForkValidation: true,
+          skipBlockGasLimitValidation: true,
+        })
+        gasUsed += result.totalGasSpent
+      }
+      return task(view.vm, block.transactions[index]!, block)
+    })
+  }
+
+  /** Runs a call request on the archive view with `task` around it (debug_traceCall). */
+  async withCall<T>(req: CallRequest, at: ResolvedBlock, gas: bigint, overrides: StateOverrides | undefined, task: (vm: VM, run: () => Promise<CallOutcome>) => Promise<T>): Promise<T> {
+    const root = at.record.block.header.stateRoot
+    return this.archive.run(root, (view) => task(view.vm, () => this.executeOn(view, req, at, gas, overrides)))
+  }
+}
+
+interface CachedResult {
+  value?: Bytes | bigint
+  error?: RpcError
+}
+
+/** A bounded map of call results (oldest entries dropped first); large results are not kept. */
+class ResultCache {
+  private readonly entries = new Map<string, CachedResult>()
+
+  constructor(
+    private readonly maxEntries = 10_000,
+    private readonly maxValueBytes = 32 * 1024,
+  ) {}
+
+  get(key: string): CachedResult | undefined {
+    return this.entries.get(key)
+  }
+
+  set(key: string, result: CachedResult, size: number): void {
+    if (size > this.maxValueBytes || key.length > 16 * 1024) return
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string)
+    this.entries.set(key, result)
+  }
+}
+
+async function applyOverrides(sm: MerkleStateManager, overrides: StateOverrides): Promise<void> {
+  for (const [addressBytes, o] of overrides) {
+    const address = new Address(addressBytes)
+    let account = await sm.getAccount(address)
+    if (!account) {
+      account = new Account()
+      await sm.putAccount(address, account)
+    }
+    if (o.balance !== undefined || o.nonce !== undefined) {
+      await sm.modifyAccountFields(address, {
+        ...(o.balance !== undefined ? {balance: o.balance} : {}),
+        ...(o.nonce !== undefined ? {nonce: o.nonce} : {}),
+      })
+    }
+    if (o.code !== undefined) await sm.putCode(address, o.code)
+    if (o.state !== undefined) {
+      await sm.clearStorage(address)
+      for (const [slot, value] of o.state) await sm.putStorage(address, slot, value)
+    }
+    if (o.stateDiff !== undefined) {
+      for (const [slot, value] of o.stateDiff) await sm.putStorage(address, slot, value)
+    }
+  }
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.split(' (tx type=')[0]!.trim()
+}
+
+/** runTx's refusals, in geth's words (-32000). */
+function rejectionError(message: string, req: CallRequest): RpcError {
+  const from = req.from ? bytesToHex(req.from) : '0x0000000000000000000000000000000000000000'
+  let m: RegExpMatchArray | null
+  if ((m = message.match(/enough funds.*?(?:upfront|max) cost is: (\d+) and the sender's account \(0x[0-9a-fA-F]+\) only has: (\d+)/))) {
+    return serverError(`insufficient funds for gas * price + value: address ${from} have ${m[2]} want ${m[1]}`)
+  }
+  if ((m = message.match(/gas limit (\d+) is lower than the minimum gas limit of (\d+)/))) {
+    return serverError(`intrinsic gas too low: have ${m[1]}, want ${m[2]}`)
+  }
+  if ((m = message.match(/\((\d+)\) is less than the block's baseFeePerGas \((\d+)\)/))) {
+    return serverError(`max fee per gas less than block base fee: address ${from}, maxFeePerGas: ${m[1]}, baseFee: ${m[2]}`)
+  }
+  if (/value field cannot be negative/.test(message)) return serverError('negative value')
+  return serverError(firstLine(message))
+}
+
+function isOutOfGas(result: RunTxResult): boolean {
+  const e = result.execResult.exceptionError?.error
+  return e === 'out of gas' || e === 'code store out of gas'
+}
+
+/** geth's wording of an EVM failure other than revert (-32000). */
+export function evmFailureMessage(result: RunTxResult): string {
+  const exec = result.execResult
+  const error = exec.exceptionError?.error ?? ''
+  switch (error) {
+    case 'revert':
+      return 'execution reverted'
+    case 'out of gas':
+      return 'out of gas'
+    case 'code store out of gas':
+      return 'contract creation code storage out of gas'
+    case 'code size to deposit exceeds maximum code size':
+      return 'max code size exceeded'
+    case 'stack underflow':
+      return 'stack underflow'
+    case 'stack overflow':
+      return 'stack limit reached 1024 (1023)'
+    case 'invalid JUMP':
+      return 'invalid jump destination'
+    case 'invalid opcode': {
+      const rs = exec.runState as {programCounter?: number; code?: Bytes} | undefined
+      const op = rs?.code && rs.programCounter !== undefined ? rs.code[rs.programCounter] : undefined
+      if (op === 0xfe) return 'invalid opcode: INVALID'
+      return op === undefined ? 'invalid opcode' : `invalid opcode: opcode 0x${op.toString(16).padStart(2, '0')} not defined`
+    }
+    case 'value out of range':
+      return 'return data out of bounds'
+    case 'static state change':
+      return 'write protection'
+    case 'create collision':
+      return 'contract address collision'
+    case 'insufficient balance':
+      return 'insufficient balance for transfer'
+    case 'invalid bytecode deployed':
+      return 'invalid code: must not begin with 0xef'
+    case 'initcode exceeds max initcode size':
+      return 'max initcode size exceeded'
+    case 'refund exhausted':
+      return 'gas uint64 overflow'
+    default:
+      return error
+  }
+}
+
+/** The RpcError for a failed execution: code 3 with data for a revert, -32000 otherwise. */
+export function evmFailure(result: RunTxResult): RpcError {
+  const exec = result.execResult
+  if (exec.exceptionError?.error === 'revert') return revertError(exec.returnValue)
+  return serverError(evmFailureMessage(result))
+}
