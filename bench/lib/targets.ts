@@ -1,0 +1,172 @@
+// Pluggable benchmark targets. A target is a node (or a set of processes) serving Ethereum
+// JSON-RPC on loopback with the 10 dev accounts of the `test … junk` mnemonic funded at chain id
+// 31337. Each scenario starts a fresh instance and stops it afterwards.
+//
+// To add a target (e.g. the multi-node devnet), implement `Target` and register a factory in
+// `TARGETS` below.
+import {existsSync} from 'node:fs'
+import {mkdtemp, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {freePort, killTracked, sleep, spawnTracked, type Spawned} from './proc.js'
+import {RpcClient} from './rpc.js'
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+export interface StartInfo {
+  /** Spawn → first successful `eth_chainId` answer, in ms. */
+  startupMs: number
+  chainId: number
+}
+
+export interface Target {
+  readonly name: string
+  /** Valid after start(). */
+  readonly rpcUrl: string
+  start(): Promise<StartInfo>
+  /** Idempotent; kills every process of the target by PID (SIGTERM, then SIGKILL). */
+  stop(): Promise<void>
+  /** PID of the main node process (VmHWM is read from it), undefined when not running. */
+  pid(): number | undefined
+  /** Root PIDs whose process trees are sampled for RSS (defaults to [pid()]). */
+  pids(): number[]
+}
+
+export interface TargetOptions {
+  /** Block interval in seconds. */
+  blockTimeSec: number
+  startTimeoutMs: number
+}
+
+export type TargetFactory = (options: TargetOptions) => Target
+
+/**
+ * Spawn `command args` and poll `eth_chainId` every 5 ms until it answers. Throws with the
+ * process output tail if the process exits or the timeout passes.
+ */
+async function spawnAndWait(name: string, command: string, args: string[], rpcUrl: string, timeoutMs: number, cwd?: string): Promise<{spawned: Spawned; info: StartInfo}> {
+  const t0 = performance.now()
+  const spawned = spawnTracked(command, args, {cwd})
+  const probe = new RpcClient(rpcUrl, {maxSockets: 1, timeoutMs: 2000})
+  try {
+    for (let attempt = 0; attempt < 1_000_000; attempt++) {
+      if (spawned.hasExited() || spawned.pid <= 0) {
+        const {code, signal} = await spawned.exited
+        throw new Error(`${name}: process exited before answering JSON-RPC (code ${code}, signal ${signal}).\n--- output tail ---\n${spawned.tail().trim() || '(no output)'}`)
+      }
+      if (performance.now() - t0 > timeoutMs) {
+        await killTracked(spawned)
+        throw new Error(`${name}: no JSON-RPC answer on ${rpcUrl} within ${timeoutMs} ms.\n--- output tail ---\n${spawned.tail().trim() || '(no output)'}`)
+      }
+      try {
+        const chainIdHex = await probe.request<string>('eth_chainId')
+        const startupMs = performance.now() - t0
+        return {spawned, info: {startupMs, chainId: Number(chainIdHex)}}
+      } catch {
+        await sleep(5)
+      }
+    }
+    throw new Error(`${name}: startup loop exhausted`)
+  } catch (error) {
+    await killTracked(spawned)
+    throw error
+  } finally {
+    probe.close()
+  }
+}
+
+abstract class SingleProcessTarget implements Target {
+  abstract readonly name: string
+  protected spawned: Spawned | undefined
+  protected port = 0
+
+  constructor(protected readonly options: TargetOptions) {}
+
+  get rpcUrl(): string {
+    return `http://127.0.0.1:${this.port}/`
+  }
+
+  pid(): number | undefined {
+    return this.spawned && !this.spawned.hasExited() ? this.spawned.pid : undefined
+  }
+
+  pids(): number[] {
+    const pid = this.pid()
+    return pid === undefined ? [] : [pid]
+  }
+
+  protected abstract command(): Promise<{command: string; args: string[]; cwd?: string}>
+
+  async start(): Promise<StartInfo> {
+    if (this.spawned) throw new Error(`${this.name}: already started`)
+    this.port = await freePort()
+    const {command, args, cwd} = await this.command()
+    const {spawned, info} = await spawnAndWait(this.name, command, args, this.rpcUrl, this.options.startTimeoutMs, cwd)
+    this.spawned = spawned
+    return info
+  }
+
+  async stop(): Promise<void> {
+    const spawned = this.spawned
+    this.spawned = undefined
+    if (spawned) await killTracked(spawned)
+  }
+}
+
+export const ANVIL_BIN = path.join(REPO_ROOT, 'node_modules', '@foundry-rs', 'anvil-linux-amd64', 'bin', 'anvil')
+
+class AnvilTarget extends SingleProcessTarget {
+  readonly name = 'anvil'
+
+  protected async command() {
+    if (!existsSync(ANVIL_BIN)) throw new Error(`anvil: binary not found at ${ANVIL_BIN} (optional dependency @foundry-rs/anvil-linux-amd64 not installed?)`)
+    return {
+      command: ANVIL_BIN,
+      args: ['--host', '127.0.0.1', '--port', String(this.port), '--block-time', String(this.options.blockTimeSec), '--silent'],
+    }
+  }
+}
+
+class XaiTarget extends SingleProcessTarget {
+  readonly name = 'xai'
+  private home: string | undefined
+
+  protected async command() {
+    const entry = path.join(REPO_ROOT, 'bin', 'run.js')
+    const builtCommand = path.join(REPO_ROOT, 'dist', 'commands', 'node', 'start.js')
+    if (!existsSync(builtCommand)) {
+      throw new Error(
+        `xai: the node command is not built (${path.relative(REPO_ROOT, builtCommand)} is missing). ` +
+          `Run \`npm run build\` first; if it still is missing, the xai node (src/node/node.ts, \`xai node start\`) has not landed yet.`,
+      )
+    }
+    this.home = await mkdtemp(path.join(tmpdir(), 'xai-bench-'))
+    return {
+      command: process.execPath,
+      args: [entry, 'node', 'start', '--home', this.home, '--rpc-port', String(this.port), '--block-time', String(Math.round(this.options.blockTimeSec * 1000))],
+      cwd: REPO_ROOT,
+    }
+  }
+
+  override async stop(): Promise<void> {
+    await super.stop()
+    const home = this.home
+    this.home = undefined
+    if (home) await rm(home, {recursive: true, force: true, maxRetries: 3})
+  }
+
+  override async start(): Promise<StartInfo> {
+    try {
+      return await super.start()
+    } catch (error) {
+      await this.stop()
+      throw error
+    }
+  }
+}
+
+export const TARGETS: Record<string, TargetFactory> = {
+  xai: (options) => new XaiTarget(options),
+  anvil: (options) => new AnvilTarget(options),
+}
