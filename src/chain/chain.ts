@@ -109,7 +109,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     const {crypto, native} = createCustomCrypto({native: options.nativeCrypto})
     const common = createChainCommon(options.genesis, crypto)
     const trieDb = new TrieDB(options.store)
-    const stateManager = createStateManager(trieDb, common)
+    const stateManager = createStateManager(trieDb, common, 20_000)
     const blocks = new BlockStore(options.store, common)
     const vm = await createVM({common, stateManager, blockchain: blockHashSource(blocks)})
     const chain = new Chain(options.store, options.genesis, vm, common, trieDb, blocks, logger, native)
@@ -117,9 +117,12 @@ export class Chain extends EventEmitter<ChainEvents> {
     return chain
   }
 
-  /** A fresh state manager over the same trie database (archival reads, calls). */
-  createStateManager(): MerkleStateManager {
-    return createStateManager(this.trieDb, this.common)
+  /**
+   * A fresh state manager over the same trie database (archival reads, calls). Its caches are
+   * small: readers are many and short-lived, the live VM keeps the big ones.
+   */
+  createStateManager(options: {trieCacheSize?: number} = {}): MerkleStateManager {
+    return createStateManager(this.trieDb, this.common, options.trieCacheSize ?? 2_000)
   }
 
   get head(): Block {
@@ -387,9 +390,14 @@ export function blockHashSource(blocks: BlockStore) {
   return source
 }
 
-function createStateManager(trieDb: TrieDB, common: Common): MerkleStateManager {
-  const trie = new MerklePatriciaTrie({db: trieDb, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common, cacheSize: 50_000})
-  return new MerkleStateManager({trie, common, caches: new Caches()})
+function createStateManager(trieDb: TrieDB, common: Common, trieCacheSize: number): MerkleStateManager {
+  const trie = new MerklePatriciaTrie({db: trieDb, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common, cacheSize: trieCacheSize})
+  const entries = Math.max(1_000, trieCacheSize)
+  return new MerkleStateManager({
+    trie,
+    common,
+    caches: new Caches({account: {size: entries}, storage: {size: entries}, code: {size: Math.ceil(entries / 10)}}),
+  })
 }
 
 function stripZeros(b: Bytes): Bytes {
