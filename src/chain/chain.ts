@@ -10,6 +10,8 @@ import {
   Address,
   KECCAK256_RLP,
   ValueEncoding,
+  bigIntToBytes,
+  setLengthLeft,
   bytesToHex,
   createAddressFromString,
   hexToBytes,
@@ -25,7 +27,7 @@ import type {Bytes, KeyValueStore, WriteOp} from '../storage/database.js'
 import {TrieDB} from '../storage/trie-db.js'
 import {type BlockRecord, BlockStore, type ReceiptRecord} from './block-store.js'
 import {createCustomCrypto} from './crypto.js'
-import {type Genesis, createChainCommon} from './genesis.js'
+import {BEACON_ROOTS_ADDRESS, HISTORY_STORAGE_ADDRESS, type Genesis, createChainCommon} from './genesis.js'
 import {Mutex} from './mutex.js'
 import {orderedTrieRoot} from './trie-root.js'
 import {sealTransaction} from './seal.js'
@@ -216,6 +218,7 @@ export class Chain extends EventEmitter<ChainEvents> {
       const sm = this.vm.stateManager
       const parentStateRoot = parent.header.stateRoot
       await sm.checkpoint()
+      await this.applySystemCalls(env)
       const included: TypedTransaction[] = []
       const senders: Bytes[] = []
       const results: RunTxResult[] = []
@@ -277,6 +280,27 @@ export class Chain extends EventEmitter<ChainEvents> {
       const block = new Block(header, included, [], [], {common: this.common})
       return {record: {block, senders, receipts}, rejected, parentStateRoot}
     })
+  }
+
+  /**
+   * The block-start system operations of Cancun and Prague, as ethereumjs' runBlock does them:
+   * EIP-4788 stores the parent beacon root (zero: XAI has no beacon chain) by timestamp, EIP-2935
+   * stores the parent hash by number. Each only where its contract is deployed.
+   */
+  private async applySystemCalls(env: {number: bigint; timestamp: bigint; parentHash: Bytes; parentBeaconBlockRoot: Bytes}): Promise<void> {
+    const sm = this.vm.stateManager
+    const beacon = createAddressFromString(BEACON_ROOTS_ADDRESS)
+    if ((await sm.getCode(beacon)).length > 0) {
+      const length = BigInt(this.common.param('historicalRootsLength'))
+      const index = env.timestamp % length
+      await sm.putStorage(beacon, setLengthLeft(bigIntToBytes(index), 32), bigIntToBytes(env.timestamp))
+      await sm.putStorage(beacon, setLengthLeft(bigIntToBytes(index + length), 32), env.parentBeaconBlockRoot)
+    }
+    const history = createAddressFromString(HISTORY_STORAGE_ADDRESS)
+    if ((await sm.getCode(history)).length > 0) {
+      const window = BigInt(this.common.param('historyServeWindow'))
+      await sm.putStorage(history, setLengthLeft(bigIntToBytes((env.number - 1n) % window), 32), env.parentHash)
+    }
   }
 
   /** Makes a built block the new head: one atomic write of state, block, receipts and index. */

@@ -34,10 +34,26 @@ export interface DevGenesisOptions {
   extraData?: string
 }
 
-/** A genesis with every fork up to Prague active from block 0 and the given accounts funded. */
+/** EIP-2935: recent block hashes served from state (Prague system contract). */
+export const HISTORY_STORAGE_ADDRESS = '0x0000f90827f1c53a10cb7a02335b175320002935'
+const HISTORY_STORAGE_CODE =
+  '0x3373fffffffffffffffffffffffffffffffffffffffe14604657602036036042575f35600143038111604257611fff81430311604257611fff9006545f5260205ff35b5f5ffd5b5f35611fff60014303065500'
+/** EIP-4788: parent beacon block roots (Cancun system contract; XAI has no beacon chain, roots are zero). */
+export const BEACON_ROOTS_ADDRESS = '0x000f3df6d732807ef1319fb7b8bb8522d0beac02'
+const BEACON_ROOTS_CODE =
+  '0x3373fffffffffffffffffffffffffffffffffffffffe14604d57602036146024575f5ffd5b5f35801560495762001fff810690815414603c575f5ffd5b62001fff01545f5260205ff35b5f5ffd5b62001fff42064281555f359062001fff015500'
+
+/**
+ * A genesis with every fork up to Prague active from block 0, the given accounts funded, and the
+ * system contracts mainnet has at those forks (EIP-2935 block hash history, EIP-4788 beacon roots),
+ * as anvil and geth's dev mode have them.
+ */
 export function createDevGenesis(options: DevGenesisOptions): Genesis {
   const balance = options.balance ?? DEV_BALANCE
-  const alloc: Record<string, GenesisAccount> = {}
+  const alloc: Record<string, GenesisAccount> = {
+    [HISTORY_STORAGE_ADDRESS]: {balance: '0x0', nonce: '0x1', code: HISTORY_STORAGE_CODE},
+    [BEACON_ROOTS_ADDRESS]: {balance: '0x0', nonce: '0x1', code: BEACON_ROOTS_CODE},
+  }
   for (const address of options.accounts) alloc[address.toLowerCase()] = {balance: `0x${balance.toString(16)}`}
   return {
     config: {

@@ -66,9 +66,12 @@ export class BlockProducer {
   mine(maxCount?: number): Promise<void> {
     const previous = this.running ?? Promise.resolve()
     const run = previous.then(() => this.produce(maxCount))
-    this.running = run.finally(() => {
-      if (this.running === run) this.running = undefined
-    })
+    const tracked: Promise<void> = run
+      .catch(() => undefined)
+      .then(() => {
+        if (this.running === tracked) this.running = undefined
+      })
+    this.running = tracked
     return run
   }
 
