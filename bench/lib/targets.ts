@@ -142,9 +142,11 @@ class XaiTarget extends SingleProcessTarget {
       )
     }
     this.home = await mkdtemp(path.join(tmpdir(), 'xai-bench-'))
+    // XAI_BENCH_NODE_FLAGS passes Node.js flags to the node process (e.g. --cpu-prof for profiling).
+    const nodeFlags = (process.env.XAI_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)
     return {
       command: process.execPath,
-      args: [entry, 'node', 'start', '--home', this.home, '--rpc-port', String(this.port), '--block-time', String(Math.round(this.options.blockTimeSec * 1000))],
+      args: [...nodeFlags, entry, 'node', 'start', '--home', this.home, '--rpc-port', String(this.port), '--block-time', String(Math.round(this.options.blockTimeSec * 1000))],
       cwd: REPO_ROOT,
     }
   }

@@ -63,6 +63,7 @@ export interface ChainEvents {
 }
 
 const ZERO32 = new Uint8Array(32)
+const MIN_TX_GAS = 21_000n
 const EMPTY_REQUESTS_HASH = genRequestsRoot([], sha256)
 
 /**
@@ -226,17 +227,30 @@ export class Chain extends EventEmitter<ChainEvents> {
       const rejected: BuiltBlock['rejected'] = []
       let gasUsed = 0n
       try {
+        // A sender whose transaction is skipped or fails has its later nonces skipped too: they
+        // would fail on the nonce and must stay in the pool for a later block, not be dropped.
+        const blocked = new Set<string>()
         for (const tx of txs) {
+          if (env.gasLimit - gasUsed < MIN_TX_GAS) break
+          try {
+            sealTransaction(tx)
+          } catch (err) {
+            rejected.push({tx, error: (err as Error).message})
+            continue
+          }
+          const sender = tx.getSenderAddress().toString()
+          if (blocked.has(sender)) continue
           if (tx.gasLimit > env.gasLimit - gasUsed) {
-            // Does not fit this block; it stays for the next one.
+            // Does not fit what is left of this block; it and its successors wait for the next one.
+            blocked.add(sender)
             continue
           }
           let result: RunTxResult
           try {
-            sealTransaction(tx)
             result = await runTx(this.vm, {tx, block: envBlock, blockGasUsed: gasUsed, skipHardForkValidation: true})
           } catch (err) {
             rejected.push({tx, error: (err as Error).message})
+            blocked.add(sender)
             continue
           }
           gasUsed += result.totalGasSpent

@@ -203,11 +203,12 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
   }
 
   /**
-   * Executable transactions for the next block, highest tip first while each sender's nonces stay
-   * in order, until `maxGas` is reached.
+   * Candidates for the next block, highest tip first while each sender's nonces stay in order.
+   * How many fit is decided by the builder on the gas actually used (a transaction's gas limit is
+   * usually well above what it uses), so this offers up to `maxCount` of them.
    */
-  selectForBlock(baseFee: bigint, maxGas: bigint, maxCount = 5_000): TypedTransaction[] {
-    const lanes: PooledTx[][] = []
+  selectForBlock(baseFee: bigint, maxCount = 5_000): TypedTransaction[] {
+    const heap = new LaneHeap(baseFee)
     for (const queue of this.senders.values()) {
       const lane: PooledTx[] = []
       for (let nonce = queue.stateNonce; ; nonce++) {
@@ -215,18 +216,13 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
         if (!pooled) break
         lane.push(pooled)
       }
-      if (lane.length > 0) lanes.push(lane)
+      if (lane.length > 0) heap.push({lane, at: 0})
     }
-    const heap = new LaneHeap(baseFee)
-    for (const lane of lanes) heap.push({lane, at: 0})
     const out: TypedTransaction[] = []
-    let gas = 0n
     while (heap.size > 0 && out.length < maxCount) {
       const cursor = heap.pop()!
       const pooled = cursor.lane[cursor.at]!
       if (maxFeeOf(pooled.tx) < baseFee) continue // this sender waits for a lower base fee
-      if (gas + pooled.tx.gasLimit > maxGas) continue // too big for what is left; the lane waits
-      gas += pooled.tx.gasLimit
       out.push(pooled.tx)
       if (cursor.at + 1 < cursor.lane.length) heap.push({lane: cursor.lane, at: cursor.at + 1})
     }

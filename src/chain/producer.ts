@@ -98,9 +98,7 @@ export class BlockProducer {
   }
 
   private async produce(maxCount?: number): Promise<void> {
-    const head = this.chain.head.header
-    const baseFee = this.chain.nextBaseFee()
-    const txs = this.mempool.selectForBlock(baseFee, head.gasLimit, maxCount)
+    const txs = this.mempool.selectForBlock(this.chain.nextBaseFee(), maxCount)
     const started = performance.now()
     const built = await this.chain.buildBlock(txs, {
       timestamp: BigInt(Math.floor(this.now() / 1000)),

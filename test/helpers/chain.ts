@@ -50,7 +50,7 @@ export async function signTransfer(options: TransferOptions): Promise<Uint8Array
 
 /** Builds and commits one block from the mempool's selection. */
 export async function mineBlock(chain: Chain, mempool: Mempool, timestamp?: bigint) {
-  const txs = mempool.selectForBlock(chain.nextBaseFee(), chain.head.header.gasLimit)
+  const txs = mempool.selectForBlock(chain.nextBaseFee())
   const built = await chain.buildBlock(txs, {timestamp: timestamp ?? chain.head.header.timestamp + 1n})
   mempool.drop(built.rejected.map((r) => r.tx), 'rejected')
   return chain.commitBlock(built)

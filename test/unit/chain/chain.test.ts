@@ -56,6 +56,25 @@ describe('Chain', () => {
     expect(built.rejected[0]!.error).toMatch(/nonce/)
   })
 
+  it('packs a block by gas used, not by the sum of gas limits', async () => {
+    const {chain} = await createTestChain()
+    // 60 transfers with a 1,000,000 gas limit: 60M by limits, 1.26M by use; all fit in 30M.
+    const txs = await Promise.all(Array.from({length: 60}, async (_, nonce) => decodeTransaction(chain, await signTransfer({nonce, gas: 1_000_000n}))))
+    const built = await chain.buildBlock(txs, {timestamp: chain.head.header.timestamp + 1n})
+    expect(built.record.block.transactions).toHaveLength(60)
+    expect(built.record.block.header.gasUsed).toBe(60n * 21_000n)
+  })
+
+  it('after a failing transaction, skips the same sender\'s later nonces without rejecting them', async () => {
+    const {chain} = await createTestChain()
+    const tooExpensive = decodeTransaction(chain, await signTransfer({nonce: 0, value: 10n ** 23n}))
+    const next = decodeTransaction(chain, await signTransfer({nonce: 1}))
+    const other = decodeTransaction(chain, await signTransfer({from: 1, nonce: 0}))
+    const built = await chain.buildBlock([tooExpensive, next, other], {timestamp: chain.head.header.timestamp + 1n})
+    expect(built.rejected.map((r) => r.tx.nonce)).toEqual([0n])
+    expect(built.record.block.transactions).toEqual([other])
+  })
+
   it('keeps old state roots readable (archival)', async () => {
     const {chain, mempool} = await createTestChain()
     const root0 = chain.head.header.stateRoot

@@ -30,7 +30,7 @@ describe('Mempool', () => {
     await mempool.addRaw(await signTransfer({from: 0, nonce: 0, maxPriorityFeePerGas: 1n}))
     await mempool.addRaw(await signTransfer({from: 0, nonce: 1, maxPriorityFeePerGas: 9_000_000_000n}))
     await mempool.addRaw(await signTransfer({from: 1, nonce: 0, maxPriorityFeePerGas: 5n}))
-    const txs = mempool.selectForBlock(chain.nextBaseFee(), 30_000_000n)
+    const txs = mempool.selectForBlock(chain.nextBaseFee())
     expect(txs.map((tx) => [bytesToHex(tx.getSenderAddress().bytes), tx.nonce])).toEqual([
       [DEV_ACCOUNTS[1]!.address.toLowerCase(), 0n],
       [DEV_ACCOUNTS[0]!.address.toLowerCase(), 0n],
