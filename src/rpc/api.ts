@@ -4,6 +4,7 @@ import type {Logger} from '../logger.js'
 import {Dispatcher, type MethodTable} from './dispatcher.js'
 import {FilterManager} from './filters.js'
 import {type RpcLimits, resolveLimits} from './limits.js'
+import {type UnlockedAccount, accountMethods} from './methods/accounts.js'
 import {debugMethods} from './methods/debug.js'
 import type {RpcDeps} from './methods/deps.js'
 import {ethMethods} from './methods/eth.js'
@@ -21,6 +22,12 @@ export interface RpcApiOptions {
   limits?: Partial<RpcLimits>
   /** Connected peers, for net_peerCount (default 0). */
   peerCount?: () => number
+  /**
+   * Keys the node signs with for eth_sendTransaction / eth_sign / personal_sign /
+   * eth_signTypedData_v4, listed by eth_accounts (a devnet's dev accounts, as anvil does).
+   * Default none: a node holds no keys.
+   */
+  accounts?: UnlockedAccount[]
   /** Further methods (e.g. a node's evm_mine); they may override the built-in ones. */
   extraMethods?: MethodTable
 }
@@ -38,7 +45,7 @@ export interface RpcApi {
 export async function createRpcApi(options: RpcApiOptions): Promise<RpcApi> {
   const {chain, mempool, logger} = options
   const limits = resolveLimits(options.limits)
-  const state = await ChainState.create(chain, {logger, gasCap: limits.gasCap})
+  const state = await ChainState.create(chain, {logger, gasCap: limits.gasCap, callTimeoutMs: limits.callTimeoutMs, traceTimeoutMs: limits.traceTimeoutMs})
   const filters = new FilterManager(chain, mempool, limits, logger)
   const deps: RpcDeps = {
     chain,
@@ -54,6 +61,7 @@ export async function createRpcApi(options: RpcApiOptions): Promise<RpcApi> {
     ...web3Methods(deps),
     ...netMethods(deps),
     ...ethMethods(deps),
+    ...accountMethods(deps, options.accounts),
     ...filterMethods(deps),
     ...txpoolMethods(deps),
     ...debugMethods(deps),

@@ -18,6 +18,8 @@ type Bytes = Uint8Array
 const EMPTY = new Uint8Array(0)
 /** Entries kept per clean-read map before it is dropped and refilled. */
 const MAX_ENTRIES = 200_000
+/** Bytes of contract code kept before the code map is dropped and refilled. */
+const MAX_CODE_BYTES = 32 * 1024 * 1024
 
 /**
  * A MerkleStateManager for calls that are always reverted (eth_call, eth_estimateGas, tracing).
@@ -31,10 +33,24 @@ const MAX_ENTRIES = 200_000
  *
  * Use only with every change reverted: nothing written is ever flushed to the trie here.
  */
+/** Thrown from a state access once the running execution is past its deadline. */
+export class ExecutionTimeout extends Error {
+  constructor() {
+    super('execution timeout')
+    this.name = 'ExecutionTimeout'
+  }
+}
+
 export class CallStateManager extends MerkleStateManager {
+  /** performance.now() after which state accesses throw ExecutionTimeout (the EVM then unwinds). */
+  deadline = Number.POSITIVE_INFINITY
+
   private accounts = new Map<string, Bytes | null>()
   private storage = new Map<string, Bytes>()
   private code = new Map<string, Bytes>()
+  private codeBytes = 0
+  /** Read-only storage tries by storage root (the stock one builds a trie object per call). */
+  private tries = new Map<string, MerklePatriciaTrie>()
   private rootKey = ''
 
   /** A call state manager over the trie (and so the database) of `base`. */
@@ -44,6 +60,7 @@ export class CallStateManager extends MerkleStateManager {
   }
 
   override async getAccount(address: Address): Promise<Account | undefined> {
+    if (performance.now() > this.deadline) throw new ExecutionTimeout()
     const elem = this._caches?.account?.get(address)
     if (elem !== undefined) return elem.accountRLP !== undefined ? createAccountFromRLP(elem.accountRLP) : undefined
     const key = bytesToUnprefixedHex(address.bytes)
@@ -58,6 +75,7 @@ export class CallStateManager extends MerkleStateManager {
 
   override async getStorage(address: Address, key: Bytes): Promise<Bytes> {
     if (key.length !== 32) throw new Error('Storage key must be 32 bytes long')
+    if (performance.now() > this.deadline) throw new ExecutionTimeout()
     const cached = this._caches?.storage?.get(address, key)
     if (cached !== undefined) return RLP.decode(cached) as Bytes
     const account = await this.getAccount(address)
@@ -65,12 +83,30 @@ export class CallStateManager extends MerkleStateManager {
     const slotKey = `${bytesToUnprefixedHex(account.storageRoot)}${bytesToUnprefixedHex(key)}`
     let value = this.storage.get(slotKey)
     if (value === undefined) {
-      const trie = this._getStorageTrie(address, account)
+      const trie = this.readTrie(address, account)
       value = RLP.decode((await trie.get(key)) ?? EMPTY) as Bytes
       if (this.storage.size >= MAX_ENTRIES) this.storage.clear()
       this.storage.set(slotKey, value)
     }
     return value
+  }
+
+  /**
+   * A trie to read the storage of `account` from. Tries are shared per storage root and only
+   * read: writes never reach a storage trie here (they stay in the journaled cache until the
+   * revert), except clearStorage's, which goes through the stock per-call `_getStorageTrie`.
+   */
+  private readTrie(address: Address, account: Account): MerklePatriciaTrie {
+    if (this._prefixStorageTrieKeys) return this._getStorageTrie(address, account)
+    const key = bytesToUnprefixedHex(account.storageRoot)
+    let trie = this.tries.get(key)
+    if (!trie) {
+      trie = this._trie.shallowCopy(false)
+      trie.root(account.storageRoot)
+      if (this.tries.size >= 1_000) this.tries.clear()
+      this.tries.set(key, trie)
+    }
+    return trie
   }
 
   override async getCode(address: Address): Promise<Bytes> {
@@ -83,8 +119,12 @@ export class CallStateManager extends MerkleStateManager {
     if (code === undefined) {
       const dbKey = this._prefixCodeHashes ? concatBytes(CODEHASH_PREFIX, account.codeHash) : account.codeHash
       code = ((await this._trie.database().get(dbKey)) as Bytes | undefined) ?? EMPTY
-      if (this.code.size >= 10_000) this.code.clear()
+      if (this.codeBytes + code.length > MAX_CODE_BYTES) {
+        this.code.clear()
+        this.codeBytes = 0
+      }
       this.code.set(hashKey, code)
+      this.codeBytes += code.length
     }
     return code
   }

@@ -53,6 +53,11 @@ export class Dispatcher {
     return this.methods.has(method)
   }
 
+  /** The names of every method this dispatcher answers. */
+  methodNames(): string[] {
+    return [...this.methods.keys()]
+  }
+
   /** Answers one request body; undefined when there is nothing to send (only notifications). */
   async handle(body: string, context: MethodContext = {}): Promise<string | undefined> {
     let value: unknown

@@ -26,8 +26,14 @@ export interface RpcLimits {
   maxSubscriptions: number
   /** Highest gas an eth_call / eth_estimateGas may use (geth's RPCGasCap). */
   gasCap: bigint
+  /** Wall-clock budget of one eth_call, and of a whole eth_estimateGas search (geth's RPCEVMTimeout). */
+  callTimeoutMs: number
+  /** Wall-clock budget of one debug_trace* call. */
+  traceTimeoutMs: number
   /** Most struct logs a debug_trace* answer may hold. */
   maxTraceSteps: number
+  /** Requests one WebSocket connection may have in flight (more are refused with -32005). */
+  maxWsInFlight: number
   /** Most blocks eth_feeHistory covers. */
   maxFeeHistoryBlocks: number
 }
@@ -46,7 +52,10 @@ export const DEFAULT_LIMITS: RpcLimits = {
   maxSubscriptionsPerConnection: 1_000,
   maxSubscriptions: 10_000,
   gasCap: 50_000_000n,
-  maxTraceSteps: 1_000_000,
+  callTimeoutMs: 5_000,
+  traceTimeoutMs: 30_000,
+  maxTraceSteps: 250_000,
+  maxWsInFlight: 256,
   maxFeeHistoryBlocks: 1_024,
 }
 

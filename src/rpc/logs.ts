@@ -1,4 +1,4 @@
-import {bytesToHex, equalsBytes} from '@ethereumjs/util'
+import {bytesToHex} from '@ethereumjs/util'
 
 import type {BlockRecord} from '../chain/block-store.js'
 import {type Hex, type RpcLog, bloomBits, formatLog, hex, qty} from './format.js'
@@ -85,8 +85,4 @@ export class CompiledFilter {
     }
     return true
   }
-}
-
-export function sameBytes(a: Bytes, b: Bytes): boolean {
-  return equalsBytes(a, b)
 }

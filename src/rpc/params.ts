@@ -31,13 +31,6 @@ function describe(value: unknown): string {
   return typeof value
 }
 
-/** The params array of a request: absent → [], an object is not allowed (geth takes positional only). */
-export function paramList(params: unknown): unknown[] {
-  if (params === undefined || params === null) return []
-  if (Array.isArray(params)) return params
-  throw invalidParams('non-array args')
-}
-
 /** Checks the argument count: `min` required, at most `max`. */
 export function arity(params: unknown[], min: number, max: number): void {
   if (params.length > max) throw invalidParams(`too many arguments, want at most ${max}`)
@@ -111,8 +104,12 @@ export function blockNumberOrTag(value: unknown, index: number, fallback: BlockT
   fail(index, `expected a block number (hex) or one of latest, pending, earliest, safe, finalized, got ${describe(value)}`)
 }
 
-/** A block number, tag, or an EIP-1898 object `{blockHash, requireCanonical?}` / `{blockNumber}`. */
+/**
+ * A block number, tag, or hash: an EIP-1898 object `{blockHash, requireCanonical?}` /
+ * `{blockNumber}`, or (as geth also takes) a bare 32-byte block hash.
+ */
 export function blockId(value: unknown, index: number, fallback: BlockTag = 'latest'): BlockId {
+  if (typeof value === 'string' && value.length === 66 && DATA.test(value)) return {hash: hexToBytes(value as `0x${string}`), requireCanonical: false}
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const o = value as Record<string, unknown>
     if (o.blockHash !== undefined && o.blockNumber !== undefined) fail(index, 'cannot specify both blockHash and blockNumber, choose one or the other')

@@ -32,8 +32,18 @@ const CORS = {
 } as const
 const JSON_HEADERS = {...CORS, 'content-type': 'application/json'} as const
 
-function errorBody(code: number, message: string): string {
-  return `{"jsonrpc":"2.0","id":null,"error":{"code":${code},"message":${JSON.stringify(message)}}}`
+function errorBody(code: number, message: string, id: string | number | null = null): string {
+  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"error":{"code":${code},"message":${JSON.stringify(message)}}}`
+}
+
+/** The id of a request (null for a batch or anything unparsable), to answer a refused one. */
+function idOf(text: string): string | number | null {
+  try {
+    const id = (JSON.parse(text) as {id?: unknown}).id
+    return typeof id === 'string' || typeof id === 'number' ? id : null
+  } catch {
+    return null
+  }
 }
 
 /** A host as it goes in a URL a client can dial (wildcards → loopback, IPv6 in brackets). */
@@ -158,14 +168,23 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
         ws.send(message)
       },
     }
-    ws.on('message', (data, isBinary) => {
-      const text = isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString()
-      dispatcher.handle(text, {connection}).then(
-        (out) => {
-          if (out !== undefined) connection.send(out)
-        },
-        () => connection.send(errorBody(-32603, 'internal error')),
-      )
+    let inFlight = 0
+    ws.on('message', (data) => {
+      const text = data.toString()
+      if (inFlight >= limits.maxWsInFlight) {
+        connection.send(errorBody(-32005, `too many requests in flight on this connection (at most ${limits.maxWsInFlight})`, idOf(text)))
+        return
+      }
+      inFlight++
+      dispatcher
+        .handle(text, {connection})
+        .then(
+          (out) => {
+            if (out !== undefined) connection.send(out)
+          },
+          () => connection.send(errorBody(-32603, 'internal error')),
+        )
+        .finally(() => inFlight--)
     })
     ws.on('pong', () => alive.add(ws))
     ws.on('close', () => filters.dropConnection(connection))

@@ -2,11 +2,15 @@ import {type Block, type BlockHeader, createBlock, createBlockHeader} from '@eth
 import type {MerkleStateManager} from '@ethereumjs/statemanager'
 import {getMerkleStateProof} from '@ethereumjs/statemanager'
 import {
+  Capability,
+  TransactionType,
   type TypedTransaction,
   createAccessList2930Tx,
   createEOACode7702Tx,
   createFeeMarket1559Tx,
   createLegacyTx,
+  getCalldataFloorGas,
+  getMinimumGasLimit,
 } from '@ethereumjs/tx'
 import {Account, Address, bytesToHex, createZeroAddress, setLengthLeft} from '@ethereumjs/util'
 import {type RunTxResult, type VM, createVM, runTx} from '@ethereumjs/vm'
@@ -15,10 +19,11 @@ import {keccak_256} from '@noble/hashes/sha3.js'
 import type {BlockRecord} from '../chain/block-store.js'
 import {type Chain, blockHashSource} from '../chain/chain.js'
 import {Mutex} from '../chain/mutex.js'
-import {CallStateManager} from './call-state.js'
 import {errorMessage} from '../errors.js'
 import type {Logger} from '../logger.js'
+import {CallStateManager, ExecutionTimeout} from './call-state.js'
 import {RpcError, RpcErrorCode, serverError} from './errors.js'
+import {enableJumpCache} from './jump-cache.js'
 import type {BlockId, CallRequest, StateOverrides} from './params.js'
 import {revertError} from './revert.js'
 
@@ -41,6 +46,10 @@ export interface ChainStateOptions {
   logger: Logger
   /** Highest gas an eth_call or eth_estimateGas may use (geth's RPCGasCap, default 50,000,000). */
   gasCap?: bigint
+  /** Wall-clock budget of one eth_call, and of a whole eth_estimateGas search (default 5 s, geth's RPCEVMTimeout). */
+  callTimeoutMs?: number
+  /** Wall-clock budget of one debug_trace* (default 30 s). */
+  traceTimeoutMs?: number
 }
 
 /**
@@ -49,15 +58,33 @@ export interface ChainStateOptions {
  * async, so two interleaved calls would see each other's writes.
  */
 class StateView {
+  vm!: VM
+  sm!: CallStateManager
   private root = ''
   private readonly mutex = new Mutex()
 
-  constructor(
-    readonly vm: VM,
-    readonly sm: MerkleStateManager,
-  ) {}
+  private constructor(private readonly build: () => Promise<{vm: VM; sm: CallStateManager}>) {}
 
-  run<T>(stateRoot: Bytes, task: (view: StateView) => Promise<T>): Promise<T> {
+  static async create(build: () => Promise<{vm: VM; sm: CallStateManager}>): Promise<StateView> {
+    const view = new StateView(build)
+    await view.reset()
+    return view
+  }
+
+  /** Replaces the VM and state manager (after an aborted execution left them inconsistent). */
+  private async reset(): Promise<void> {
+    const {vm, sm} = await this.build()
+    this.vm = vm
+    this.sm = sm
+    this.root = ''
+  }
+
+  /**
+   * Runs `task` at `stateRoot`, one task at a time. Executions inside it stop with a timeout error
+   * once `timeoutMs` has passed (checked on every state access); the view is then rebuilt, since
+   * an execution cut off midway leaves the EVM's journal and checkpoints behind.
+   */
+  run<T>(stateRoot: Bytes, task: (view: StateView) => Promise<T>, timeoutMs?: number): Promise<T> {
     return this.mutex.run(async () => {
       const key = bytesToHex(stateRoot)
       if (key !== this.root) {
@@ -65,20 +92,40 @@ class StateView {
         await this.sm.setStateRoot(stateRoot)
         this.root = key
       }
-      return task(this)
+      this.sm.deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + timeoutMs
+      try {
+        return await task(this)
+      } catch (err) {
+        if (!(err instanceof ExecutionTimeout)) throw err
+        await this.reset()
+        throw new ExecutionAborted(timeoutMs ?? 0)
+      } finally {
+        this.sm.deadline = Number.POSITIVE_INFINITY
+      }
     })
   }
 
   /** Runs `task` with every state change it makes undone afterwards. */
-  scratch<T>(stateRoot: Bytes, task: (view: StateView) => Promise<T>): Promise<T> {
-    return this.run(stateRoot, async (view) => {
-      await view.sm.checkpoint()
-      try {
-        return await task(view)
-      } finally {
-        await view.sm.revert()
-      }
-    })
+  scratch<T>(stateRoot: Bytes, task: (view: StateView) => Promise<T>, timeoutMs?: number): Promise<T> {
+    return this.run(
+      stateRoot,
+      async (view) => {
+        await view.sm.checkpoint()
+        try {
+          return await task(view)
+        } finally {
+          await view.sm.revert()
+        }
+      },
+      timeoutMs,
+    )
+  }
+}
+
+/** An execution cut off by its time budget (geth's wording). Not a property of the call: never cached. */
+class ExecutionAborted extends RpcError {
+  constructor(timeoutMs: number) {
+    super(RpcErrorCode.server, `execution aborted (timeout = ${timeoutMs / 1000}s)`)
   }
 }
 
@@ -87,6 +134,7 @@ interface Env {
   /** Unique per environment object: results computed in it can be cached under it. */
   id: number
   block: Block
+  createdAt: number
   /** geth lowers the base fee to 0 for calls that name no gas price (so BASEFEE and fee checks pass). */
   free?: Block
 }
@@ -105,6 +153,8 @@ export class ChainState {
   private nextEnvId = 1
   private readonly results = new ResultCache()
   private readonly gasCap: bigint
+  private readonly callTimeoutMs: number
+  private readonly traceTimeoutMs: number
   private readonly logger: Logger
   private readonly onBlock = (record: BlockRecord): void => {
     // Move the head view now, so the first call after a block does not pay for it.
@@ -120,17 +170,20 @@ export class ChainState {
     this.head = head
     this.archive = archive
     this.gasCap = options.gasCap ?? 50_000_000n
+    this.callTimeoutMs = options.callTimeoutMs ?? 5_000
+    this.traceTimeoutMs = options.traceTimeoutMs ?? 30_000
     this.logger = options.logger
     chain.on('block', this.onBlock)
   }
 
   static async create(chain: Chain, options: ChainStateOptions): Promise<ChainState> {
-    const view = async (): Promise<StateView> => {
+    const build = async (): Promise<{vm: VM; sm: CallStateManager}> => {
       const sm = CallStateManager.over(chain.createStateManager(), chain.common)
       const vm = await createVM({common: chain.common, stateManager: sm, blockchain: blockHashSource(chain.blocks) as never})
-      return new StateView(vm, sm)
+      if (!(await enableJumpCache(vm.evm))) options.logger.debug('jump destination cache unavailable; calls run without it')
+      return {vm, sm}
     }
-    return new ChainState(chain, await view(), await view(), options)
+    return new ChainState(chain, await StateView.create(build), await StateView.create(build), options)
   }
 
   close(): void {
@@ -195,8 +248,11 @@ export class ChainState {
     const {block} = at.record
     const key = `${bytesToHex(block.hash())}${at.pending ? 'p' : ''}`
     let env = this.envs.get(key)
+    // The pending block's timestamp is "now": renew it once a second while the head stays put.
+    if (env && at.pending && Date.now() - env.createdAt > 1_000) env = undefined
     if (!env) {
-      env = {id: this.nextEnvId++, block: at.pending ? this.nextBlock(block.header) : block}
+      env = {id: this.nextEnvId++, block: at.pending ? this.nextBlock(block.header) : block, createdAt: Date.now()}
+      this.envs.delete(key)
       if (this.envs.size >= 64) this.envs.delete(this.envs.keys().next().value as string)
       this.envs.set(key, env)
     }
@@ -300,7 +356,7 @@ export class ChainState {
       if (key !== undefined) this.results.set(key, {value: gas}, 0)
       return gas
     } catch (err) {
-      if (key !== undefined && err instanceof RpcError) this.results.set(key, {error: err}, 0)
+      if (key !== undefined && err instanceof RpcError && !(err instanceof ExecutionAborted)) this.results.set(key, {error: err}, 0)
       throw err
     }
   }
@@ -312,14 +368,16 @@ export class ChainState {
       let hi = req.gas !== undefined && req.gas >= SIMPLE_TRANSFER_GAS ? req.gas : this.defaultGas(at)
       if (hi > this.gasCap) hi = this.gasCap
       const feeCap = req.gasPrice ?? req.maxFeePerGas ?? 0n
+      let cappedByFunds = false
       if (feeCap > 0n) {
         const account = await this.scratchAccount(view, req.from, overrides)
         const available = (account?.balance ?? 0n) - (req.value ?? 0n)
-        if (available < 0n) {
-          throw serverError(`insufficient funds for transfer`)
-        }
+        if (available < 0n) throw serverError('insufficient funds for transfer')
         const allowance = available / feeCap
-        if (hi > allowance) hi = allowance
+        if (hi > allowance) {
+          hi = allowance
+          cappedByFunds = true
+        }
       }
       const run = (gas: bigint): Promise<CallOutcome> => this.executeOn(view, req, at, gas, overrides)
       const failed = (o: CallOutcome): boolean => o.rejected !== undefined || o.result!.execResult.exceptionError !== undefined
@@ -333,7 +391,10 @@ export class ChainState {
       }
 
       const first = await run(hi)
-      if (first.rejected) throw first.rejected
+      if (first.rejected) {
+        if (cappedByFunds) throw serverError(`gas required exceeds allowance (${hi})`)
+        throw first.rejected
+      }
       const result = first.result!
       if (result.execResult.exceptionError) {
         if (result.execResult.exceptionError.error === 'revert') throw revertError(result.execResult.returnValue)
@@ -353,14 +414,14 @@ export class ChainState {
         else hi = mid
       }
       return hi
-    })
+    }, this.callTimeoutMs)
   }
 
   /** Executes a call request on a scratch copy of the state at `at`. */
   execute(req: CallRequest, at: ResolvedBlock, gas: bigint, overrides?: StateOverrides): Promise<CallOutcome> {
     const root = at.record.block.header.stateRoot
     const view = this.viewFor(root)
-    return view.run(root, () => this.executeOn(view, req, at, gas, overrides))
+    return view.run(root, () => this.executeOn(view, req, at, gas, overrides), this.callTimeoutMs)
   }
 
   /** With the view already held: checkpoint, apply overrides, runTx, revert. */
@@ -378,45 +439,59 @@ export class ChainState {
     await sm.checkpoint()
     try {
       if (overrides) await applyOverrides(sm, overrides)
-      const result = await runTx(view.vm, {
-        tx,
-        block,
-        skipNonce: true,
-        skipBalance: false,
-        skipBlockGasLimitValidation: true,
-        skipHardForkValidation: true,
-      })
+      if (tx.type !== TransactionType.EOACodeEIP7702) return await this.runMessage(view, tx, block)
+      // Set-code authorizations are processed by runTx only.
+      const result = await runTx(view.vm, {tx, block, skipNonce: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true})
       return {result}
     } catch (err) {
+      if (err instanceof ExecutionTimeout) throw err
       if (err instanceof RpcError) return {rejected: err}
-      const message = errorMessage(err)
-      // geth skips the EIP-3607 sender check for calls (simulating a call from a contract).
-      if (/not EOA/.test(message)) return await this.runFromContract(view, tx, block)
-      return {rejected: rejectionError(message, req)}
+      return {rejected: rejectionError(errorMessage(err), req)}
     } finally {
       await sm.revert()
     }
   }
 
   /**
-   * A call whose sender has code: runTx refuses it (EIP-3607), geth's eth_call does not. Runs the
-   * message on the EVM directly with what runTx would have set up (warm addresses, intrinsic gas,
-   * the value check), inside the caller's checkpoint.
+   * Runs a call as a transaction would run, without the parts of runTx a call does not need
+   * (receipt, bloom, miner payment): the intrinsic gas and EIP-7623 floor, the fee and balance
+   * checks with geth's messages, the fee taken up front, EIP-2929 warm addresses and the access
+   * list, then the message on the EVM, and gas used after the refund cap and floor. Like geth's
+   * eth_call it skips the nonce check and the EIP-3607 (sender has code) check. The caller holds
+   * a checkpoint and reverts everything.
    */
-  private async runFromContract(view: StateView, tx: TypedTransaction, block: Block): Promise<CallOutcome> {
+  private async runMessage(view: StateView, tx: TypedTransaction, block: Block): Promise<CallOutcome> {
     const evm = view.vm.evm
     const caller = tx.getSenderAddress()
+    const from = caller.toString()
     const intrinsic = tx.getIntrinsicGas()
-    if (tx.gasLimit < intrinsic) return {rejected: serverError(`intrinsic gas too low: have ${tx.gasLimit}, want ${intrinsic}`)}
-    const gasPrice = 'gasPrice' in tx ? (tx as {gasPrice: bigint} & TypedTransaction).gasPrice : (block.header.baseFeePerGas ?? 0n)
-    const account = (await view.sm.getAccount(caller)) ?? new Account()
-    const want = tx.gasLimit * gasPrice + tx.value
-    if (account.balance < want) {
-      return {rejected: serverError(`insufficient funds for gas * price + value: address ${caller.toString()} have ${account.balance} want ${want}`)}
+    const minimum = getMinimumGasLimit(tx, caller)
+    if (tx.gasLimit < minimum) return {rejected: serverError(`intrinsic gas too low: have ${tx.gasLimit}, want ${minimum}`)}
+    const baseFee = block.header.baseFeePerGas ?? 0n
+    let gasPrice: bigint
+    let maxCost: bigint
+    if (tx.supports(Capability.EIP1559FeeMarket)) {
+      const {maxFeePerGas, maxPriorityFeePerGas} = tx as TypedTransaction & {maxFeePerGas: bigint; maxPriorityFeePerGas: bigint}
+      if (maxFeePerGas < baseFee) return {rejected: serverError(`max fee per gas less than block base fee: address ${from}, maxFeePerGas: ${maxFeePerGas}, baseFee: ${baseFee}`)}
+      gasPrice = baseFee + (maxFeePerGas - baseFee < maxPriorityFeePerGas ? maxFeePerGas - baseFee : maxPriorityFeePerGas)
+      maxCost = tx.gasLimit * maxFeePerGas + tx.value
+    } else {
+      gasPrice = (tx as TypedTransaction & {gasPrice: bigint}).gasPrice
+      if (gasPrice < baseFee) return {rejected: serverError(`max fee per gas less than block base fee: address ${from}, maxFeePerGas: ${gasPrice}, baseFee: ${baseFee}`)}
+      maxCost = tx.gasLimit * gasPrice + tx.value
     }
-    await evm.journal.cleanup()
-    for (const [address] of evm.precompiles.entries()) evm.journal.addAlwaysWarmAddress(address)
-    evm.journal.addAlwaysWarmAddress(caller.toString())
+    const account = (await view.sm.getAccount(caller)) ?? new Account()
+    if (account.balance < maxCost) {
+      return {rejected: serverError(`insufficient funds for gas * price + value: address ${from} have ${account.balance} want ${maxCost}`)}
+    }
+    evm.journal.cleanJournal()
+    const fee = tx.gasLimit * gasPrice
+    if (fee > 0n) {
+      account.balance -= fee
+      await evm.journal.putAccount(caller, account)
+    }
+    for (const address of this.precompiles(evm)) evm.journal.addAlwaysWarmAddress(address)
+    evm.journal.addAlwaysWarmAddress(from)
     if (tx.to) evm.journal.addAlwaysWarmAddress(tx.to.toString())
     evm.journal.addAlwaysWarmAddress(block.header.coinbase.toString())
     for (const [address, slots] of (tx as TypedTransaction & {accessList?: [Bytes, Bytes[]][]}).accessList ?? []) {
@@ -427,12 +502,21 @@ export class ChainState {
     try {
       const res = await evm.runCall({block, gasPrice, caller, origin: caller, gasLimit: tx.gasLimit - intrinsic, to: tx.to, value: tx.value, data: tx.data})
       const gasRefund = res.execResult.gasRefund ?? 0n
-      const spent = res.execResult.executionGasUsed + intrinsic
-      const refund = gasRefund < spent / 5n ? gasRefund : spent / 5n
-      return {result: {...res, totalGasSpent: spent - refund, gasRefund} as RunTxResult}
+      const used = res.execResult.executionGasUsed + intrinsic
+      const refund = gasRefund < used / 5n ? gasRefund : used / 5n
+      const floor = getCalldataFloorGas(tx, caller)
+      const spent = used - refund > floor ? used - refund : floor
+      return {result: {...res, totalGasSpent: spent, gasRefund} as RunTxResult}
     } finally {
       evm.journal.cleanJournal()
+      view.sm.originalStorageCache.clear()
     }
+  }
+
+  private precompileList?: string[]
+  private precompiles(evm: VM['evm']): string[] {
+    this.precompileList ??= [...evm.precompiles.keys()]
+    return this.precompileList
   }
 
   private async scratchAccount(view: StateView, from: Bytes | undefined, overrides?: StateOverrides): Promise<Account | undefined> {
@@ -494,7 +578,9 @@ export class ChainState {
     const parent = await this.chain.getBlock(record.block.header.parentHash)
     if (!parent) throw serverError('parent block not found')
     const root = parent.block.header.stateRoot
-    return this.archive.scratch(root, async (view) => {
+    return this.archive.scratch(
+      root,
+      async (view) => {
       const {block} = record
       let gasUsed = 0n
       for (let i = 0; i < index; i++) {
@@ -508,13 +594,15 @@ export class ChainState {
         gasUsed += result.totalGasSpent
       }
       return task(view.vm, block.transactions[index]!, block)
-    })
+      },
+      this.traceTimeoutMs,
+    )
   }
 
   /** Runs a call request on the archive view with `task` around it (debug_traceCall). */
   async withCall<T>(req: CallRequest, at: ResolvedBlock, gas: bigint, overrides: StateOverrides | undefined, task: (vm: VM, run: () => Promise<CallOutcome>) => Promise<T>): Promise<T> {
     const root = at.record.block.header.stateRoot
-    return this.archive.run(root, (view) => task(view.vm, () => this.executeOn(view, req, at, gas, overrides)))
+    return this.archive.run(root, (view) => task(view.vm, () => this.executeOn(view, req, at, gas, overrides)), this.traceTimeoutMs)
   }
 }
 
@@ -523,23 +611,31 @@ interface CachedResult {
   error?: RpcError
 }
 
-/** A bounded map of call results (oldest entries dropped first); large results are not kept. */
+/** A map of call results bounded in entries and bytes (oldest dropped first); large results are not kept. */
 class ResultCache {
-  private readonly entries = new Map<string, CachedResult>()
+  private readonly entries = new Map<string, {result: CachedResult; size: number}>()
+  private bytes = 0
 
   constructor(
     private readonly maxEntries = 10_000,
-    private readonly maxValueBytes = 32 * 1024,
+    private readonly maxBytes = 16 * 1024 * 1024,
+    private readonly maxEntryBytes = 32 * 1024,
   ) {}
 
   get(key: string): CachedResult | undefined {
-    return this.entries.get(key)
+    return this.entries.get(key)?.result
   }
 
-  set(key: string, result: CachedResult, size: number): void {
-    if (size > this.maxValueBytes || key.length > 16 * 1024) return
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string)
-    this.entries.set(key, result)
+  set(key: string, result: CachedResult, valueBytes: number): void {
+    const size = key.length + valueBytes + 64
+    if (size > this.maxEntryBytes || this.entries.has(key)) return
+    while (this.entries.size > 0 && (this.entries.size >= this.maxEntries || this.bytes + size > this.maxBytes)) {
+      const [oldest, entry] = this.entries.entries().next().value as [string, {size: number}]
+      this.entries.delete(oldest)
+      this.bytes -= entry.size
+    }
+    this.entries.set(key, {result, size})
+    this.bytes += size
   }
 }
 

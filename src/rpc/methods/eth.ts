@@ -105,17 +105,6 @@ export function ethMethods(deps: RpcDeps): MethodTable {
     },
     eth_mining: () => false,
     eth_hashrate: () => '0x0',
-    eth_accounts: (params) => {
-      arity(params, 0, 0)
-      return []
-    },
-    eth_sendTransaction: () => {
-      throw serverError('unknown account')
-    },
-    eth_sign: () => {
-      throw serverError('unknown account')
-    },
-
     // ----- fees --------------------------------------------------------------------------------
     eth_gasPrice: (params) => {
       arity(params, 0, 0)
