@@ -48,6 +48,9 @@ function numberKey(n: bigint): Bytes {
 
 const hexKey = (b: Bytes): string => bytesToHex(b)
 
+/** Decoded transactions kept in the recent-block cache at the most. */
+const MAX_CACHED_TXS = 4_096
+
 /**
  * Blocks, receipts and the transaction index, on the key-value store, with the most recent
  * records kept decoded in memory. Writing a block is one atomic batch that also carries the state
@@ -56,6 +59,7 @@ const hexKey = (b: Bytes): string => bytesToHex(b)
  */
 export class BlockStore {
   private readonly recent = new Map<string, BlockRecord>()
+  private recentTxs = 0
   private readonly byNumber = new Map<bigint, Bytes>()
   private readonly txIndex = new Map<string, {blockHash: Bytes; index: number}>()
 
@@ -99,8 +103,8 @@ export class BlockStore {
       const oldest = this.byNumber.keys().next().value as bigint
       this.byNumber.delete(oldest)
     }
-    if (this.txIndex.size > this.cacheSize * 200) {
-      let drop = this.txIndex.size - this.cacheSize * 100
+    if (this.txIndex.size > MAX_CACHED_TXS * 4) {
+      let drop = this.txIndex.size - MAX_CACHED_TXS * 2
       for (const key of this.txIndex.keys()) {
         if (drop-- <= 0) break
         this.txIndex.delete(key)
@@ -145,11 +149,24 @@ export class BlockStore {
     return {blockHash: blockHash!, index: Number(bytesToBigInt(index!))}
   }
 
+  /**
+   * Recent records stay decoded, bounded by blocks and by the transactions they hold (a decoded
+   * transaction costs a few KiB; a few hundred full blocks would cost hundreds of MiB).
+   */
   private cache(hash: Bytes, record: BlockRecord): void {
     const key = hexKey(hash)
-    this.recent.delete(key)
+    const previous = this.recent.get(key)
+    if (previous) {
+      this.recent.delete(key)
+      this.recentTxs -= previous.block.transactions.length
+    }
     this.recent.set(key, record)
-    if (this.recent.size > this.cacheSize) this.recent.delete(this.recent.keys().next().value as string)
+    this.recentTxs += record.block.transactions.length
+    while (this.recent.size > 1 && (this.recent.size > this.cacheSize || this.recentTxs > MAX_CACHED_TXS)) {
+      const [oldestKey, oldest] = this.recent.entries().next().value as [string, BlockRecord]
+      this.recent.delete(oldestKey)
+      this.recentTxs -= oldest.block.transactions.length
+    }
   }
 }
 

@@ -20,6 +20,11 @@ export interface NodeOptions {
   rpcPort: number
   /** Milliseconds between blocks; 0 = automine (one block per transaction as it arrives). */
   blockTime: number
+  /**
+   * Accounts whose keys the node holds: eth_accounts lists them and eth_sendTransaction /
+   * eth_sign / personal_sign / eth_signTypedData_v4 sign with them (a devnet's dev accounts).
+   */
+  unlockedAccounts?: {address: `0x${string}`; privateKey: `0x${string}`}[]
   logger?: Logger
 }
 
@@ -60,6 +65,14 @@ export async function createNode(options: NodeOptions): Promise<XaiNode> {
       mempool,
       logger,
       clientVersion: CLIENT_VERSION,
+      accounts: options.unlockedAccounts,
+      extraMethods: {
+        // Mine a block now with what the mempool holds (anvil and Hardhat have it).
+        evm_mine: async () => {
+          await producer.mine()
+          return '0x0'
+        },
+      },
     })
     closers.push(() => rpc.close())
     producer.start()

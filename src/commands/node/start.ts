@@ -27,6 +27,12 @@ With --json, one JSON document describing the node is printed when it stops.`
     'rpc-host': Flags.string({description: 'Interface the JSON-RPC server listens on', default: '127.0.0.1', env: 'XAI_RPC_HOST'}),
     'rpc-port': Flags.integer({description: 'JSON-RPC port (HTTP and WebSocket)', default: 8545, min: 0, max: 65_535, env: 'XAI_RPC_PORT'}),
     'block-time': Flags.integer({description: 'Milliseconds between blocks; 0 mines one block per transaction', default: 1000, min: 0, env: 'XAI_BLOCK_TIME'}),
+    'unlock-dev-accounts': Flags.boolean({
+      description: 'Hold the keys of the dev accounts the genesis funds, for eth_accounts and eth_sendTransaction (as anvil does)',
+      default: true,
+      allowNo: true,
+      env: 'XAI_UNLOCK_DEV_ACCOUNTS',
+    }),
     'log-level': Flags.option({options: ['debug', 'info', 'warn', 'error'] as const, description: 'Least severe log level written', default: 'info', env: 'XAI_LOG_LEVEL'})(),
   }
 
@@ -41,6 +47,7 @@ With --json, one JSON document describing the node is printed when it stops.`
         rpcPort: flags['rpc-port'],
         blockTime: flags['block-time'],
         logLevel: flags['log-level'],
+        unlockDevAccounts: flags['unlock-dev-accounts'],
         echo: interactive ? (line) => process.stderr.write(line) : undefined,
       },
       {

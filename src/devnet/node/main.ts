@@ -24,6 +24,8 @@ export interface NodeProcessOptions {
   logLevel?: LogLevel
   /** Also write log lines here (the CLI passes stderr when it is a terminal). */
   echo?: (line: string) => void
+  /** Hold the keys of the dev accounts the genesis funds (eth_accounts, eth_sendTransaction). Default true. */
+  unlockDevAccounts?: boolean
   /** Milliseconds the node gets to close after SIGTERM before the process exits anyway. */
   closeTimeoutMs?: number
   /** Milliseconds a node still starting gets, after SIGTERM, to finish before the process exits. */
@@ -132,12 +134,14 @@ export async function runNodeProcess(
     logger.info('starting node', {home, genesisPath, rpcHost: options.rpcHost, rpcPort: options.rpcPort, blockTime: options.blockTime})
 
     const {createNode} = await import('../../node/node.js')
+    const unlockedAccounts = options.unlockDevAccounts === false ? [] : await fundedDevAccounts(genesisPath)
     const creating = createNode({
       home,
       genesisPath,
       rpcHost: options.rpcHost,
       rpcPort: options.rpcPort,
       blockTime: options.blockTime,
+      unlockedAccounts,
       logger,
     }).catch((err: unknown) => {
       throw asNodeStartError(err, options)
@@ -239,4 +243,18 @@ function asNodeStartError(err: unknown, options: NodeProcessOptions): unknown {
     })
   }
   return err
+}
+
+/** The dev accounts (standard test mnemonic) that the genesis funds; none for another genesis. */
+async function fundedDevAccounts(genesisPath: string): Promise<{address: `0x${string}`; privateKey: `0x${string}`}[]> {
+  let alloc: Record<string, unknown>
+  try {
+    alloc = (JSON.parse(await readFile(genesisPath, 'utf8')) as {alloc?: Record<string, unknown>}).alloc ?? {}
+  } catch {
+    return [] // createNode reports an unreadable genesis precisely
+  }
+  const funded = new Set(Object.keys(alloc).map((a) => a.toLowerCase().replace(/^(?!0x)/, '0x')))
+  if (!funded.has('0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266')) return []
+  const {deriveDevAccounts} = await import('../accounts.js')
+  return deriveDevAccounts().filter((account) => funded.has(account.address.toLowerCase()))
 }
