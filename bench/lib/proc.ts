@@ -1,6 +1,7 @@
 // Process helpers for the benchmark: free ports, spawning with an output tail, killing by PID,
 // and reading memory figures from /proc. Every child we spawn is registered so that it is
 // killed (by PID, SIGTERM then SIGKILL) on normal exit, on error and on Ctrl-C.
+import {appendFileSync} from 'node:fs'
 import {spawn, type ChildProcess} from 'node:child_process'
 import {readFileSync, readdirSync} from 'node:fs'
 import {createServer} from 'node:net'
@@ -46,7 +47,10 @@ export function spawnTracked(command: string, args: string[], options: {cwd?: st
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let tail = ''
+  // XAI_BENCH_OUTPUT=FILE appends every spawned process's output there (GC traces, profiles).
+  const outputFile = process.env.XAI_BENCH_OUTPUT
   const onData = (chunk: Buffer) => {
+    if (outputFile) appendFileSync(outputFile, chunk)
     tail += chunk.toString('utf8')
     if (tail.length > TAIL_BYTES) tail = tail.slice(-TAIL_BYTES)
   }

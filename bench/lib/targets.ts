@@ -141,7 +141,7 @@ class XaiTarget extends SingleProcessTarget {
           `Run \`npm run build\` first; if it still is missing, the xai node (src/node/node.ts, \`xai node start\`) has not landed yet.`,
       )
     }
-    this.home = await mkdtemp(path.join(tmpdir(), 'xai-bench-'))
+    this.home = process.env.XAI_BENCH_KEEP_HOME ?? (await mkdtemp(path.join(tmpdir(), 'xai-bench-')))
     // XAI_BENCH_NODE_FLAGS passes Node.js flags to the node process (e.g. --cpu-prof for profiling).
     const nodeFlags = (process.env.XAI_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)
     return {
@@ -155,7 +155,7 @@ class XaiTarget extends SingleProcessTarget {
     await super.stop()
     const home = this.home
     this.home = undefined
-    if (home) await rm(home, {recursive: true, force: true, maxRetries: 3})
+    if (home && !process.env.XAI_BENCH_KEEP_HOME) await rm(home, {recursive: true, force: true, maxRetries: 3})
   }
 
   override async start(): Promise<StartInfo> {

@@ -222,7 +222,11 @@ export class Chain extends EventEmitter<ChainEvents> {
       await this.applySystemCalls(env)
       const included: TypedTransaction[] = []
       const senders: Bytes[] = []
-      const results: RunTxResult[] = []
+      // Only what the header needs is kept of each result: a RunTxResult holds the interpreter's
+      // whole run state (memory, stack), and a thousand of them held to the end of the block cost
+      // over a hundred MiB.
+      const encodedReceipts: Uint8Array[] = []
+      const bloom = new Bloom(undefined, this.common)
       const receipts: ReceiptRecord[] = []
       const rejected: BuiltBlock['rejected'] = []
       let gasUsed = 0n
@@ -256,7 +260,8 @@ export class Chain extends EventEmitter<ChainEvents> {
           gasUsed += result.totalGasSpent
           included.push(tx)
           senders.push(tx.getSenderAddress().bytes)
-          results.push(result)
+          encodedReceipts.push(encodeReceipt(result.receipt, tx.type))
+          bloom.or(result.bloom)
           receipts.push({
             status: result.execResult.exceptionError ? 0 : 1,
             cumulativeGasUsed: gasUsed,
@@ -272,8 +277,6 @@ export class Chain extends EventEmitter<ChainEvents> {
         throw err
       }
       const stateRoot = await sm.getStateRoot()
-      const bloom = new Bloom(undefined, this.common)
-      for (const result of results) bloom.or(result.bloom)
       const header = createBlockHeader(
         {
           ...env,
@@ -282,10 +285,7 @@ export class Chain extends EventEmitter<ChainEvents> {
             included.map((tx) => tx.serialize()),
             this.keccak,
           ),
-          receiptTrie: orderedTrieRoot(
-            results.map((result, i) => encodeReceipt(result.receipt, included[i]!.type)),
-            this.keccak,
-          ),
+          receiptTrie: orderedTrieRoot(encodedReceipts, this.keccak),
           logsBloom: bloom.bitvector,
           gasUsed,
         },

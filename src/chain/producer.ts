@@ -124,6 +124,7 @@ export class BlockProducer {
       txs: record.block.transactions.length,
       gasUsed: record.block.header.gasUsed,
       ms: Math.round(performance.now() - started),
+      rssMiB: Math.round(process.memoryUsage.rss() / 2 ** 20),
     })
   }
 }

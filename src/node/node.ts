@@ -8,6 +8,7 @@ import {BlockProducer} from '../chain/producer.js'
 import {ExitCode, XaiError} from '../errors.js'
 import {type Logger, silentLogger} from '../logger.js'
 import {createRpcServer, type RpcServer} from '../rpc/server.js'
+import {startHeapGovernor} from './heap-governor.js'
 import {openLevelStore, type KeyValueStore} from '../storage/database.js'
 
 export const CLIENT_VERSION = 'xai/v0.1.0'
@@ -77,6 +78,8 @@ export async function createNode(options: NodeOptions): Promise<XaiNode> {
     closers.push(() => rpc.close())
     producer.start()
     closers.push(() => producer.close())
+    const stopGovernor = startHeapGovernor(chain, {logger})
+    closers.push(async () => stopGovernor())
     let closing: Promise<void> | undefined
     return {
       rpcUrl: rpc.url,

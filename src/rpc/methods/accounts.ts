@@ -1,6 +1,6 @@
 import {bytesToHex, hexToBytes} from '@ethereumjs/util'
 import type {Hex, TransactionSerializable, TypedDataDefinition} from 'viem'
-import {type PrivateKeyAccount, privateKeyToAccount} from 'viem/accounts'
+import type {PrivateKeyAccount} from 'viem/accounts'
 
 import type {MethodTable} from '../dispatcher.js'
 import {invalidParams, serverError} from '../errors.js'
@@ -22,16 +22,21 @@ export interface UnlockedAccount {
  */
 export function accountMethods(deps: Pick<RpcDeps, 'chain' | 'mempool' | 'state'>, unlocked: UnlockedAccount[] = []): MethodTable {
   const {chain, mempool, state} = deps
+  const keys = new Map<string, Hex>(unlocked.map((entry) => [entry.address.toLowerCase(), entry.privateKey as Hex]))
+  const listed = [...keys.keys()]
+  // viem's signer is loaded on first use: a node that never signs does not pay for it.
   const accounts = new Map<string, PrivateKeyAccount>()
-  for (const entry of unlocked) {
-    const account = privateKeyToAccount(entry.privateKey as Hex)
-    accounts.set(account.address.toLowerCase(), account)
-  }
-  const listed = [...accounts.values()].map((a) => a.address.toLowerCase())
-
-  const signer = (value: unknown, index: number): PrivateKeyAccount => {
-    const account = accounts.get(bytesToHex(address(value, index)))
-    if (!account) throw serverError('unknown account')
+  const signer = async (value: unknown, index: number): Promise<PrivateKeyAccount> => {
+    const key = bytesToHex(address(value, index))
+    const privateKey = keys.get(key)
+    if (!privateKey) throw serverError('unknown account')
+    let account = accounts.get(key)
+    if (!account) {
+      const {privateKeyToAccount} = await import('viem/accounts')
+      account = privateKeyToAccount(privateKey)
+      if (account.address.toLowerCase() !== key) throw serverError('unknown account')
+      accounts.set(key, account)
+    }
     return account
   }
 
@@ -47,7 +52,7 @@ export function accountMethods(deps: Pick<RpcDeps, 'chain' | 'mempool' | 'state'
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(0, 'expected a transaction object')
       const fromValue = (raw as {from?: unknown}).from
       if (fromValue === undefined || fromValue === null) fail(0, 'from: missing')
-      const account = signer(fromValue, 0)
+      const account = await signer(fromValue, 0)
       const req = callRequest(raw, 0)
       if (req.authorizationList) throw invalidParams('invalid argument 0: authorizationList is not supported here; sign the transaction and send it with eth_sendRawTransaction')
       const nonce = req.nonce ?? (await mempool.pendingNonce(hexToBytes(account.address)))
@@ -82,20 +87,20 @@ export function accountMethods(deps: Pick<RpcDeps, 'chain' | 'mempool' | 'state'
 
     eth_sign: async (params) => {
       arity(params, 2, 2)
-      const account = signer(params[0], 0)
+      const account = await signer(params[0], 0)
       return account.signMessage({message: {raw: data(params[1], 1)}})
     },
 
     personal_sign: async (params) => {
       arity(params, 2, 3)
       const message = data(params[0], 0)
-      const account = signer(params[1], 1)
+      const account = await signer(params[1], 1)
       return account.signMessage({message: {raw: message}})
     },
 
     eth_signTypedData_v4: async (params) => {
       arity(params, 2, 2)
-      const account = signer(params[0], 0)
+      const account = await signer(params[0], 0)
       let typed: unknown = params[1]
       if (typeof typed === 'string') {
         try {
