@@ -59,6 +59,7 @@ import {
   logsBloom,
   orderedTrieRoot,
   publicClientFor,
+  receiptWaiter,
   rejectionOf,
   serializeFromRpc,
   walletClientFor,
@@ -92,22 +93,11 @@ let deployReceipt: TransactionReceipt
 const wallet = (index: number) => walletClientFor(devnet, index)
 const addressOf = (index: number): Address => devnet.accounts[index]!.address
 const freshAddress = (): Address => privateKeyToAccount(generatePrivateKey()).address
-/** Set when a transaction was not mined in time: later tests are skipped instead of each timing out. */
-let stalled: string | undefined
-const receiptOf = async (hash: Hash) => {
-  try {
-    return await client.waitForTransactionReceipt({hash, timeout: 60_000, pollingInterval: 100})
-  } catch (err) {
-    if ((err as Error).name !== 'WaitForTransactionReceiptTimeoutError') throw err
-    const head = await rpc(devnet.rpcUrl, 'eth_blockNumber').catch((e: Error) => e.message)
-    const pool = await rpc(devnet.rpcUrl, 'txpool_status').catch((e: Error) => e.message)
-    stalled ??= `transaction ${hash} was not mined within 60 s; head ${String(head)}, txpool_status ${JSON.stringify(pool)}`
-    throw new Error(`${stalled}\nNode log:\n${await devnet.logTail(10)}`, {cause: err})
-  }
-}
+const waiter = receiptWaiter(() => client, () => devnet)
+const receiptOf = waiter.receiptOf
 
 beforeEach((context) => {
-  if (stalled) context.skip(`the chain stopped mining (${stalled}); see the first failure`)
+  if (waiter.stalled) context.skip(`the chain stopped mining (${waiter.stalled}); see the first failure`)
 })
 
 beforeAll(async () => {

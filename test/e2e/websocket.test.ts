@@ -8,7 +8,7 @@ import {type Address, type Block, type Chain, type Hash, type Hex, type PublicCl
 import {generatePrivateKey, privateKeyToAccount} from 'viem/accounts'
 import {afterAll, beforeAll, beforeEach, describe, expect, test} from 'vitest'
 
-import {e2eChain, publicClientFor, walletClientFor} from '../helpers/clients.js'
+import {e2eChain, publicClientFor, receiptWaiter, walletClientFor} from '../helpers/clients.js'
 import {type E2eDevnet, rpc, startE2eDevnet, waitFor} from '../helpers/devnet.js'
 import {type CompiledContract, e2eContract} from '../helpers/solidity.js'
 import {WsRpc} from '../helpers/ws-rpc.js'
@@ -28,22 +28,11 @@ let tokenAddress: Address
 const sockets: WsRpc[] = []
 
 const freshAddress = (): Address => privateKeyToAccount(generatePrivateKey()).address
-/** Set when a transaction was not mined in time: later tests are skipped instead of each timing out. */
-let stalled: string | undefined
-const receiptOf = async (hash: Hash) => {
-  try {
-    return await http.waitForTransactionReceipt({hash, timeout: 60_000, pollingInterval: 100})
-  } catch (err) {
-    if ((err as Error).name !== 'WaitForTransactionReceiptTimeoutError') throw err
-    const head = await rpc(devnet.rpcUrl, 'eth_blockNumber').catch((e: Error) => e.message)
-    const pool = await rpc(devnet.rpcUrl, 'txpool_status').catch((e: Error) => e.message)
-    stalled ??= `transaction ${hash} was not mined within 60 s; head ${String(head)}, txpool_status ${JSON.stringify(pool)}`
-    throw new Error(`${stalled}\nNode log:\n${await devnet.logTail(10)}`, {cause: err})
-  }
-}
+const waiter = receiptWaiter(() => http, () => devnet)
+const receiptOf = waiter.receiptOf
 
 beforeEach((context) => {
-  if (stalled) context.skip(`the chain stopped mining (${stalled}); see the first failure`)
+  if (waiter.stalled) context.skip(`the chain stopped mining (${waiter.stalled}); see the first failure`)
 })
 
 async function rawSocket(): Promise<WsRpc> {

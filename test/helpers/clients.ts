@@ -12,9 +12,11 @@ import {
   hexToBytes,
   numberToHex,
   type Chain,
+  type Hash,
   type Hex,
   type PublicClient,
   type Transaction,
+  type TransactionReceipt,
   type Transport,
   type WalletClient,
   createPublicClient,
@@ -27,7 +29,7 @@ import {
 } from 'viem'
 import {privateKeyToAccount} from 'viem/accounts'
 
-import type {E2eDevnet} from './devnet.js'
+import {type E2eDevnet, rpc} from './devnet.js'
 
 export function e2eChain(devnet: E2eDevnet): Chain {
   return defineChain({
@@ -222,4 +224,27 @@ export function serializeFromRpc(tx: Transaction): Hex {
     default:
       throw new Error(`serializeFromRpc: transaction type ${tx.type} is not covered`)
   }
+}
+
+/**
+ * Waits for receipts on one devnet and remembers the first transaction that was not mined in time,
+ * so a test file can skip what follows (`stalled`) instead of timing out test after test.
+ */
+export function receiptWaiter(client: () => PublicClient<Transport, Chain>, devnet: () => E2eDevnet) {
+  const state: {stalled?: string; receiptOf: (hash: Hash) => Promise<TransactionReceipt>} = {
+    stalled: undefined,
+    receiptOf: async (hash) => {
+      try {
+        return await client().waitForTransactionReceipt({hash, timeout: 60_000, pollingInterval: 100})
+      } catch (err) {
+        if ((err as Error).name !== 'WaitForTransactionReceiptTimeoutError') throw err
+        const {rpcUrl} = devnet()
+        const head = await rpc(rpcUrl, 'eth_blockNumber').catch((e: Error) => e.message)
+        const pool = await rpc(rpcUrl, 'txpool_status').catch((e: Error) => e.message)
+        state.stalled ??= `transaction ${hash} was not mined within 60 s; head ${String(head)}, txpool_status ${JSON.stringify(pool)}`
+        throw new Error(`${state.stalled}\nNode log:\n${await devnet().logTail(10)}`, {cause: err})
+      }
+    },
+  }
+  return state
 }

@@ -1,7 +1,6 @@
-import {resolve} from 'node:path'
-
 import {Flags} from '@oclif/core'
 
+import {devnetFlags, devnetsRoot} from '../../cli/devnet-flags.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {type StopDevnetResult, stopDevnet} from '../../devnet/stop-devnet.js'
 
@@ -17,15 +16,14 @@ export default class DevnetDown extends XaiCommand<StopDevnetResult> {
   ]
 
   static override flags = {
-    name: Flags.string({description: 'Devnet name (a folder under <dir>/devnets/)', default: 'default', env: 'XAI_DEVNET'}),
-    dir: Flags.string({description: 'Folder holding devnets/ [default: ./.xai]', env: 'XAI_HOME'}),
+    ...devnetFlags,
     'grace-period': Flags.integer({description: 'Milliseconds between SIGTERM and SIGKILL', default: 10_000, min: 0, env: 'XAI_GRACE_PERIOD'}),
   }
 
   async run(): Promise<StopDevnetResult> {
     const {flags} = await this.parse(DevnetDown)
     const result = await stopDevnet(
-      {dir: resolve(flags.dir ?? resolve(process.cwd(), '.xai')), name: flags.name, graceMs: flags['grace-period']},
+      {dir: devnetsRoot(flags.dir), name: flags.name, graceMs: flags['grace-period']},
       {
         onEvent: (event) => {
           if (event.type === 'node-stopped' && event.outcome !== 'not-running') this.note(`Stopped node ${event.index} (PID ${event.pid}, ${event.outcome})`)

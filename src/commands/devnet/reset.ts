@@ -1,7 +1,6 @@
-import {resolve} from 'node:path'
-
 import {Flags} from '@oclif/core'
 
+import {devnetFlags, devnetsRoot} from '../../cli/devnet-flags.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {type ResetDevnetResult, resetDevnet} from '../../devnet/reset-devnet.js'
 
@@ -16,8 +15,7 @@ export default class DevnetReset extends XaiCommand<ResetDevnetResult> {
   ]
 
   static override flags = {
-    name: Flags.string({description: 'Devnet name (a folder under <dir>/devnets/)', default: 'default', env: 'XAI_DEVNET'}),
-    dir: Flags.string({description: 'Folder holding devnets/ [default: ./.xai]', env: 'XAI_HOME'}),
+    ...devnetFlags,
     force: Flags.boolean({char: 'f', description: 'Stop running nodes first; succeed even if there is no such devnet', default: false}),
     'grace-period': Flags.integer({description: 'Milliseconds between SIGTERM and SIGKILL when stopping nodes', default: 10_000, min: 0, env: 'XAI_GRACE_PERIOD'}),
   }
@@ -25,7 +23,7 @@ export default class DevnetReset extends XaiCommand<ResetDevnetResult> {
   async run(): Promise<ResetDevnetResult> {
     const {flags} = await this.parse(DevnetReset)
     const result = await resetDevnet(
-      {dir: resolve(flags.dir ?? resolve(process.cwd(), '.xai')), name: flags.name, force: flags.force, graceMs: flags['grace-period']},
+      {dir: devnetsRoot(flags.dir), name: flags.name, force: flags.force, graceMs: flags['grace-period']},
       {
         onEvent: (event) => {
           if (event.type === 'node-stopped' && event.outcome !== 'not-running') this.note(`Stopped node ${event.index} (PID ${event.pid}, ${event.outcome})`)

@@ -1,7 +1,5 @@
-import {resolve} from 'node:path'
 
-import {Flags} from '@oclif/core'
-
+import {devnetFlags, devnetsRoot} from '../../cli/devnet-flags.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {type DevnetStatus, getDevnetStatus} from '../../devnet/devnet-status.js'
 
@@ -17,13 +15,12 @@ export default class DevnetStatusCommand extends XaiCommand<DevnetStatus> {
   ]
 
   static override flags = {
-    name: Flags.string({description: 'Devnet name (a folder under <dir>/devnets/)', default: 'default', env: 'XAI_DEVNET'}),
-    dir: Flags.string({description: 'Folder holding devnets/ [default: ./.xai]', env: 'XAI_HOME'}),
+    ...devnetFlags,
   }
 
   async run(): Promise<DevnetStatus> {
     const {flags} = await this.parse(DevnetStatusCommand)
-    const status = await getDevnetStatus({dir: resolve(flags.dir ?? resolve(process.cwd(), '.xai')), name: flags.name})
+    const status = await getDevnetStatus({dir: devnetsRoot(flags.dir), name: flags.name})
     if (!this.jsonEnabled()) {
       const lines = [
         `Devnet "${status.name}": ${status.running ? 'running' : 'stopped'} (chain ${status.chainId}, ${status.blockTime === 0 ? 'automine' : `block time ${status.blockTime} ms`})`,

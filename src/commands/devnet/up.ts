@@ -3,6 +3,7 @@ import {resolve} from 'node:path'
 import {Errors, Flags} from '@oclif/core'
 import {Listr, ListrLogger, ProcessOutput} from 'listr2'
 
+import {devnetFlags, devnetsRoot} from '../../cli/devnet-flags.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {DEV_BALANCE} from '../../chain/genesis.js'
 import type {DevnetEvent, DevnetStep} from '../../devnet/events.js'
@@ -27,8 +28,7 @@ With --json, stdout carries one JSON document: {name, chainId, nodes: [{index, r
   ]
 
   static override flags = {
-    name: Flags.string({description: 'Devnet name (a folder under <dir>/devnets/)', default: 'default', env: 'XAI_DEVNET'}),
-    dir: Flags.string({description: 'Folder holding devnets/ [default: ./.xai]', env: 'XAI_HOME'}),
+    ...devnetFlags,
     nodes: Flags.integer({description: 'Number of validator nodes (1 for now)', default: 1, min: 1, max: 16, env: 'XAI_NODES'}),
     'block-time': Flags.integer({description: 'Milliseconds between blocks; 0 mines one block per transaction', default: 1000, min: 0, env: 'XAI_BLOCK_TIME'}),
     'base-port': Flags.integer({description: 'JSON-RPC port of node 0 (node i uses base-port + i)', default: 8545, min: 1, max: 65_535, env: 'XAI_BASE_PORT'}),
@@ -51,7 +51,7 @@ With --json, stdout carries one JSON document: {name, chainId, nodes: [{index, r
       try {
         started = await startDevnet(
           {
-            dir: resolve(flags.dir ?? resolve(process.cwd(), '.xai')),
+            dir: devnetsRoot(flags.dir),
             name: flags.name,
             nodes: flags.nodes,
             blockTime: flags['block-time'],

@@ -80,14 +80,7 @@ export function ethMethods(deps: RpcDeps): MethodTable {
   const txAt = (record: BlockRecord | undefined, indexValue: unknown, argIndex: number): Record<string, unknown> | null => {
     const i = quantity(indexValue, argIndex, 'index')
     if (!record || i >= BigInt(record.block.transactions.length)) return null
-    const index = Number(i)
-    const {block} = record
-    return formatTransaction(block.transactions[index]!, record.senders[index]!, {
-      blockHash: hex(block.hash()),
-      blockNumber: qty(block.header.number),
-      index,
-      baseFee: block.header.baseFeePerGas ?? 0n,
-    })
+    return formatIncluded(record, Number(i))
   }
 
   return {
@@ -227,14 +220,7 @@ export function ethMethods(deps: RpcDeps): MethodTable {
       const txHash = hash(params[0], 0)
       const found = await chain.getTransaction(txHash)
       if (found) {
-        const {record, index} = found
-        const {block} = record
-        return formatTransaction(block.transactions[index]!, record.senders[index]!, {
-          blockHash: hex(block.hash()),
-          blockNumber: qty(block.header.number),
-          index,
-          baseFee: block.header.baseFeePerGas ?? 0n,
-        })
+        return formatIncluded(found.record, found.index)
       }
       const pooled = mempool.get(txHash)
       return pooled ? formatTransaction(pooled.tx, pooled.sender) : null
@@ -302,4 +288,15 @@ export function ethMethods(deps: RpcDeps): MethodTable {
       return null
     },
   }
+}
+
+/** A transaction of a committed block, as eth_getTransactionBy* return it. */
+function formatIncluded(record: BlockRecord, index: number): Record<string, unknown> {
+  const {block} = record
+  return formatTransaction(block.transactions[index]!, record.senders[index]!, {
+    blockHash: hex(block.hash()),
+    blockNumber: qty(block.header.number),
+    index,
+    baseFee: block.header.baseFeePerGas ?? 0n,
+  })
 }
