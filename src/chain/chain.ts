@@ -29,6 +29,7 @@ import {type BlockRecord, BlockStore, type ReceiptRecord} from './block-store.js
 import {createCustomCrypto} from './crypto.js'
 import {BEACON_ROOTS_ADDRESS, HISTORY_STORAGE_ADDRESS, type Genesis, createChainCommon} from './genesis.js'
 import {Mutex} from './mutex.js'
+import {enableJumpCache} from './jump-cache.js'
 import {orderedTrieRoot} from './trie-root.js'
 import {sealTransaction} from './seal.js'
 export {sealTransaction}
@@ -115,6 +116,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     const stateManager = createStateManager(trieDb, common, 20_000)
     const blocks = new BlockStore(options.store, common)
     const vm = await createVM({common, stateManager, blockchain: blockHashSource(blocks)})
+    await enableJumpCache(vm.evm)
     const chain = new Chain(options.store, options.genesis, vm, common, trieDb, blocks, logger, native)
     await chain.init()
     return chain

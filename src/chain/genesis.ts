@@ -92,7 +92,7 @@ export function createDevGenesis(options: DevGenesisOptions): Genesis {
 
 export function createChainCommon(genesis: Genesis, customCrypto: CustomCrypto = {}): Common {
   try {
-    return createCommonFromGethGenesis(genesis, {chain: 'xai', hardfork: HARDFORK, customCrypto})
+    return withConstantEipLookup(createCommonFromGethGenesis(genesis, {chain: 'xai', hardfork: HARDFORK, customCrypto}))
   } catch (err) {
     throw new XaiError('GENESIS_INVALID', `The genesis document is not valid: ${(err as Error).message}`, {
       exitCode: ExitCode.environment,
@@ -100,6 +100,19 @@ export function createChainCommon(genesis: Genesis, customCrypto: CustomCrypto =
       cause: err,
     })
   }
+}
+
+/**
+ * The EVM asks `isActivatedEIP` several times per opcode; Common answers with a linear search of
+ * an array. The chain's hardfork never changes after genesis (every fork is active at block 0), so
+ * the answer is fixed: look it up in a Set. Copies of this Common share the lookup.
+ */
+function withConstantEipLookup(common: Common): Common {
+  const active = (common as unknown as {_activatedEIPsCache?: unknown})._activatedEIPsCache
+  if (!Array.isArray(active)) return common
+  const set = new Set<number>(active as number[])
+  common.isActivatedEIP = (eip: number) => set.has(eip)
+  return common
 }
 
 /** Throws a clear error when a parsed JSON value does not look like a genesis document. */

@@ -23,7 +23,7 @@ import {errorMessage} from '../errors.js'
 import type {Logger} from '../logger.js'
 import {CallStateManager, ExecutionTimeout} from './call-state.js'
 import {RpcError, RpcErrorCode, serverError} from './errors.js'
-import {enableJumpCache} from './jump-cache.js'
+import {enableJumpCache} from '../chain/jump-cache.js'
 import type {BlockId, CallRequest, StateOverrides} from './params.js'
 import {revertError} from './revert.js'
 

@@ -1,7 +1,7 @@
 import {type Abi, type Hex, decodeErrorResult, decodeFunctionResult, keccak256, pad, toHex, encodeAbiParameters} from 'viem'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {enableJumpCache} from '../../../src/rpc/jump-cache.js'
+import {enableJumpCache} from '../../../src/chain/jump-cache.js'
 import {ALICE, BOB, type Harness, createHarness, probeCall, probeContract} from './harness.js'
 
 const POOR = '0x00000000000000000000000000000000000000aa'

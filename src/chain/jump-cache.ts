@@ -9,8 +9,8 @@ import type {EVMInterface} from '@ethereumjs/evm'
  * message runs it: for an ERC-20 balanceOf that is about a quarter of the whole eth_call. The
  * analysis is a pure function of the code bytes and the EVM's opcode table, and the call state
  * manager returns the same code array for the same code hash, so it can be kept per EVM and code
- * array. Only EVMs registered here use the cache (the RPC layer's call VMs); every other EVM in
- * the process runs the stock analysis.
+ * array. Only EVMs registered here use the cache (the chain's block-building VM and the RPC layer's
+ * call VMs); every other EVM in the process runs the stock analysis.
  *
  * The method lives on the interpreter, which @ethereumjs/evm does not export, so it is reached by
  * file next to the package entry. If that ever fails (a layout change), calls simply run without
