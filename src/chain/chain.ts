@@ -213,88 +213,29 @@ export class Chain extends EventEmitter<ChainEvents> {
   }
 
   /** Executes `txs` in order on top of the head. Invalid transactions are skipped and reported. */
-  buildBlock(txs: TypedTransaction[], options: BuildOptions): Promise<BuiltBlock> {
+  async buildBlock(txs: TypedTransaction[], options: BuildOptions): Promise<BuiltBlock> {
+    const open = await this.openBlock(options)
+    await open.add(txs)
+    return open.seal()
+  }
+
+  /**
+   * Starts a block on top of the head that transactions can be added to as they arrive, then
+   * sealed: the work of executing them overlaps the wait for the block time. Until it is sealed
+   * and committed or discarded, the live state is the open block's; nothing else may build.
+   */
+  openBlock(options: BuildOptions): Promise<OpenBlock> {
     return this.execMutex.run(async () => {
       const parent = this._head.block
       const env = this.nextHeaderFields(parent, options)
-      const envBlock = createBlock({header: env}, {common: this.common, skipConsensusFormatValidation: true})
-      const sm = this.vm.stateManager
-      const parentStateRoot = parent.header.stateRoot
-      await sm.checkpoint()
-      await this.applySystemCalls(env)
-      const included: TypedTransaction[] = []
-      const senders: Bytes[] = []
-      // Only what the header needs is kept of each result: a RunTxResult holds the interpreter's
-      // whole run state (memory, stack), and a thousand of them held to the end of the block cost
-      // over a hundred MiB.
-      const encodedReceipts: Uint8Array[] = []
-      const bloom = new Bloom(undefined, this.common)
-      const receipts: ReceiptRecord[] = []
-      const rejected: BuiltBlock['rejected'] = []
-      let gasUsed = 0n
+      await this.vm.stateManager.checkpoint()
       try {
-        // A sender whose transaction is skipped or fails has its later nonces skipped too: they
-        // would fail on the nonce and must stay in the pool for a later block, not be dropped.
-        const blocked = new Set<string>()
-        for (const tx of txs) {
-          if (env.gasLimit - gasUsed < MIN_TX_GAS) break
-          try {
-            sealTransaction(tx)
-          } catch (err) {
-            rejected.push({tx, error: (err as Error).message})
-            continue
-          }
-          const sender = tx.getSenderAddress().toString()
-          if (blocked.has(sender)) continue
-          if (tx.gasLimit > env.gasLimit - gasUsed) {
-            // Does not fit what is left of this block; it and its successors wait for the next one.
-            blocked.add(sender)
-            continue
-          }
-          let result: RunTxResult
-          try {
-            result = await runTx(this.vm, {tx, block: envBlock, blockGasUsed: gasUsed, skipHardForkValidation: true})
-          } catch (err) {
-            rejected.push({tx, error: (err as Error).message})
-            blocked.add(sender)
-            continue
-          }
-          gasUsed += result.totalGasSpent
-          included.push(tx)
-          senders.push(tx.getSenderAddress().bytes)
-          encodedReceipts.push(encodeReceipt(result.receipt, tx.type))
-          bloom.or(result.bloom)
-          receipts.push({
-            status: result.execResult.exceptionError ? 0 : 1,
-            cumulativeGasUsed: gasUsed,
-            gasUsed: result.totalGasSpent,
-            logs: result.execResult.logs ?? [],
-            contractAddress: result.createdAddress?.bytes,
-          })
-        }
-        await sm.commit()
+        await this.applySystemCalls(env)
       } catch (err) {
-        await sm.revert()
-        await sm.setStateRoot(parentStateRoot)
+        await this.vm.stateManager.revert()
         throw err
       }
-      const stateRoot = await sm.getStateRoot()
-      const header = createBlockHeader(
-        {
-          ...env,
-          stateRoot,
-          transactionsTrie: orderedTrieRoot(
-            included.map((tx) => tx.serialize()),
-            this.keccak,
-          ),
-          receiptTrie: orderedTrieRoot(encodedReceipts, this.keccak),
-          logsBloom: bloom.bitvector,
-          gasUsed,
-        },
-        {common: this.common},
-      )
-      const block = new Block(header, included, [], [], {common: this.common})
-      return {record: {block, senders, receipts}, rejected, parentStateRoot}
+      return new OpenBlock(this.vm, this.execMutex, env, parent.header.stateRoot, this.keccak)
     })
   }
 
@@ -344,7 +285,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     })
   }
 
-  private nextHeaderFields(parent: Block, options: BuildOptions) {
+  private nextHeaderFields(parent: Block, options: BuildOptions): BlockEnv {
     const number = parent.header.number + 1n
     const timestamp = options.timestamp > parent.header.timestamp ? options.timestamp : parent.header.timestamp + 1n
     return {
@@ -391,6 +332,170 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   get storeHandle(): KeyValueStore {
     return this.store
+  }
+}
+
+/** The header fields of a block being built, known before its transactions run. */
+export type BlockEnv = {
+  parentHash: Bytes
+  number: bigint
+  timestamp: bigint
+  gasLimit: bigint
+  baseFeePerGas: bigint
+  coinbase: Address
+  extraData: Bytes
+  mixHash: Bytes
+  difficulty: bigint
+  nonce: Bytes
+  uncleHash: Bytes
+  withdrawalsRoot: Bytes
+  blobGasUsed: bigint
+  excessBlobGas: bigint
+  parentBeaconBlockRoot: Bytes
+  requestsHash: Bytes
+}
+
+/**
+ * A block being built on the head: transactions execute as they are added, in order; `seal`
+ * computes the roots and the header. Only what the header needs is kept of each result (a
+ * RunTxResult holds the interpreter's whole run state; a thousand of them cost over 100 MiB).
+ */
+export class OpenBlock {
+  readonly env: BlockEnv
+  private readonly envBlock: Block
+  private readonly included: TypedTransaction[] = []
+  private readonly senders: Bytes[] = []
+  private readonly encodedReceipts: Uint8Array[] = []
+  private readonly receipts: ReceiptRecord[] = []
+  private readonly bloom: Bloom
+  private readonly rejected: BuiltBlock['rejected'] = []
+  /** Next nonce per sender (lowercase hex) after what this block holds. */
+  private readonly nextNonce = new Map<string, bigint>()
+  /**
+   * Senders whose transaction was skipped or failed: their later nonces would fail on the nonce
+   * and must stay in the pool for a later block, not be dropped.
+   */
+  private readonly blocked = new Set<string>()
+  private gasUsed = 0n
+  private sealed = false
+
+  constructor(
+    private readonly vm: VM,
+    private readonly mutex: Mutex,
+    env: BlockEnv,
+    private readonly parentStateRoot: Bytes,
+    private readonly keccak: (msg: Uint8Array) => Uint8Array,
+  ) {
+    this.env = env
+    this.envBlock = createBlock({header: env}, {common: vm.common, skipConsensusFormatValidation: true})
+    this.bloom = new Bloom(undefined, vm.common)
+  }
+
+  get transactionCount(): number {
+    return this.included.length
+  }
+
+  /** Whether another transaction could still fit. */
+  get hasRoom(): boolean {
+    return this.env.gasLimit - this.gasUsed >= MIN_TX_GAS
+  }
+
+  /** The nonce this block expects next from `sender` (lowercase hex), if it holds any of theirs. */
+  expectedNonce(sender: string): bigint | undefined {
+    return this.nextNonce.get(sender)
+  }
+
+  isBlocked(sender: string): boolean {
+    return this.blocked.has(sender)
+  }
+
+  /** Executes `txs` in order; invalid ones are skipped and reported at `seal`. */
+  add(txs: TypedTransaction[]): Promise<void> {
+    return this.mutex.run(async () => {
+      if (this.sealed) throw new XaiError('BLOCK_SEALED', 'The block is already sealed.')
+      const {env} = this
+      for (const tx of txs) {
+        if (env.gasLimit - this.gasUsed < MIN_TX_GAS) break
+        try {
+          sealTransaction(tx)
+        } catch (err) {
+          this.rejected.push({tx, error: (err as Error).message})
+          continue
+        }
+        const sender = tx.getSenderAddress().toString()
+        if (this.blocked.has(sender)) continue
+        if (tx.gasLimit > env.gasLimit - this.gasUsed) {
+          // Does not fit what is left of this block; it and its successors wait for the next one.
+          this.blocked.add(sender)
+          continue
+        }
+        let result: RunTxResult
+        try {
+          result = await runTx(this.vm, {tx, block: this.envBlock, blockGasUsed: this.gasUsed, skipHardForkValidation: true})
+        } catch (err) {
+          this.rejected.push({tx, error: (err as Error).message})
+          this.blocked.add(sender)
+          continue
+        }
+        this.gasUsed += result.totalGasSpent
+        this.included.push(tx)
+        this.senders.push(tx.getSenderAddress().bytes)
+        this.nextNonce.set(sender, tx.nonce + 1n)
+        this.encodedReceipts.push(encodeReceipt(result.receipt, tx.type))
+        this.bloom.or(result.bloom)
+        this.receipts.push({
+          status: result.execResult.exceptionError ? 0 : 1,
+          cumulativeGasUsed: this.gasUsed,
+          gasUsed: result.totalGasSpent,
+          logs: result.execResult.logs ?? [],
+          contractAddress: result.createdAddress?.bytes,
+        })
+      }
+    })
+  }
+
+  /** Gives the block up unsealed: the live state returns to the parent. */
+  abandon(): Promise<void> {
+    return this.mutex.run(async () => {
+      if (this.sealed) return
+      this.sealed = true
+      await this.vm.stateManager.revert()
+      await this.vm.stateManager.setStateRoot(this.parentStateRoot)
+    })
+  }
+
+  /** Computes the roots and the header; the block is then committed or discarded on the chain. */
+  seal(): Promise<BuiltBlock> {
+    return this.mutex.run(async () => {
+      if (this.sealed) throw new XaiError('BLOCK_SEALED', 'The block is already sealed.')
+      this.sealed = true
+      const sm = this.vm.stateManager
+      try {
+        await sm.commit()
+      } catch (err) {
+        await sm.revert()
+        await sm.setStateRoot(this.parentStateRoot)
+        throw err
+      }
+      const stateRoot = await sm.getStateRoot()
+      const common = this.vm.common
+      const header = createBlockHeader(
+        {
+          ...this.env,
+          stateRoot,
+          transactionsTrie: orderedTrieRoot(
+            this.included.map((tx) => tx.serialize()),
+            this.keccak,
+          ),
+          receiptTrie: orderedTrieRoot(this.encodedReceipts, this.keccak),
+          logsBloom: this.bloom.bitvector,
+          gasUsed: this.gasUsed,
+        },
+        {common},
+      )
+      const block = new Block(header, this.included, [], [], {common})
+      return {record: {block, senders: this.senders, receipts: this.receipts}, rejected: this.rejected, parentStateRoot: this.parentStateRoot}
+    })
   }
 }
 

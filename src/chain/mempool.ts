@@ -43,6 +43,14 @@ export interface MempoolOptions {
   priceBump?: number
 }
 
+/** What selection needs of a block already being built: where each sender's lane continues. */
+export interface OpenBlockView {
+  /** The next nonce of `sender` (lowercase hex) after the block's transactions, if it holds any. */
+  expectedNonce(sender: string): bigint | undefined
+  /** Whether the block stopped taking `sender`'s transactions. */
+  isBlocked(sender: string): boolean
+}
+
 interface SenderQueue {
   /** The account nonce in the head state. */
   stateNonce: bigint
@@ -205,13 +213,17 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
   /**
    * Candidates for the next block, highest tip first while each sender's nonces stay in order.
    * How many fit is decided by the builder on the gas actually used (a transaction's gas limit is
-   * usually well above what it uses), so this offers up to `maxCount` of them.
+   * usually well above what it uses), so this offers up to `maxCount` of them. With `open`, the
+   * selection continues a block already being built.
    */
-  selectForBlock(baseFee: bigint, maxCount = 5_000): TypedTransaction[] {
+  selectForBlock(baseFee: bigint, maxCount = 5_000, open?: OpenBlockView): TypedTransaction[] {
     const heap = new LaneHeap(baseFee)
-    for (const queue of this.senders.values()) {
+    for (const [sender, queue] of this.senders) {
+      if (open?.isBlocked(sender)) continue
       const lane: PooledTx[] = []
-      for (let nonce = queue.stateNonce; ; nonce++) {
+      const inBlock = open?.expectedNonce(sender)
+      const first = inBlock !== undefined && inBlock > queue.stateNonce ? inBlock : queue.stateNonce
+      for (let nonce = first; ; nonce++) {
         const pooled = queue.txs.get(nonce)
         if (!pooled) break
         lane.push(pooled)

@@ -2,8 +2,11 @@ import type {Address} from '@ethereumjs/util'
 
 import {errorMessage} from '../errors.js'
 import {type Logger, silentLogger} from '../logger.js'
-import type {Chain} from './chain.js'
+import type {BuiltBlock, Chain, OpenBlock} from './chain.js'
 import type {Mempool} from './mempool.js'
+
+/** Transactions executed into the open block between two turns of the event loop. */
+const FEED_BATCH = 128
 
 export interface BlockProducerOptions {
   chain: Chain
@@ -17,9 +20,12 @@ export interface BlockProducerOptions {
 }
 
 /**
- * The single-validator block producer: on every tick, the mempool's best transactions are executed
- * into a block and committed. It is the seam a consensus engine replaces: it only uses
- * `chain.buildBlock` / `chain.commitBlock` and the mempool's selection.
+ * The single-validator block producer. With a block time, the next block is open all the time:
+ * transactions execute into it as they arrive, and on every tick it is sealed and committed and the
+ * following one opened, so a block's execution overlaps the wait for its slot instead of delaying
+ * it. With block time 0 (automine) each transaction is mined into its own block as it arrives.
+ * It is the seam a consensus engine replaces: it only uses the chain's block building and commit
+ * and the mempool's selection.
  */
 export class BlockProducer {
   private readonly chain: Chain
@@ -32,7 +38,10 @@ export class BlockProducer {
   private running?: Promise<void>
   private stopped = true
   private nextAt = 0
-  private readonly onTx = (): void => this.kick()
+  private open?: OpenBlock
+  private feeding?: Promise<void>
+  private feedQueued = false
+  private readonly onTx = (): void => (this.blockTime === 0 ? this.kick() : this.queueFeed())
 
   constructor(options: BlockProducerOptions) {
     this.chain = options.chain
@@ -46,11 +55,12 @@ export class BlockProducer {
   start(): void {
     if (!this.stopped) return
     this.stopped = false
+    this.mempool.on('tx', this.onTx)
     if (this.blockTime === 0) {
-      this.mempool.on('tx', this.onTx)
       this.kick()
     } else {
       this.nextAt = this.now() + this.blockTime
+      this.serialize(() => this.openNext()).catch((err) => this.logger.error('opening a block failed', {error: errorMessage(err)}))
       this.schedule()
     }
   }
@@ -60,12 +70,21 @@ export class BlockProducer {
     if (this.timer) clearTimeout(this.timer)
     this.mempool.off('tx', this.onTx)
     await this.running
+    await this.feeding
+    const open = this.open
+    this.open = undefined
+    await open?.abandon()
   }
 
-  /** Builds and commits one block now with what the mempool has (the `evm_mine` of this node). */
+  /** Seals and commits a block now with what the mempool has (the `evm_mine` of this node). */
   mine(maxCount?: number): Promise<void> {
+    return this.serialize(() => (this.blockTime === 0 ? this.produceNow(maxCount) : this.sealOpen()))
+  }
+
+  /** Runs block work one piece at a time. */
+  private serialize(work: () => Promise<void>): Promise<void> {
     const previous = this.running ?? Promise.resolve()
-    const run = previous.then(() => this.produce(maxCount))
+    const run = previous.then(work)
     const tracked: Promise<void> = run
       .catch(() => undefined)
       .then(() => {
@@ -80,12 +99,67 @@ export class BlockProducer {
     const delay = Math.max(0, this.nextAt - this.now())
     this.timer = setTimeout(() => {
       this.nextAt += this.blockTime
-      // A build that overran its slot does not cause a burst of catch-up blocks.
+      // A block that overran its slot does not cause a burst of catch-up blocks.
       if (this.nextAt < this.now()) this.nextAt = this.now() + this.blockTime
       this.mine()
         .catch((err) => this.logger.error('block production failed', {error: errorMessage(err)}))
         .finally(() => this.schedule())
     }, delay)
+  }
+
+  /** Opens the block that the next tick will seal, and feeds it what is already pending. */
+  private async openNext(): Promise<void> {
+    if (this.stopped) return
+    this.open = await this.chain.openBlock({timestamp: BigInt(Math.floor(this.nextAt / 1000)), coinbase: this.coinbase})
+    this.queueFeed()
+  }
+
+  /** Executes newly pending transactions into the open block, soon and in one batch. */
+  private queueFeed(): void {
+    if (this.feedQueued || !this.open) return
+    this.feedQueued = true
+    setImmediate(() => {
+      this.feedQueued = false
+      this.runFeed().catch((err) => this.logger.error('executing transactions failed', {error: errorMessage(err)}))
+    })
+  }
+
+  /**
+   * Feeds run one after another, never two at once: a transaction selected by one feed is not in
+   * the block until that feed's execution ends, and a second feed would select it again.
+   */
+  private runFeed(): Promise<void> {
+    const run = (this.feeding ?? Promise.resolve()).then(() => this.feed())
+    const tracked: Promise<void> = run
+      .catch(() => undefined)
+      .then(() => {
+        if (this.feeding === tracked) this.feeding = undefined
+      })
+    this.feeding = tracked
+    return run
+  }
+
+  private async feed(): Promise<void> {
+    for (;;) {
+      const open = this.open
+      if (!open || !open.hasRoom || this.stopped) return
+      const txs = this.mempool.selectForBlock(open.env.baseFeePerGas, FEED_BATCH, open)
+      if (txs.length === 0) return
+      await open.add(txs)
+      // Let waiting requests (new transactions among them) in between batches.
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+
+  private async sealOpen(): Promise<void> {
+    if (!this.open) await this.openNext()
+    await this.runFeed() // whatever arrived up to the tick
+    // Synchronously after the last feed: a feed queued later finds no open block.
+    const open = this.open!
+    this.open = undefined
+    const started = performance.now()
+    await this.commit(await open.seal(), started)
+    await this.openNext()
   }
 
   /** Automine: one block per transaction, as soon as one is pending and no build is running. */
@@ -97,13 +171,14 @@ export class BlockProducer {
       .finally(() => setImmediate(() => this.kick()))
   }
 
-  private async produce(maxCount?: number): Promise<void> {
+  private async produceNow(maxCount?: number): Promise<void> {
     const txs = this.mempool.selectForBlock(this.chain.nextBaseFee(), maxCount)
     const started = performance.now()
-    const built = await this.chain.buildBlock(txs, {
-      timestamp: BigInt(Math.floor(this.now() / 1000)),
-      coinbase: this.coinbase,
-    })
+    const built = await this.chain.buildBlock(txs, {timestamp: BigInt(Math.floor(this.now() / 1000)), coinbase: this.coinbase})
+    await this.commit(built, started)
+  }
+
+  private async commit(built: BuiltBlock, started: number): Promise<void> {
     if (built.rejected.length > 0) {
       this.mempool.drop(
         built.rejected.map((r) => r.tx),
@@ -123,7 +198,7 @@ export class BlockProducer {
       hash: record.block.hash(),
       txs: record.block.transactions.length,
       gasUsed: record.block.header.gasUsed,
-      ms: Math.round(performance.now() - started),
+      sealMs: Math.round(performance.now() - started),
       rssMiB: Math.round(process.memoryUsage.rss() / 2 ** 20),
     })
   }

@@ -56,6 +56,32 @@ describe('BlockProducer', () => {
     expect(b3!.block.header.timestamp).toBeGreaterThan(b2!.block.header.timestamp)
   })
 
+  it('interval: executes transactions into the open block as they arrive, all included in nonce order', async () => {
+    const {chain, mempool} = await createTestChain({timestamp: Math.floor(Date.now() / 1000) - 10})
+    const producer = new BlockProducer({chain, mempool, blockTime: 200})
+    producers.push(producer)
+    producer.start()
+    const raws = await Promise.all(
+      Array.from({length: 40}, (_, i) => signTransfer({from: i % 2, nonce: Math.floor(i / 2)})),
+    )
+    // Out of order within each sender (a gap filled later) and spread over several blocks.
+    const order = [...raws.keys()].sort((a, b) => (a % 7) - (b % 7) || a - b)
+    for (const [n, i] of order.entries()) {
+      await mempool.addRaw(raws[i]!).catch(() => undefined)
+      if (n % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 120))
+    }
+    await waitFor(() => mempool.size === 0, 20_000)
+    const included: bigint[][] = [[], []]
+    for (let n = 1n; n <= chain.head.header.number; n++) {
+      const record = (await chain.getBlock(n))!
+      record.block.transactions.forEach((tx, i) => included[record.senders[i]![19] === 0x66 ? 0 : 1]!.push(tx.nonce))
+    }
+    const expected = Array.from({length: 20}, (_, i) => BigInt(i))
+    expect(included.map((nonces) => [...nonces].sort((a, b) => Number(a - b)))).toEqual([expected, expected])
+    // Each sender's nonces appear in order across the chain.
+    for (const nonces of included) expect(nonces).toEqual([...nonces].sort((a, b) => Number(a - b)))
+  })
+
   it('close waits for the block being built and stops producing', async () => {
     const {chain, mempool} = await createTestChain()
     const producer = new BlockProducer({chain, mempool, blockTime: 50})
