@@ -9,6 +9,7 @@ import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {NODE_PROCESS_FLAGS} from '../../src/devnet/spawn-node.js'
 import {freePort, killTracked, sleep, spawnTracked, type Spawned} from './proc.js'
 import {RpcClient} from './rpc.js'
 
@@ -146,7 +147,8 @@ class XaiTarget extends SingleProcessTarget {
     const nodeFlags = (process.env.XAI_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)
     return {
       command: process.execPath,
-      args: [...nodeFlags, entry, 'node', 'start', '--home', this.home, '--rpc-port', String(this.port), '--block-time', String(Math.round(this.options.blockTimeSec * 1000))],
+      // The same Node.js flags `xai devnet up` starts its nodes with.
+      args: [...NODE_PROCESS_FLAGS, ...nodeFlags, entry, 'node', 'start', '--home', this.home, '--rpc-port', String(this.port), '--block-time', String(Math.round(this.options.blockTimeSec * 1000))],
       cwd: REPO_ROOT,
     }
   }
