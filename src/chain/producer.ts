@@ -4,6 +4,7 @@ import {errorMessage} from '../errors.js'
 import {type Logger, silentLogger} from '../logger.js'
 import type {BuiltBlock, Chain, OpenBlock} from './chain.js'
 import type {Mempool} from './mempool.js'
+import {Mutex} from './mutex.js'
 
 /** Transactions executed into the open block between two turns of the event loop. */
 const FEED_BATCH = 128
@@ -35,11 +36,16 @@ export class BlockProducer {
   private readonly logger: Logger
   private readonly now: () => number
   private timer?: NodeJS.Timeout
-  private running?: Promise<void>
+  /** Block work (open, seal, commit, automine) one piece at a time. */
+  private readonly blockWork = new Mutex()
+  /**
+   * Feeds of the open block, one at a time: a transaction selected by one feed is not in the block
+   * until that feed's execution ends, and a second feed would select it again.
+   */
+  private readonly feeds = new Mutex()
   private stopped = true
   private nextAt = 0
   private open?: OpenBlock
-  private feeding?: Promise<void>
   private feedQueued = false
   private readonly onTx = (): void => (this.blockTime === 0 ? this.kick() : this.queueFeed())
 
@@ -60,7 +66,7 @@ export class BlockProducer {
       this.kick()
     } else {
       this.nextAt = this.now() + this.blockTime
-      this.serialize(() => this.openNext()).catch((err) => this.logger.error('opening a block failed', {error: errorMessage(err)}))
+      this.blockWork.run(() => this.openNext()).catch((err) => this.logger.error('opening a block failed', {error: errorMessage(err)}))
       this.schedule()
     }
   }
@@ -69,8 +75,8 @@ export class BlockProducer {
     this.stopped = true
     if (this.timer) clearTimeout(this.timer)
     this.mempool.off('tx', this.onTx)
-    await this.running
-    await this.feeding
+    await this.blockWork.drain()
+    await this.feeds.drain()
     const open = this.open
     this.open = undefined
     await open?.abandon()
@@ -78,20 +84,7 @@ export class BlockProducer {
 
   /** Seals and commits a block now with what the mempool has (the `evm_mine` of this node). */
   mine(maxCount?: number): Promise<void> {
-    return this.serialize(() => (this.blockTime === 0 ? this.produceNow(maxCount) : this.sealOpen()))
-  }
-
-  /** Runs block work one piece at a time. */
-  private serialize(work: () => Promise<void>): Promise<void> {
-    const previous = this.running ?? Promise.resolve()
-    const run = previous.then(work)
-    const tracked: Promise<void> = run
-      .catch(() => undefined)
-      .then(() => {
-        if (this.running === tracked) this.running = undefined
-      })
-    this.running = tracked
-    return run
+    return this.blockWork.run(() => (this.blockTime === 0 ? this.produceNow(maxCount) : this.sealOpen()))
   }
 
   private schedule(): void {
@@ -120,23 +113,8 @@ export class BlockProducer {
     this.feedQueued = true
     setImmediate(() => {
       this.feedQueued = false
-      this.runFeed().catch((err) => this.logger.error('executing transactions failed', {error: errorMessage(err)}))
+      this.feeds.run(() => this.feed()).catch((err) => this.logger.error('executing transactions failed', {error: errorMessage(err)}))
     })
-  }
-
-  /**
-   * Feeds run one after another, never two at once: a transaction selected by one feed is not in
-   * the block until that feed's execution ends, and a second feed would select it again.
-   */
-  private runFeed(): Promise<void> {
-    const run = (this.feeding ?? Promise.resolve()).then(() => this.feed())
-    const tracked: Promise<void> = run
-      .catch(() => undefined)
-      .then(() => {
-        if (this.feeding === tracked) this.feeding = undefined
-      })
-    this.feeding = tracked
-    return run
   }
 
   private async feed(): Promise<void> {
@@ -153,7 +131,7 @@ export class BlockProducer {
 
   private async sealOpen(): Promise<void> {
     if (!this.open) await this.openNext()
-    await this.runFeed() // whatever arrived up to the tick
+    await this.feeds.run(() => this.feed()) // whatever arrived up to the tick
     // Synchronously after the last feed: a feed queued later finds no open block.
     const open = this.open!
     this.open = undefined
@@ -164,7 +142,7 @@ export class BlockProducer {
 
   /** Automine: one block per transaction, as soon as one is pending and no build is running. */
   private kick(): void {
-    if (this.stopped || this.running) return
+    if (this.stopped || this.blockWork.busy) return
     if (!this.mempool.hasPending()) return
     this.mine(1)
       .catch((err) => this.logger.error('block production failed', {error: errorMessage(err)}))
