@@ -88,7 +88,6 @@ export class Chain extends EventEmitter<ChainEvents> {
   private closed = false
 
   private constructor(
-    private readonly store: KeyValueStore,
     readonly genesisDoc: Genesis,
     readonly vm: VM,
     common: Common,
@@ -117,7 +116,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     const blocks = new BlockStore(options.store, common)
     const vm = await createVM({common, stateManager, blockchain: blockHashSource(blocks)})
     await enableJumpCache(vm.evm)
-    const chain = new Chain(options.store, options.genesis, vm, common, trieDb, blocks, logger, native)
+    const chain = new Chain(options.genesis, vm, common, trieDb, blocks, logger, native)
     await chain.init()
     return chain
   }
@@ -328,10 +327,6 @@ export class Chain extends EventEmitter<ChainEvents> {
     if (this.closed) return
     this.closed = true
     await this.execMutex.run(async () => {})
-  }
-
-  get storeHandle(): KeyValueStore {
-    return this.store
   }
 }
 

@@ -39,7 +39,7 @@ export function traceOptions(value: unknown, index: number): TraceOptions {
   }
 }
 
-interface StructLog {
+export interface StructLog {
   pc: number
   op: string
   gas: number

@@ -9,7 +9,7 @@ import {generatePrivateKey, privateKeyToAccount} from 'viem/accounts'
 import {afterAll, beforeAll, beforeEach, describe, expect, test} from 'vitest'
 
 import {e2eChain, publicClientFor, receiptWaiter, walletClientFor} from '../helpers/clients.js'
-import {type E2eDevnet, rpc, startE2eDevnet, waitFor} from '../helpers/devnet.js'
+import {type E2eDevnet, startE2eDevnet, waitFor} from '../helpers/devnet.js'
 import {type CompiledContract, e2eContract} from '../helpers/solidity.js'
 import {WsRpc} from '../helpers/ws-rpc.js'
 

@@ -1,5 +1,3 @@
-import {resolve} from 'node:path'
-
 import {Errors, Flags} from '@oclif/core'
 import {Listr, ListrLogger, ProcessOutput} from 'listr2'
 

@@ -1,19 +1,9 @@
 import {type Hex, pad, toHex} from 'viem'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import type {StructLog} from '../../../src/rpc/trace.js'
 import {ALICE, BOB, type Harness, createHarness, probeCall} from './harness.js'
 
-interface StructLog {
-  pc: number
-  op: string
-  gas: number
-  gasCost: number
-  depth: number
-  stack?: string[]
-  memory?: string[]
-  storage?: Record<string, string>
-  refund?: number
-}
 interface Trace {
   gas: number
   failed: boolean
