@@ -31,6 +31,7 @@ const K_GENESIS = enc.encode('G')
 const P_BLOCK = 0x62 // 'b' + hash → block record
 const P_NUMBER = 0x68 // 'h' + uint64 → hash
 const P_TX = 0x78 // 'x' + tx hash → [block hash, index]
+const P_CONSENSUS = 0x63 // 'c' + uint64 height → the block's consensus record (commit, evidence)
 
 function prefixed(prefix: number, key: Bytes): Bytes {
   const out = new Uint8Array(key.length + 1)
@@ -39,9 +40,9 @@ function prefixed(prefix: number, key: Bytes): Bytes {
   return out
 }
 
-function numberKey(n: bigint): Bytes {
+function numberKey(n: bigint, prefix = P_NUMBER): Bytes {
   const out = new Uint8Array(9)
-  out[0] = P_NUMBER
+  out[0] = prefix
   new DataView(out.buffer).setBigUint64(1, n)
   return out
 }
@@ -138,6 +139,19 @@ export class BlockStore {
   async recordByNumber(n: bigint): Promise<BlockRecord | undefined> {
     const hash = await this.hashByNumber(n)
     return hash ? this.recordByHash(hash) : undefined
+  }
+
+  /**
+   * The put of a block's consensus record (its commit and evidence, encoded by the consensus
+   * layer), to go in the same batch as the block.
+   */
+  consensusOp(height: bigint, value: Bytes): WriteOp {
+    return {type: 'put', key: numberKey(height, P_CONSENSUS), value}
+  }
+
+  async consensusRecord(height: bigint): Promise<Bytes | undefined> {
+    if (height < 0n || height >= 2n ** 64n) return undefined
+    return this.store.get(numberKey(height, P_CONSENSUS))
   }
 
   async txLocation(txHash: Bytes): Promise<{blockHash: Bytes; index: number} | undefined> {

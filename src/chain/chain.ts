@@ -259,8 +259,11 @@ export class Chain extends EventEmitter<ChainEvents> {
     }
   }
 
-  /** Makes a built block the new head: one atomic write of state, block, receipts and index. */
-  commitBlock(built: BuiltBlock): Promise<BlockRecord> {
+  /**
+   * Makes a built block the new head: one atomic write of state, block, receipts and index, and
+   * `extraOps` (the consensus layer's record of the block) in the same batch.
+   */
+  commitBlock(built: BuiltBlock, extraOps: WriteOp[] = []): Promise<BlockRecord> {
     return this.execMutex.run(async () => {
       const {record} = built
       if (this.closed) throw new XaiError('NODE_CLOSED', 'The chain is closed.')
@@ -269,7 +272,7 @@ export class Chain extends EventEmitter<ChainEvents> {
       }
       const ops: WriteOp[] = []
       this.trieDb.drainInto(ops)
-      ops.push(...this.blocks.commitOps(record))
+      ops.push(...this.blocks.commitOps(record), ...extraOps)
       await this.blocks.write(ops, record)
       this._head = record
       this.emit('block', record)

@@ -20,6 +20,16 @@ export interface GenesisAccount {
 /** A geth-style genesis document: what `genesis.json` holds. */
 export interface Genesis extends GethGenesis {
   alloc: Record<string, GenesisAccount>
+  /**
+   * The validator set that decides blocks by Tendermint consensus (addresses of their secp256k1
+   * keys, voting power). Absent or empty: a single-node chain whose node produces blocks alone.
+   */
+  validators?: GenesisValidator[]
+}
+
+export interface GenesisValidator {
+  address: string
+  power: number
 }
 
 export interface DevGenesisOptions {
@@ -32,6 +42,7 @@ export interface DevGenesisOptions {
   /** Seconds since the epoch; defaults to now. */
   timestamp?: number
   extraData?: string
+  validators?: GenesisValidator[]
 }
 
 /** EIP-2935: recent block hashes served from state (Prague system contract). */
@@ -87,6 +98,7 @@ export function createDevGenesis(options: DevGenesisOptions): Genesis {
     coinbase: `0x${'00'.repeat(20)}`,
     baseFeePerGas: `0x${(options.baseFeePerGas ?? DEFAULT_BASE_FEE).toString(16)}`,
     alloc,
+    ...(options.validators && options.validators.length > 0 ? {validators: options.validators} : {}),
   } as Genesis
 }
 

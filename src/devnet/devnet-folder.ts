@@ -17,6 +17,12 @@ const nodeRecordSchema = z.object({
   /** PID of the running node process; null while stopped. */
   pid: z.number().int().positive().nullable(),
   home: z.string().min(1),
+  /** libp2p port (multi-node devnets). */
+  p2pPort: z.number().int().min(1).max(65_535).optional(),
+  /** libp2p peer id, derived from the node's p2p key. */
+  peerId: z.string().min(1).optional(),
+  /** Address of the node's validator key. */
+  validator: z.string().optional(),
 })
 
 const devnetRecordSchema = z.object({
@@ -27,6 +33,8 @@ const devnetRecordSchema = z.object({
   updatedAt: z.string().optional(),
   blockTime: z.number().int().min(0),
   rpcHost: z.string().min(1).optional(),
+  /** False: a multi-node devnet waits for a transaction before making a block. */
+  emptyBlocks: z.boolean().optional(),
   nodes: z.array(nodeRecordSchema),
 })
 

@@ -1,3 +1,5 @@
+import {readFileSync} from 'node:fs'
+
 import {type DevnetLocation, devnetPaths, requireDevnetRecord} from './devnet-folder.js'
 import {findLiveNodes} from './live-nodes.js'
 import {DEFAULT_RPC_HOST} from './ports.js'
@@ -13,6 +15,22 @@ export interface DevnetNodeStatus {
   rpcUrl: string
   wsUrl: string
   home: string
+  /** Consensus round at the height being decided (multi-node devnets; null otherwise or when unknown). */
+  round: number | null
+  /** Consensus step (propose, prevote, precommit) when known. */
+  step: string | null
+  /** Connected peers (multi-node devnets), when the node answers. */
+  peers: number | null
+  /** 'connected', or 'disconnected' after `xai devnet fault disconnect`. */
+  network: string | null
+  /** True when the process is stopped by SIGSTOP (`xai devnet fault pause`). */
+  paused: boolean
+  /** Hash and timestamp (s) of the head block, when the node answers. */
+  headHash: string | null
+  headTime: number | null
+  /** Pending transactions in the node's mempool, when it answers. */
+  mempool: number | null
+  validator: string | null
 }
 
 /** What `xai devnet status` reports. */
@@ -27,6 +45,27 @@ export interface DevnetStatus {
   nodes: DevnetNodeStatus[]
 }
 
+interface NodeInfo {
+  height: number
+  headHash: string
+  headTime: number
+  peers: number
+  network: string
+  validator: string | null
+  mempool: {pending: number; queued: number}
+}
+
+/** Whether a process is stopped (SIGSTOP): state T in /proc/<pid>/stat (Linux; false elsewhere). */
+export function isStopped(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+    return state === 'T' || state === 't'
+  } catch {
+    return false
+  }
+}
+
 /** Reads devnet.json, checks each node's PID and asks the running ones for their height. */
 export async function getDevnetStatus(options: DevnetLocation & {rpcTimeoutMs?: number}): Promise<DevnetStatus> {
   const paths = devnetPaths(options)
@@ -38,14 +77,36 @@ export async function getDevnetStatus(options: DevnetLocation & {rpcTimeoutMs?: 
     record.nodes.map(async (node): Promise<DevnetNodeStatus> => {
       const pid = live.get(node.index) ?? null
       const rpcUrl = `http://${urlHost}:${node.rpcPort}`
-      let height: number | null = null
-      if (pid !== null) {
-        height = await rpcRequest<string>(rpcUrl, 'eth_blockNumber', [], {timeoutMs: options.rpcTimeoutMs ?? 2_000}).then(
+      const timeoutMs = options.rpcTimeoutMs ?? 2_000
+      const base = {index: node.index, pid, running: pid !== null, rpcUrl, wsUrl: `ws://${urlHost}:${node.rpcPort}`, home: paths.nodeHome(node.index)}
+      const unknown = {height: null, round: null, step: null, peers: null, network: null, headHash: null, headTime: null, mempool: null, validator: node.validator ?? null}
+      const paused = pid !== null && isStopped(pid)
+      if (pid === null || paused) return {...base, ...unknown, paused}
+      if (node.p2pPort === undefined) {
+        const height = await rpcRequest<string>(rpcUrl, 'eth_blockNumber', [], {timeoutMs}).then(
           (hex) => Number(BigInt(hex)),
           () => null,
         )
+        return {...base, ...unknown, height, paused}
       }
-      return {index: node.index, pid, running: pid !== null, height, rpcUrl, wsUrl: `ws://${urlHost}:${node.rpcPort}`, home: paths.nodeHome(node.index)}
+      const [info, consensus] = await Promise.all([
+        rpcRequest<NodeInfo>(rpcUrl, 'xai_nodeInfo', [], {timeoutMs}).catch(() => undefined),
+        rpcRequest<{round: number; step: string}>(rpcUrl, 'xai_consensusState', [], {timeoutMs}).catch(() => undefined),
+      ])
+      if (!info) return {...base, ...unknown, paused}
+      return {
+        ...base,
+        paused,
+        height: info.height,
+        round: consensus?.round ?? null,
+        step: consensus?.step ?? null,
+        peers: info.peers,
+        network: info.network,
+        headHash: info.headHash,
+        headTime: info.headTime,
+        mempool: info.mempool.pending,
+        validator: info.validator,
+      }
     }),
   )
   return {

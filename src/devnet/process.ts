@@ -76,6 +76,8 @@ export async function stopProcess(pid: number, options: StopProcessOptions = {})
   const pollMs = options.pollMs ?? 50
   if (!isProcessAlive(pid)) return 'not-running'
   if (!sendSignal(pid, 'SIGTERM')) return 'not-running'
+  // A paused process (SIGSTOP) acts on SIGTERM only once it runs again.
+  sendSignal(pid, 'SIGCONT')
   if (await waitForExit(pid, graceMs, pollMs)) return 'SIGTERM'
   sendSignal(pid, 'SIGKILL')
   if (await waitForExit(pid, 5_000, pollMs)) return 'SIGKILL'

@@ -13,6 +13,8 @@ export class RpcRequestError extends Error {
 }
 
 export interface RpcRequestOptions {
+  /** Extra HTTP headers (the admin endpoint's bearer token). */
+  headers?: Record<string, string>
   /** Per-request timeout (default 2 s). */
   timeoutMs?: number
   signal?: AbortSignal
@@ -28,7 +30,7 @@ export async function rpcRequest<T = unknown>(url: string, method: string, param
   try {
     response = await fetch(url, {
       method: 'POST',
-      headers: {'content-type': 'application/json'},
+      headers: {'content-type': 'application/json', ...options.headers},
       body: JSON.stringify({jsonrpc: '2.0', id: nextId++, method, params}),
       signal,
     })

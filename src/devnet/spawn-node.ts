@@ -24,6 +24,10 @@ export interface SpawnNodeOptions {
   blockTime: number
   /** stdout and stderr of the node are appended here. */
   logPath: string
+  /** Peer-to-peer settings of a node of a multi-node devnet. */
+  p2p?: {port: number; peers: string[]; index: number; emptyBlocks: boolean}
+  /** Further `xai node start` arguments. */
+  extraArgs?: string[]
   /** The environment of the node process; inherits the caller's when omitted. */
   env?: Record<string, string | undefined>
 }
@@ -62,6 +66,12 @@ export function spawnNodeProcess(options: SpawnNodeOptions): SpawnedNode {
     '--block-time',
     String(options.blockTime),
   ]
+  if (options.p2p) {
+    args.push('--p2p-port', String(options.p2p.port), '--index', String(options.p2p.index))
+    if (options.p2p.peers.length > 0) args.push('--peers', options.p2p.peers.join(','))
+    if (!options.p2p.emptyBlocks) args.push('--no-empty-blocks')
+  }
+  args.push(...(options.extraArgs ?? []))
   // A raw descriptor (not a pipe, not execa's {file}) so the node writes the file directly and
   // never depends on this process staying alive. execa's types only list literal fds 3–9.
   const logFd = openSync(options.logPath, 'a') as 3

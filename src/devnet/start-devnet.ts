@@ -5,8 +5,11 @@ import {ExitCode, XaiError} from '../errors.js'
 import {type Logger, silentLogger} from '../logger.js'
 import {DEV_DERIVATION_PATH, type DevAccount, deriveDevAccounts} from './accounts.js'
 import {writeJsonAtomic} from './atomic-write.js'
+import {deriveDevnetSeeds, validatorKeyFromPrivate} from '../consensus/keys.js'
+import {loadNodeKeys, writeNodeKeys} from '../consensus/node-keys.js'
 import {
   DEFAULT_DEVNET_NAME,
+  type DevnetNodeRecord,
   type DevnetLocation,
   type DevnetPaths,
   type DevnetRecord,
@@ -24,19 +27,26 @@ import {defaultCliEntry, spawnNodeProcess} from './spawn-node.js'
 import {rpcRequest, waitForRpc} from './rpc-client.js'
 
 export const DEFAULT_BASE_PORT = 8545
+export const DEFAULT_P2P_BASE_PORT = 26656
 export const DEFAULT_BLOCK_TIME_MS = 1_000
 export const DEFAULT_START_TIMEOUT_MS = 30_000
-export const MAX_SUPPORTED_NODES = 1
+export const DEFAULT_FIRST_BLOCK_TIMEOUT_MS = 60_000
+export const MAX_SUPPORTED_NODES = 16
 
 export interface StartDevnetOptions extends Partial<DevnetLocation> {
   /** The xai home holding `devnets/`. */
   dir: string
+  /** Validator nodes of a new devnet (default 1); a resumed devnet keeps its own. */
   nodes?: number
-  /** Milliseconds between blocks; 0 = one block per transaction. */
+  /** Milliseconds between blocks; 0 = one block per transaction (single node) or as fast as consensus goes. */
   blockTime?: number
   /** Node i serves JSON-RPC (HTTP and WebSocket) on basePort + i. */
   basePort?: number
+  /** Node i listens for peers on p2pBasePort + i (multi-node devnets). */
+  p2pBasePort?: number
   rpcHost?: string
+  /** Multi-node: make blocks without transactions (default true). */
+  emptyBlocks?: boolean
   /** Chain id of a new devnet (a resumed one keeps its genesis). */
   chainId?: number
   /** Node.js binary used to run node processes (the CLI passes process.execPath). */
@@ -45,6 +55,8 @@ export interface StartDevnetOptions extends Partial<DevnetLocation> {
   cliEntry?: string
   /** Environment of the node processes; inherits the caller's when omitted. */
   env?: Record<string, string | undefined>
+  /** Further `xai node start` arguments for node i (tests use it for fault flags). */
+  nodeArgs?: (index: number) => string[]
   /** How long a node may take to answer JSON-RPC (default 30 s). */
   startTimeoutMs?: number
   /** Grace period when stopping a node that failed to start (default 10 s). */
@@ -66,6 +78,11 @@ export interface DevnetNodeInfo {
   rpcPort: number
   home: string
   logPath: string
+  p2pPort?: number
+  peerId?: string
+  validator?: string
+  /** False when this call found the node already running and left it alone. */
+  started: boolean
 }
 
 /** What `xai devnet up` reports (and prints with --json). */
@@ -77,6 +94,10 @@ export interface StartDevnetResult {
   resumed: boolean
   blockTime: number
   clientVersion: string
+  /** True when the chain is decided by Tendermint consensus among the nodes (more than one). */
+  consensus: boolean
+  /** Milliseconds from the start of this call to the first committed block it saw (multi-node). */
+  firstBlockMs?: number
   nodes: DevnetNodeInfo[]
   accounts: DevAccount[]
   mnemonic: string
@@ -96,102 +117,143 @@ export interface StartedDevnet {
 export function startDevnetSteps(nodes = 1): DevnetStep[] {
   const steps: DevnetStep[] = [
     {id: 'prepare', title: 'Prepare the devnet folder'},
-    {id: 'ports', title: 'Check the RPC ports are free'},
+    {id: 'ports', title: 'Check the ports are free'},
   ]
-  for (let i = 0; i < nodes; i++) {
-    steps.push({id: `spawn-${i}`, title: `Start node ${i}`}, {id: `ready-${i}`, title: `Wait for node ${i} to answer JSON-RPC`})
-  }
+  for (let i = 0; i < nodes; i++) steps.push({id: `spawn-${i}`, title: `Start node ${i}`})
+  for (let i = 0; i < nodes; i++) steps.push({id: `ready-${i}`, title: `Wait for node ${i} to answer JSON-RPC`})
+  if (nodes > 1) steps.push({id: 'first-block', title: 'Wait for the first committed block'})
   return steps
 }
 
 /**
  * Creates or resumes a devnet folder and starts its node processes (detached: they outlive
- * the caller), then waits until each answers JSON-RPC.
+ * the caller), then waits until each answers JSON-RPC and, with several validators, until they
+ * have committed a block together. On a devnet some of whose nodes run, only the others start.
  *
  * @example
- * const {result} = await startDevnet({dir: '/project/.xai', name: 'default', execPath: process.execPath})
+ * const {result} = await startDevnet({dir: '/project/.xai', name: 'default', execPath: process.execPath, nodes: 4})
  * result.nodes[0].rpcUrl // http://127.0.0.1:8545
  */
 export async function startDevnet(options: StartDevnetOptions, deps: StartDevnetDeps = {}): Promise<StartedDevnet> {
+  const startedAt = performance.now()
   const logger = deps.logger ?? silentLogger
   const name = options.name ?? DEFAULT_DEVNET_NAME
-  const nodeCount = options.nodes ?? 1
-  const blockTime = options.blockTime ?? DEFAULT_BLOCK_TIME_MS
-  const basePort = options.basePort ?? DEFAULT_BASE_PORT
-  const rpcHost = options.rpcHost ?? DEFAULT_RPC_HOST
-  if (nodeCount > MAX_SUPPORTED_NODES) {
-    throw new XaiError(DevnetErrorCode.multiNodeUnsupported, `A devnet of ${nodeCount} nodes is not yet supported (at most ${MAX_SUPPORTED_NODES} for now)`, {
-      exitCode: ExitCode.usage,
-      hint: 'Run a single-node devnet: xai devnet up --nodes 1',
-      details: {nodes: nodeCount, max: MAX_SUPPORTED_NODES},
-    })
-  }
-  const ports = Array.from({length: nodeCount}, (_, i) => basePort + i)
-  if (ports.some((port) => port < 1 || port > 65_535)) {
-    throw new XaiError('DEVNET_INVALID_PORT', `Ports ${ports[0]}–${ports.at(-1)} are not all valid TCP ports`, {
-      exitCode: ExitCode.usage,
-      hint: 'Pick a --base-port between 1024 and 65535 minus the number of nodes.',
-    })
-  }
   const paths = devnetPaths({dir: options.dir, name})
   const {onEvent, signal} = deps
   const checkAborted = (): void => {
     if (signal?.aborted) throw interrupted()
   }
+  const prior = await readDevnetRecord(paths)
+  const nodeCount = prior?.nodes.length ?? options.nodes ?? 1
+  if (prior && options.nodes !== undefined && options.nodes !== prior.nodes.length) {
+    throw new XaiError('DEVNET_SHAPE_MISMATCH', `Devnet "${name}" has ${prior.nodes.length} node(s), not ${options.nodes}`, {
+      exitCode: ExitCode.usage,
+      hint: `Resume it as it is (omit --nodes), or wipe it first: xai devnet reset${name === DEFAULT_DEVNET_NAME ? '' : ` --name ${name}`} --force`,
+    })
+  }
+  if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > MAX_SUPPORTED_NODES) {
+    throw new XaiError(DevnetErrorCode.multiNodeUnsupported, `A devnet has 1 to ${MAX_SUPPORTED_NODES} nodes, not ${nodeCount}`, {
+      exitCode: ExitCode.usage,
+      hint: 'Pick --nodes between 1 and 16 (4 is the smallest network that survives a faulty validator).',
+      details: {nodes: nodeCount, max: MAX_SUPPORTED_NODES},
+    })
+  }
+  const consensus = nodeCount > 1
+  const steps = startDevnetSteps(nodeCount)
+  const stepOf = (id: string): DevnetStep => steps.find((s) => s.id === id)!
 
-  // 1. The folder: resume devnet.json + genesis.json, or create them.
-  const {record: existing, genesis, accounts} = await runStep(onEvent, startDevnetSteps(nodeCount)[0]!, async (setTitle) => {
-    const record = await readDevnetRecord(paths)
-    const live = await findLiveNodes(paths, record)
-    if (live.size > 0) throw await alreadyRunning(paths, record, live, rpcHost)
+  // 1. The folder: resume devnet.json + genesis.json (and keys), or create them.
+  const {genesis, accounts, live, record: base} = await runStep(onEvent, stepOf('prepare'), async (setTitle) => {
+    const live = await findLiveNodes(paths, prior)
+    if (prior && live.size >= prior.nodes.length) throw await alreadyRunning(paths, prior, live, prior.rpcHost ?? DEFAULT_RPC_HOST)
+    if (!prior && live.size > 0) throw await alreadyRunning(paths, prior, live, options.rpcHost ?? DEFAULT_RPC_HOST)
     let genesis = await readGenesisFile(paths.genesis)
-    if (record && !genesis) throw devnetCorrupt(paths.genesis, 'is missing')
+    if (prior && !genesis) throw devnetCorrupt(paths.genesis, 'is missing')
     const accounts = deriveDevAccounts()
+    const rpcHost = prior?.rpcHost ?? options.rpcHost ?? DEFAULT_RPC_HOST
+    // A partial restart keeps the running nodes' settings; a full one may change them.
+    const partial = live.size > 0
+    const basePort = options.basePort ?? DEFAULT_BASE_PORT
+    const p2pBasePort = options.p2pBasePort ?? DEFAULT_P2P_BASE_PORT
+    let nodes: DevnetNodeRecord[] = Array.from({length: nodeCount}, (_, index) => {
+      const previous = prior?.nodes.find((n) => n.index === index)
+      const keep = partial && previous
+      return {
+        index,
+        rpcPort: keep ? previous.rpcPort : basePort + index,
+        pid: live.get(index) ?? null,
+        home: paths.nodeHome(index),
+        ...(consensus ? {p2pPort: keep && previous.p2pPort ? previous.p2pPort : p2pBasePort + index} : {}),
+      }
+    })
     if (!genesis) {
       await mkdir(paths.folder, {recursive: true})
-      genesis = createDevGenesis({chainId: options.chainId ?? DEFAULT_CHAIN_ID, accounts: accounts.map((a) => a.address)})
+      const chainId = options.chainId ?? DEFAULT_CHAIN_ID
+      const validators: {address: string; power: number}[] = []
+      if (consensus) {
+        for (const node of nodes) {
+          const seeds = deriveDevnetSeeds(chainId, name, node.index)
+          await writeNodeKeys(paths.nodeHome(node.index), {validator: seeds.validator, p2pSeed: seeds.p2p})
+          validators.push({address: validatorKeyFromPrivate(seeds.validator).address, power: 1})
+        }
+      }
+      genesis = createDevGenesis({chainId, accounts: accounts.map((a) => a.address), validators})
       await writeJsonAtomic(paths.genesis, genesis)
     }
-    setTitle(record ? `Resume devnet "${name}" in ${paths.folder}` : `Create devnet "${name}" in ${paths.folder}`)
-    return {record, genesis, accounts}
+    if (consensus) nodes = await Promise.all(nodes.map(async (node) => ({...node, ...(await nodeIdentity(paths.nodeHome(node.index)))})))
+    const record: DevnetRecord = {
+      version: 1,
+      name,
+      chainId: chainIdOf(genesis),
+      createdAt: prior?.createdAt ?? new Date().toISOString(),
+      blockTime: partial ? prior!.blockTime : (options.blockTime ?? prior?.blockTime ?? DEFAULT_BLOCK_TIME_MS),
+      rpcHost,
+      ...(consensus ? {emptyBlocks: partial ? (prior!.emptyBlocks ?? true) : (options.emptyBlocks ?? prior?.emptyBlocks ?? true)} : {}),
+      nodes,
+    }
+    const restarting = partial ? `, restarting node${nodeCount - live.size > 1 ? 's' : ''} ${nodes.filter((n) => !live.has(n.index)).map((n) => n.index).join(', ')}` : ''
+    setTitle(prior ? `Resume devnet "${name}" in ${paths.folder}${restarting}` : `Create devnet "${name}" in ${paths.folder}`)
+    return {genesis, accounts, live, record}
+  })
+  checkAborted()
+  const rpcHost = base.rpcHost ?? DEFAULT_RPC_HOST
+  const blockTime = base.blockTime
+  const toStart = base.nodes.filter((n) => !live.has(n.index))
+
+  // 2. Ports: fail early and clearly rather than let a node crash on EADDRINUSE.
+  await runStep(onEvent, stepOf('ports'), async (setTitle) => {
+    const rpcPorts = toStart.map((n) => n.rpcPort)
+    const p2pPorts = toStart.flatMap((n) => (n.p2pPort === undefined ? [] : [n.p2pPort]))
+    const all = [...rpcPorts, ...p2pPorts]
+    if (all.some((port) => port < 1 || port > 65_535)) {
+      throw new XaiError('DEVNET_INVALID_PORT', `Ports ${all.join(', ')} are not all valid TCP ports`, {
+        exitCode: ExitCode.usage,
+        hint: 'Pick a --base-port (and --p2p-base-port) between 1024 and 65535 minus the number of nodes.',
+      })
+    }
+    await assertPortsFree(rpcPorts, rpcHost)
+    await assertPortsFree(p2pPorts, P2P_HOST)
+    setTitle(`Port${all.length > 1 ? 's' : ''} ${all.join(', ')} free`)
   })
   checkAborted()
 
-  // 2. Ports: fail early and clearly rather than let the node crash on EADDRINUSE.
-  await runStep(onEvent, startDevnetSteps(nodeCount)[1]!, async (setTitle) => {
-    await assertPortsFree(ports, rpcHost)
-    setTitle(`Port${ports.length > 1 ? 's' : ''} ${ports.join(', ')} free on ${rpcHost}`)
-  })
-  checkAborted()
+  let record = await writeDevnetRecord(paths, base)
 
-  const chainId = chainIdOf(genesis)
-  const now = new Date()
-  let record: DevnetRecord = {
-    version: 1,
-    name,
-    chainId,
-    createdAt: existing?.createdAt ?? now.toISOString(),
-    blockTime,
-    rpcHost,
-    nodes: ports.map((rpcPort, index) => ({index, rpcPort, pid: null, home: paths.nodeHome(index)})),
-  }
-  record = await writeDevnetRecord(paths, record, now)
-
-  // 3. Spawn the nodes and wait for each to answer.
+  // 3. Spawn the nodes, then wait for each to answer.
   const exited = new Map<number, Promise<{exitCode?: number; signal?: string}>>()
   const logOffsets = new Map<number, number>()
   const nodes: DevnetNodeInfo[] = []
   let clientVersion = ''
+  const peersOf = (index: number): string[] =>
+    record.nodes.filter((n) => n.index !== index && n.peerId && n.p2pPort).map((n) => `/ip4/${P2P_HOST}/tcp/${n.p2pPort}/p2p/${n.peerId}`)
   try {
-    for (const node of record.nodes) {
+    for (const node of toStart) {
       const {index, rpcPort} = node
       const home = paths.nodeHome(index)
       const logPath = paths.nodeLog(index)
-      const rpcUrl = `http://${urlHost(rpcHost)}:${rpcPort}`
-      const logOffset = await runStep(onEvent, {id: `spawn-${index}`, title: `Start node ${index}`}, async (setTitle) => {
+      await runStep(onEvent, stepOf(`spawn-${index}`), async (setTitle) => {
         await mkdir(home, {recursive: true})
-        const offset = await fileSize(logPath)
-        logOffsets.set(index, offset)
+        logOffsets.set(index, await fileSize(logPath))
         const spawned = spawnNodeProcess({
           execPath: options.execPath,
           cliEntry: options.cliEntry ?? defaultCliEntry(),
@@ -202,57 +264,58 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
           blockTime,
           logPath,
           env: options.env,
+          p2p: node.p2pPort === undefined ? undefined : {port: node.p2pPort, peers: peersOf(index), index, emptyBlocks: record.emptyBlocks ?? true},
+          extraArgs: options.nodeArgs?.(index),
         })
         exited.set(index, spawned.exited)
         node.pid = spawned.pid
-        record = await writeDevnetRecord(paths, record)
+        record = await writeDevnetRecord(paths, {...record, nodes: record.nodes.map((n) => (n.index === index ? {...n, pid: spawned.pid} : n))})
         logger.info('node spawned', {devnet: name, index, pid: spawned.pid, rpcPort})
         setTitle(`Started node ${index} (PID ${spawned.pid}, log ${logPath})`)
-        return offset
       })
-      const pid = node.pid!
-      await runStep(onEvent, {id: `ready-${index}`, title: `Wait for node ${index} to answer JSON-RPC`}, async (setTitle) => {
-        const outcome = await waitForRpc({
-          url: rpcUrl,
-          timeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
-          isAlive: () => isProcessAlive(pid),
-          exited: exited.get(index),
-          signal,
-        })
-        if (outcome.ok) {
-          clientVersion = outcome.clientVersion
-          setTitle(`Node ${index} answers on ${rpcUrl} (${outcome.clientVersion})`)
-          return
-        }
-        if (outcome.reason === 'aborted') throw interrupted()
-        const tail = await readLogTail(logPath, 15, logOffset)
-        if (outcome.reason === 'exited') {
-          const status = await Promise.race([exited.get(index)!, new Promise<undefined>((r) => setTimeout(r, 200, undefined))])
-          const how = status?.signal ? ` (killed by ${status.signal})` : status?.exitCode === undefined ? '' : ` (exit code ${status.exitCode})`
-          throw new XaiError(DevnetErrorCode.nodeFailed, `Node ${index} exited before its RPC answered${how}`, {
-            exitCode: ExitCode.environment,
-            hint: logTailHint(logPath, tail),
-            details: {index, pid, logPath, logTail: tail, exitCode: status?.exitCode, signal: status?.signal},
-          })
-        }
-        throw new XaiError(
-          DevnetErrorCode.nodeTimeout,
-          `Node ${index} did not answer JSON-RPC on ${rpcUrl} within ${Math.round((options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) / 1000)} s`,
-          {
-            exitCode: ExitCode.environment,
-            hint: logTailHint(logPath, tail),
-            details: {index, pid, logPath, logTail: tail, lastError: outcome.lastError},
-          },
-        )
+    }
+    await Promise.all(
+      toStart.map((node) =>
+        runStep(onEvent, stepOf(`ready-${node.index}`), async (setTitle) => {
+          clientVersion = await waitForNode(node.index, node.pid!, `http://${urlHost(rpcHost)}:${node.rpcPort}`, paths.nodeLog(node.index), logOffsets.get(node.index) ?? 0)
+          setTitle(`Node ${node.index} answers on http://${urlHost(rpcHost)}:${node.rpcPort} (${clientVersion})`)
+        }),
+      ),
+    )
+    for (const node of record.nodes) {
+      nodes.push({
+        index: node.index,
+        rpcUrl: `http://${urlHost(rpcHost)}:${node.rpcPort}`,
+        wsUrl: `ws://${urlHost(rpcHost)}:${node.rpcPort}`,
+        pid: node.pid ?? live.get(node.index)!,
+        rpcPort: node.rpcPort,
+        home: paths.nodeHome(node.index),
+        logPath: paths.nodeLog(node.index),
+        ...(node.p2pPort === undefined ? {} : {p2pPort: node.p2pPort, peerId: node.peerId, validator: node.validator}),
+        started: !live.has(node.index),
       })
-      nodes.push({index, rpcUrl, wsUrl: `ws://${urlHost(rpcHost)}:${rpcPort}`, pid, rpcPort, home, logPath})
     }
   } catch (err) {
     // Leave nothing half-started: stop every node this call spawned and clear its PID.
-    const started = new Map(record.nodes.filter((n) => n.pid !== null && isProcessAlive(n.pid)).map((n) => [n.index, n.pid!] as [number, number]))
+    const started = new Map(toStart.filter((n) => n.pid !== null && isProcessAlive(n.pid)).map((n) => [n.index, n.pid!] as [number, number]))
     await stopNodes(started, {graceMs: options.graceMs, onEvent}).catch((stopErr) => logger.error('stopping nodes failed', {error: stopErr}))
-    await writeDevnetRecord(paths, withoutPids(record)).catch(() => undefined)
+    await writeDevnetRecord(paths, {...record, nodes: record.nodes.map((n) => (started.has(n.index) ? {...n, pid: null} : n))}).catch(() => undefined)
     throw err
+  }
+
+  // 4. With consensus: the chain is live once the validators have committed a block.
+  let firstBlockMs: number | undefined
+  if (consensus) {
+    await runStep(onEvent, stepOf('first-block'), async (setTitle) => {
+      const height = await waitForBlock(nodes.map((n) => n.rpcUrl), 1, DEFAULT_FIRST_BLOCK_TIMEOUT_MS, signal)
+      firstBlockMs = Math.round(performance.now() - startedAt)
+      setTitle(`Block ${height} committed by ${nodeCount} validators (${firstBlockMs} ms after start)`)
+    }).catch(async (err) => {
+      const stopping = new Map(toStart.map((n) => [n.index, n.pid!] as [number, number]))
+      await stopNodes(stopping, {graceMs: options.graceMs, onEvent}).catch(() => undefined)
+      await writeDevnetRecord(paths, {...record, nodes: record.nodes.map((n) => (stopping.has(n.index) ? {...n, pid: null} : n))}).catch(() => undefined)
+      throw err
+    })
   }
 
   return {
@@ -261,16 +324,81 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
     logOffsets,
     result: {
       name,
-      chainId,
+      chainId: record.chainId,
       folder: paths.folder,
-      resumed: existing !== undefined,
+      resumed: prior !== undefined,
       blockTime,
       clientVersion,
+      consensus,
+      ...(firstBlockMs === undefined ? {} : {firstBlockMs}),
       nodes,
       accounts,
       mnemonic: DEV_MNEMONIC,
       derivationPath: `${DEV_DERIVATION_PATH}/`,
     },
+  }
+
+  async function waitForNode(index: number, pid: number, rpcUrl: string, logPath: string, logOffset: number): Promise<string> {
+    const outcome = await waitForRpc({
+      url: rpcUrl,
+      timeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+      isAlive: () => isProcessAlive(pid),
+      exited: exited.get(index),
+      signal,
+    })
+    if (outcome.ok) return outcome.clientVersion
+    if (outcome.reason === 'aborted') throw interrupted()
+    const tail = await readLogTail(logPath, 15, logOffset)
+    if (outcome.reason === 'exited') {
+      const status = await Promise.race([exited.get(index)!, new Promise<undefined>((r) => setTimeout(r, 200, undefined))])
+      const how = status?.signal ? ` (killed by ${status.signal})` : status?.exitCode === undefined ? '' : ` (exit code ${status.exitCode})`
+      throw new XaiError(DevnetErrorCode.nodeFailed, `Node ${index} exited before its RPC answered${how}`, {
+        exitCode: ExitCode.environment,
+        hint: logTailHint(logPath, tail),
+        details: {index, pid, logPath, logTail: tail, exitCode: status?.exitCode, signal: status?.signal},
+      })
+    }
+    throw new XaiError(
+      DevnetErrorCode.nodeTimeout,
+      `Node ${index} did not answer JSON-RPC on ${rpcUrl} within ${Math.round((options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) / 1000)} s`,
+      {
+        exitCode: ExitCode.environment,
+        hint: logTailHint(logPath, tail),
+        details: {index, pid, logPath, logTail: tail, lastError: outcome.lastError},
+      },
+    )
+  }
+}
+
+/** The loopback address nodes of a local devnet talk to each other on. */
+const P2P_HOST = '127.0.0.1'
+
+/** A node's validator address and libp2p peer id, from the keys in its home. */
+async function nodeIdentity(home: string): Promise<{validator?: string; peerId?: string}> {
+  const keys = await loadNodeKeys(home)
+  const {peerIdFromSeed} = await import('../p2p/host.js')
+  return {validator: keys.validator?.address, peerId: await peerIdFromSeed(keys.p2pSeed)}
+}
+
+/** Polls the nodes until one reports a block at or above `height`. */
+async function waitForBlock(urls: string[], height: number, timeoutMs: number, signal?: AbortSignal): Promise<number> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (signal?.aborted) throw interrupted()
+    for (const url of urls) {
+      const n = await rpcRequest<string>(url, 'eth_blockNumber', [], {timeoutMs: 1_000}).then(
+        (hex) => Number(BigInt(hex)),
+        () => -1,
+      )
+      if (n >= height) return n
+    }
+    if (Date.now() > deadline) {
+      throw new XaiError(DevnetErrorCode.nodeTimeout, `The validators committed no block within ${Math.round(timeoutMs / 1000)} s`, {
+        exitCode: ExitCode.environment,
+        hint: 'Read the node logs (xai devnet logs) for why they do not agree; ports blocked by a firewall stop peers from connecting.',
+      })
+    }
+    await new Promise((r) => setTimeout(r, 100))
   }
 }
 

@@ -14,6 +14,11 @@ export interface SuperviseDevnetOptions {
   /** How often node PIDs are checked (default 500 ms). */
   pollMs?: number
   onEvent?: DevnetEventSink
+  /**
+   * Keep going when a node dies (a multi-node devnet survives a faulty validator, and faults are
+   * injected on purpose): the exit is reported and only the signal ends supervision.
+   */
+  tolerateExits?: boolean
 }
 
 export interface SuperviseDevnetResult {
@@ -40,12 +45,19 @@ export async function superviseDevnet(started: StartedDevnet, options: Supervise
       resolve(value)
     }
     const onAbort = (): void => finish({kind: 'signal'})
+    const reported = new Set<number>()
+    const exited = (ending: Ending & {kind: 'exited'}): void => {
+      if (!options.tolerateExits) return finish(ending)
+      if (reported.has(ending.pid)) return
+      reported.add(ending.pid)
+      options.onEvent?.({type: 'node-exited', index: ending.index, pid: ending.pid, exitCode: ending.exitCode, signal: ending.signal})
+    }
     const timer = setInterval(() => {
-      for (const node of result.nodes) if (!isProcessAlive(node.pid)) finish({kind: 'exited', index: node.index, pid: node.pid})
+      for (const node of result.nodes) if (!isProcessAlive(node.pid)) exited({kind: 'exited', index: node.index, pid: node.pid})
     }, options.pollMs ?? 500)
     options.signal.addEventListener('abort', onAbort, {once: true})
     for (const node of result.nodes) {
-      void started.exited.get(node.index)?.then((status) => finish({kind: 'exited', index: node.index, pid: node.pid, ...status}))
+      void started.exited.get(node.index)?.then((status) => exited({kind: 'exited', index: node.index, pid: node.pid, ...status}))
     }
     if (options.signal.aborted) finish({kind: 'signal'})
   })

@@ -5,6 +5,7 @@ import {Chain} from '../chain/chain.js'
 import {assertGenesis, type Genesis} from '../chain/genesis.js'
 import {Mempool} from '../chain/mempool.js'
 import {BlockProducer} from '../chain/producer.js'
+import type {ConsensusEngine} from '../consensus/engine.js'
 import {ExitCode, XaiError} from '../errors.js'
 import {type Logger, silentLogger} from '../logger.js'
 import {createRpcServer, type RpcServer} from '../rpc/server.js'
@@ -27,6 +28,24 @@ export interface NodeOptions {
    */
   unlockedAccounts?: {address: `0x${string}`; privateKey: `0x${string}`}[]
   logger?: Logger
+  /**
+   * Peer-to-peer settings, used when the genesis names validators (the chain is then decided by
+   * Tendermint consensus among them; the node's keys are read from home/keys/).
+   */
+  p2p?: NodeP2POptions
+}
+
+export interface NodeP2POptions {
+  host?: string
+  port: number
+  /** Multiaddrs (with /p2p/<peer id>) of peers to keep connected to. */
+  peers: string[]
+  /** Make blocks without transactions (default true). */
+  emptyBlocks?: boolean
+  /** Test only: sign a conflicting second vote for each vote. */
+  doubleSign?: boolean
+  /** The node's index in its devnet, reported by xai_nodeInfo. */
+  index?: number
 }
 
 export interface XaiNode {
@@ -34,7 +53,12 @@ export interface XaiNode {
   wsUrl: string
   chain: Chain
   mempool: Mempool
-  producer: BlockProducer
+  /** The single-node block producer (absent on a consensus chain). */
+  producer?: BlockProducer
+  /** The consensus engine (on a chain with validators). */
+  consensus?: ConsensusEngine
+  /** The libp2p multiaddrs this node listens on (consensus chains). */
+  p2pAddrs: string[]
   close(): Promise<void>
 }
 
@@ -58,8 +82,7 @@ export async function createNode(options: NodeOptions): Promise<XaiNode> {
     closers.push(() => chain.close())
     logger.info('chain ready', {chainId: chain.chainId, height: chain.head.header.number, nativeCrypto: chain.nativeCrypto})
     const mempool = new Mempool(chain, {logger})
-    const producer = new BlockProducer({chain, mempool, blockTime: options.blockTime, logger})
-    const rpc: RpcServer = await createRpcServer({
+    const rpcOptions = {
       host: options.rpcHost ?? '127.0.0.1',
       port: options.rpcPort,
       chain,
@@ -67,6 +90,18 @@ export async function createNode(options: NodeOptions): Promise<XaiNode> {
       logger,
       clientVersion: CLIENT_VERSION,
       accounts: options.unlockedAccounts,
+    }
+    if (genesis.validators && genesis.validators.length > 0) {
+      const {startConsensusNode} = await import('./consensus-node.js')
+      const started = await startConsensusNode({options, genesis, chain, mempool, logger, rpcOptions, closers})
+      return {...started, chain, mempool, close: (() => {
+        let closing: Promise<void> | undefined
+        return () => (closing ??= closeAll())
+      })()}
+    }
+    const producer = new BlockProducer({chain, mempool, blockTime: options.blockTime, logger})
+    const rpc: RpcServer = await createRpcServer({
+      ...rpcOptions,
       extraMethods: {
         // Mine a block now with what the mempool holds (anvil and Hardhat have it).
         evm_mine: async () => {
@@ -87,6 +122,7 @@ export async function createNode(options: NodeOptions): Promise<XaiNode> {
       chain,
       mempool,
       producer,
+      p2pAddrs: [],
       close: () => (closing ??= closeAll()),
     }
   } catch (err) {

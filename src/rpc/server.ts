@@ -1,3 +1,4 @@
+import {timingSafeEqual} from 'node:crypto'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 
@@ -5,11 +6,19 @@ import {WebSocket, WebSocketServer} from 'ws'
 
 import {ExitCode, XaiError, errorMessage} from '../errors.js'
 import {type RpcApiOptions, createRpcApi} from './api.js'
+import {Dispatcher, type MethodTable} from './dispatcher.js'
 import type {RpcConnection} from './filters.js'
 
 export interface RpcServerOptions extends RpcApiOptions {
   host: string
   port: number
+  /**
+   * Operator methods (fault injection), served as JSON-RPC on POST /admin to requests that carry
+   * `authorization: Bearer <token>`; the token lives in the node's folder, readable by its owner.
+   */
+  admin?: {token: string; methods: MethodTable}
+  /** Prometheus text for GET /metrics. */
+  metrics?: () => Promise<string> | string
 }
 
 export interface RpcServer {
@@ -63,9 +72,34 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
   const api = await createRpcApi(options)
   const {dispatcher, filters, limits} = api
 
+  const admin = options.admin ? {token: options.admin.token, dispatcher: new Dispatcher(options.admin.methods, {logger, maxBatch: 1})} : undefined
+
   const server = http.createServer((req, res) => {
     const method = req.method ?? 'GET'
+    if (method === 'POST' && (req.url === '/admin' || req.url?.startsWith('/admin?'))) {
+      if (!admin || !tokenMatches(req.headers.authorization, admin.token)) {
+        res.writeHead(401, JSON_HEADERS)
+        res.end(errorBody(-32600, 'unauthorized: /admin needs the node\'s admin token'))
+        req.resume()
+        return
+      }
+      return handlePost(req, res, admin.dispatcher)
+    }
     if (method === 'POST') return handlePost(req, res)
+    if (method === 'GET' && options.metrics && (req.url === '/metrics' || req.url?.startsWith('/metrics?'))) {
+      Promise.resolve(options.metrics()).then(
+        (text) => {
+          res.writeHead(200, {'content-type': 'text/plain; version=0.0.4; charset=utf-8'})
+          res.end(text)
+        },
+        (err) => {
+          logger.error('metrics failed', {error: errorMessage(err)})
+          res.writeHead(500, JSON_HEADERS)
+          res.end(errorBody(-32603, 'internal error'))
+        },
+      )
+      return
+    }
     if (method === 'OPTIONS') {
       res.writeHead(204, {
         ...CORS,
@@ -96,7 +130,7 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
     req.resume()
   }
 
-  function handlePost(req: http.IncomingMessage, res: http.ServerResponse): void {
+  function handlePost(req: http.IncomingMessage, res: http.ServerResponse, target: Dispatcher = dispatcher): void {
     const declared = Number(req.headers['content-length'])
     if (declared > limits.maxBodyBytes) return tooLarge(req, res)
     const chunks: Buffer[] = []
@@ -119,7 +153,7 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
     req.on('end', () => {
       if (aborted) return
       const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')
-      dispatcher.handle(body).then(
+      target.handle(body).then(
         (out) => {
           if (res.destroyed) return
           if (out === undefined) {
@@ -250,4 +284,11 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
         })
       })()),
   }
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  if (!header?.startsWith('Bearer ')) return false
+  const given = Buffer.from(header.slice(7))
+  const expected = Buffer.from(token)
+  return given.length === expected.length && timingSafeEqual(given, expected)
 }

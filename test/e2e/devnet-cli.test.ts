@@ -283,10 +283,10 @@ describe('xai devnet (single node)', () => {
 })
 
 describe('xai devnet errors', () => {
-  it('--nodes 2 is not supported yet (exit 2)', async () => {
-    const result = await xai(['devnet', 'up', '--nodes', '2', '--detach', '--json'])
+  it('--nodes above 16 is a usage error (exit 2)', async () => {
+    const result = await xai(['devnet', 'up', '--nodes', '17', '--detach', '--json'])
     expect(result.exitCode, explain(result)).toBe(2)
-    expect(json(result).error.code).toBe('DEVNET_MULTI_NODE_UNSUPPORTED')
+    expect(existsSync(join(cwd, '.xai', 'devnets', 'default'))).toBe(false)
   })
 
   it('an unknown flag is a usage error (exit 2)', async () => {

@@ -9,6 +9,8 @@ export default class NodeStart extends XaiCommand<NodeProcessResult> {
 
 The home folder holds the node's database (db/), its JSON-lines log (node.log) and node.pid while it runs. Without --genesis the node uses home/genesis.json, writing the default dev genesis there (chain id 31337, the ten accounts of the test mnemonic funded) when it is missing.
 
+When the genesis names validators, the node takes part in Tendermint consensus: it reads its keys from home/keys/ (validator.key, p2p.key; admin.token is created for the /admin endpoint), listens for peers on --p2p-port and keeps connected to --peers.
+
 With --json, one JSON document describing the node is printed when it stops.`
 
   static override examples = [
@@ -17,6 +19,11 @@ With --json, one JSON document describing the node is printed when it stops.`
     {
       description: 'Start from an existing genesis and listen on every interface',
       command: '<%= config.bin %> <%= command.id %> --home /var/lib/xai --genesis ./genesis.json --rpc-host 0.0.0.0',
+    },
+    {
+      description: 'Join a chain with validators: listen for peers on 26656 and dial two known peers',
+      command:
+        '<%= config.bin %> <%= command.id %> --home ./val-1 --genesis ./genesis.json --p2p-port 26656 --peers /ip4/10.0.0.2/tcp/26656/p2p/12D3KooWA…,/ip4/10.0.0.3/tcp/26656/p2p/12D3KooWB…',
     },
     {description: 'Debug-level logs', command: 'XAI_LOG_LEVEL=debug <%= config.bin %> <%= command.id %> --home ./my-node'},
   ]
@@ -33,6 +40,15 @@ With --json, one JSON document describing the node is printed when it stops.`
       allowNo: true,
       env: 'XAI_UNLOCK_DEV_ACCOUNTS',
     }),
+    'p2p-host': Flags.string({description: 'Interface the peer-to-peer (libp2p) listener binds to (chains with validators)', default: '127.0.0.1', env: 'XAI_P2P_HOST'}),
+    'p2p-port': Flags.integer({description: 'Peer-to-peer TCP port (chains with validators)', default: 26656, min: 0, max: 65_535, env: 'XAI_P2P_PORT'}),
+    peers: Flags.string({
+      description: 'Comma-separated multiaddrs of peers to keep connected to, e.g. /ip4/10.0.0.2/tcp/26656/p2p/12D3KooW…',
+      env: 'XAI_PEERS',
+    }),
+    'empty-blocks': Flags.boolean({description: 'Make blocks without transactions (chains with validators)', default: true, allowNo: true, env: 'XAI_EMPTY_BLOCKS'}),
+    index: Flags.integer({description: 'This node\'s index in its devnet (reported by xai_nodeInfo)', min: 0, hidden: true}),
+    'double-sign': Flags.boolean({description: 'Test only: sign a conflicting second vote for every vote', default: false, hidden: true}),
     'log-level': Flags.option({options: ['debug', 'info', 'warn', 'error'] as const, description: 'Least severe log level written', default: 'info', env: 'XAI_LOG_LEVEL'})(),
   }
 
@@ -48,6 +64,14 @@ With --json, one JSON document describing the node is printed when it stops.`
         blockTime: flags['block-time'],
         logLevel: flags['log-level'],
         unlockDevAccounts: flags['unlock-dev-accounts'],
+        p2p: {
+          host: flags['p2p-host'],
+          port: flags['p2p-port'],
+          peers: (flags.peers ?? '').split(',').map((p) => p.trim()).filter((p) => p.length > 0),
+          emptyBlocks: flags['empty-blocks'],
+          doubleSign: flags['double-sign'],
+          index: flags.index,
+        },
         echo: interactive ? (line) => process.stderr.write(line) : undefined,
       },
       {

@@ -11,6 +11,7 @@ import {type LogLevel, type Logger, createJsonLogger} from '../../logger.js'
 import {writeFileAtomic, writeJsonAtomic} from '../atomic-write.js'
 import {DevnetErrorCode} from '../errors.js'
 import {isNodeProcess} from '../process.js'
+import type {NodeP2POptions} from '../../node/node.js'
 
 export interface NodeProcessOptions {
   /** The node folder (created if missing): db/, node.log, node.pid, genesis.json by default. */
@@ -30,6 +31,8 @@ export interface NodeProcessOptions {
   closeTimeoutMs?: number
   /** Milliseconds a node still starting gets, after SIGTERM, to finish before the process exits. */
   startGraceMs?: number
+  /** Peer-to-peer settings (used when the genesis names validators). */
+  p2p?: NodeP2POptions
 }
 
 export interface NodeProcessReady {
@@ -143,6 +146,7 @@ export async function runNodeProcess(
       blockTime: options.blockTime,
       unlockedAccounts,
       logger,
+      p2p: options.p2p,
     }).catch((err: unknown) => {
       throw asNodeStartError(err, options)
     })

@@ -1,0 +1,77 @@
+import {randomBytes} from 'node:crypto'
+import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {hexToBytes} from '@ethereumjs/util'
+
+import {writeFileAtomic} from '../devnet/atomic-write.js'
+import {ExitCode, XaiError} from '../errors.js'
+import {type ValidatorKey, validatorKeyFromPrivate} from './keys.js'
+
+/** The keys of one node, in `<home>/keys/`. */
+export interface NodeKeys {
+  /** Signs votes and proposals; absent on a node that follows the chain without voting. */
+  validator?: ValidatorKey
+  /** Seed of the libp2p identity (stable across restarts, so peers find the node again). */
+  p2pSeed: Uint8Array
+  /** Bearer token for the node's /admin endpoint. */
+  adminToken: string
+}
+
+export function keysDir(home: string): string {
+  return join(home, 'keys')
+}
+
+/**
+ * Reads the node's keys, creating what is missing: a random p2p seed and admin token. A validator
+ * key is never created here: it is written by `xai devnet up` (or by the operator) and its
+ * address must be in the genesis validator set to count.
+ */
+export async function loadNodeKeys(home: string): Promise<NodeKeys> {
+  const dir = keysDir(home)
+  const validatorHex = await readOptional(join(dir, 'validator.key'))
+  let validator: ValidatorKey | undefined
+  if (validatorHex !== undefined) {
+    try {
+      validator = validatorKeyFromPrivate(hexToBytes(validatorHex.trim() as `0x${string}`))
+    } catch (err) {
+      throw new XaiError('NODE_KEY_INVALID', `${join(dir, 'validator.key')} does not hold a secp256k1 private key.`, {
+        exitCode: ExitCode.environment,
+        hint: 'It must be one line: 0x and 64 hex digits. Recreate the devnet (xai devnet reset) if it came from one.',
+        cause: err,
+      })
+    }
+  }
+  let p2pHex = (await readOptional(join(dir, 'p2p.key')))?.trim()
+  if (p2pHex === undefined) {
+    p2pHex = `0x${randomBytes(32).toString('hex')}`
+    await writeFileAtomic(join(dir, 'p2p.key'), `${p2pHex}\n`, {mode: 0o600})
+  }
+  let adminToken = (await readOptional(join(dir, 'admin.token')))?.trim()
+  if (!adminToken) {
+    adminToken = randomBytes(24).toString('base64url')
+    await writeFileAtomic(join(dir, 'admin.token'), `${adminToken}\n`, {mode: 0o600})
+  }
+  return {validator, p2pSeed: hexToBytes(p2pHex as `0x${string}`), adminToken}
+}
+
+/** Writes a node's validator key and p2p seed (devnet creation). */
+export async function writeNodeKeys(home: string, keys: {validator: Uint8Array; p2pSeed: Uint8Array}): Promise<void> {
+  const dir = keysDir(home)
+  const hex = (b: Uint8Array): string => `0x${Buffer.from(b).toString('hex')}\n`
+  await writeFileAtomic(join(dir, 'validator.key'), hex(keys.validator), {mode: 0o600})
+  await writeFileAtomic(join(dir, 'p2p.key'), hex(keys.p2pSeed), {mode: 0o600})
+}
+
+export async function readAdminToken(home: string): Promise<string | undefined> {
+  return (await readOptional(join(keysDir(home), 'admin.token')))?.trim() || undefined
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+}

@@ -1,0 +1,97 @@
+import {join} from 'node:path'
+
+import type {Chain} from '../chain/chain.js'
+import {decodeTransaction} from '../chain/chain.js'
+import type {Genesis} from '../chain/genesis.js'
+import type {Mempool} from '../chain/mempool.js'
+import {ConsensusEngine} from '../consensus/engine.js'
+import {loadNodeKeys} from '../consensus/node-keys.js'
+import {adminMethods, consensusMethods} from '../consensus/rpc.js'
+import {TxGossip} from '../consensus/tx-gossip.js'
+import type {ValidatorAddress} from '../consensus/types.js'
+import {ValidatorSet} from '../consensus/validator-set.js'
+import {ExitCode, XaiError} from '../errors.js'
+import type {Logger} from '../logger.js'
+import {createP2PHost} from '../p2p/host.js'
+import {RpcError, RpcErrorCode} from '../rpc/errors.js'
+import {type RpcServerOptions, createRpcServer} from '../rpc/server.js'
+import {startHeapGovernor} from './heap-governor.js'
+import {consensusMetrics} from './metrics.js'
+import type {NodeOptions} from './node.js'
+
+export interface ConsensusNodeParts {
+  options: NodeOptions
+  genesis: Genesis
+  chain: Chain
+  mempool: Mempool
+  logger: Logger
+  rpcOptions: Omit<RpcServerOptions, 'extraMethods'>
+  /** Close functions, run in reverse order when the node closes. */
+  closers: (() => Promise<void>)[]
+}
+
+/**
+ * The consensus half of a node: keys, libp2p, the Tendermint engine, transaction gossip, and the
+ * JSON-RPC server with the xai_* methods. Used when the genesis names validators.
+ */
+export async function startConsensusNode(parts: ConsensusNodeParts): Promise<{rpcUrl: string; wsUrl: string; consensus: ConsensusEngine; p2pAddrs: string[]}> {
+  const {options, genesis, chain, mempool, logger, closers} = parts
+  const p2p = options.p2p
+  if (!p2p) {
+    throw new XaiError('NODE_P2P_REQUIRED', 'This genesis names validators: the node needs peer-to-peer settings.', {
+      exitCode: ExitCode.usage,
+      hint: 'Start it with --p2p-port and --peers (xai devnet up does this for you).',
+    })
+  }
+  const validators = new ValidatorSet((genesis.validators ?? []).map((v) => ({address: v.address.toLowerCase() as ValidatorAddress, power: v.power})))
+  const keys = await loadNodeKeys(options.home)
+  if (keys.validator && !validators.has(keys.validator.address)) {
+    logger.warn('this node\'s validator key is not in the genesis validator set; it follows without voting', {address: keys.validator.address})
+  }
+  const host = await createP2PHost({
+    identitySeed: keys.p2pSeed,
+    listenHost: p2p.host ?? '127.0.0.1',
+    port: p2p.port,
+    peers: p2p.peers,
+    networkId: String(chain.chainId),
+    logger,
+  })
+  closers.push(() => host.close())
+  const engine = new ConsensusEngine({
+    chain,
+    mempool,
+    validators,
+    key: keys.validator && validators.has(keys.validator.address) ? keys.validator : undefined,
+    host,
+    walDir: join(options.home, 'wal'),
+    blockTime: options.blockTime,
+    emptyBlocks: p2p.emptyBlocks ?? true,
+    doubleSign: p2p.doubleSign,
+    logger,
+  })
+  const gossip = new TxGossip(mempool, host, (raw) => decodeTransaction(chain, raw), logger)
+  let rpcUrl = ''
+  const metrics = consensusMetrics({chain, mempool, engine, host})
+  const rpc = await createRpcServer({
+    ...parts.rpcOptions,
+    peerCount: () => host.peers().length,
+    extraMethods: {
+      ...consensusMethods({chain, mempool, engine, host, clientVersion: parts.rpcOptions.clientVersion, index: p2p.index, rpcUrl: () => rpcUrl}),
+      evm_mine: () => {
+        throw new RpcError(RpcErrorCode.methodNotFound, 'evm_mine is not available on a chain decided by consensus: blocks come every block time')
+      },
+    },
+    admin: {token: keys.adminToken, methods: adminMethods(host)},
+    metrics,
+  })
+  rpcUrl = rpc.url
+  closers.push(() => rpc.close())
+  gossip.start()
+  closers.push(async () => gossip.close())
+  await engine.start()
+  closers.push(() => engine.close())
+  const stopGovernor = startHeapGovernor(chain, {logger})
+  closers.push(async () => stopGovernor())
+  logger.info('consensus node ready', {validator: engine.address, peerId: host.peerId, p2pAddrs: host.listenAddrs, validators: validators.validators.length})
+  return {rpcUrl: rpc.url, wsUrl: rpc.wsUrl, consensus: engine, p2pAddrs: host.listenAddrs}
+}
