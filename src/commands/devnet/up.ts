@@ -7,13 +7,16 @@ import {DEV_BALANCE} from '../../chain/genesis.js'
 import type {DevnetEvent, DevnetStep} from '../../devnet/events.js'
 import {type StartDevnetResult, startDevnet, startDevnetSteps} from '../../devnet/start-devnet.js'
 import {superviseDevnet} from '../../devnet/supervise-devnet.js'
+import {readDevnetRecord, devnetPaths} from '../../devnet/devnet-folder.js'
 import {isXaiError} from '../../errors.js'
 
 export default class DevnetUp extends XaiCommand<StartDevnetResult> {
   static override summary = 'Start (or resume) a local XAI devnet.'
-  static override description = `Creates .xai/devnets/<name>/ in the current directory (genesis.json, devnet.json, node-0/), or resumes it with the same genesis and chain data, and starts its node as a background process. Once the node answers JSON-RPC it prints the RPC and WebSocket URLs, the chain id and the ten funded accounts with their private keys, like anvil.
+  static override description = `Creates .xai/devnets/<name>/ in the current directory (genesis.json, devnet.json, node-<i>/), or resumes it with the same genesis and chain data, and starts its nodes as background processes. Once they answer JSON-RPC it prints the RPC and WebSocket URLs, the chain id and the ten funded accounts with their private keys, like anvil.
 
-Without --detach it stays in the foreground and stops the node on Ctrl-C (or if the node dies). With --detach it returns as soon as the node answers and the devnet keeps running until \`xai devnet down\`.
+With --nodes N (N > 1) the genesis names N validators (keys derived from the devnet's name and chain id, stored in node-<i>/keys/), node i listens for peers on p2p-base-port + i, and the nodes decide blocks by Tendermint BFT consensus; up returns once they have committed the first block. A transaction sent to any node reaches all of them. On a devnet some of whose nodes are down, up starts just those.
+
+Without --detach it stays in the foreground until Ctrl-C, which stops the nodes: a single node also stops the devnet if it dies; with several nodes a live dashboard (on a terminal) shows heights, rounds, peers and faults, and a node that dies is marked, not fatal. With --detach it returns as soon as the chain is live and the devnet keeps running until \`xai devnet down\`.
 
 With --json, stdout carries one JSON document: {name, chainId, nodes: [{index, rpcUrl, wsUrl, pid}], accounts: [{address, privateKey}], …}. Progress goes to stderr, never stdout.`
 
@@ -22,14 +25,34 @@ With --json, stdout carries one JSON document: {name, chainId, nodes: [{index, r
     {description: 'Start it in the background for scripts and tests, reading the URL from JSON', command: "<%= config.bin %> <%= command.id %> --detach --json | jq -r '.nodes[0].rpcUrl'"},
     {description: 'Mine one block per transaction (automine) on port 9545', command: '<%= config.bin %> <%= command.id %> --block-time 0 --base-port 9545'},
     {description: 'A second, independent devnet next to the default one', command: '<%= config.bin %> <%= command.id %> --name staging --base-port 8645 --detach'},
+    {description: 'Four validators agreeing by Tendermint consensus, with a live dashboard', command: '<%= config.bin %> <%= command.id %> --nodes 4'},
+    {description: 'Four validators that make a block only when there is a transaction', command: '<%= config.bin %> <%= command.id %> --nodes 4 --no-empty-blocks --detach'},
     {description: 'Keep devnets outside the project', command: 'XAI_HOME=~/.xai <%= config.bin %> <%= command.id %> --detach'},
   ]
 
   static override flags = {
     ...devnetFlags,
-    nodes: Flags.integer({description: 'Number of validator nodes (1 for now)', default: 1, min: 1, max: 16, env: 'XAI_NODES'}),
-    'block-time': Flags.integer({description: 'Milliseconds between blocks; 0 mines one block per transaction', default: 1000, min: 0, env: 'XAI_BLOCK_TIME'}),
+    nodes: Flags.integer({
+      description: 'Validator nodes of a new devnet [default: 1]. More than one: the nodes decide blocks by Tendermint BFT consensus; 4 survive one faulty validator',
+      min: 1,
+      max: 16,
+      env: 'XAI_NODES',
+    }),
+    'block-time': Flags.integer({
+      description: 'Milliseconds between blocks (with several nodes: the target between commits); 0 on one node mines one block per transaction',
+      default: 1000,
+      min: 0,
+      env: 'XAI_BLOCK_TIME',
+    }),
     'base-port': Flags.integer({description: 'JSON-RPC port of node 0 (node i uses base-port + i)', default: 8545, min: 1, max: 65_535, env: 'XAI_BASE_PORT'}),
+    'p2p-base-port': Flags.integer({description: 'Peer-to-peer port of node 0 (node i uses p2p-base-port + i; multi-node devnets)', default: 26656, min: 1, max: 65_535, env: 'XAI_P2P_BASE_PORT'}),
+    'empty-blocks': Flags.boolean({
+      description: 'Multi-node: make blocks without transactions; --no-empty-blocks waits for a transaction, as CometBFT can',
+      default: true,
+      allowNo: true,
+      env: 'XAI_EMPTY_BLOCKS',
+    }),
+    'test-double-sign': Flags.integer({description: 'Test only: the node with this index signs conflicting votes', min: 0, hidden: true}),
     'start-timeout': Flags.integer({description: 'Milliseconds a node may take to answer JSON-RPC', default: 30_000, min: 1, env: 'XAI_START_TIMEOUT'}),
     detach: Flags.boolean({description: 'Return once the devnet is up, leaving it running in the background', default: false, env: 'XAI_DETACH'}),
   }
@@ -44,7 +67,7 @@ With --json, stdout carries one JSON document: {name, chainId, nodes: [{index, r
     process.on('SIGTERM', stopOnSignal)
     try {
       const json = this.jsonEnabled()
-      const progress = json ? undefined : createProgress(startDevnetSteps(flags.nodes), process.stderr.isTTY === true)
+      const progress = json ? undefined : createProgress(startDevnetSteps(await plannedNodes(flags.dir, flags.name, flags.nodes)), process.stderr.isTTY === true)
       let started
       try {
         started = await startDevnet(
@@ -54,6 +77,9 @@ With --json, stdout carries one JSON document: {name, chainId, nodes: [{index, r
             nodes: flags.nodes,
             blockTime: flags['block-time'],
             basePort: flags['base-port'],
+            p2pBasePort: flags['p2p-base-port'],
+            emptyBlocks: flags['empty-blocks'],
+            nodeArgs: (index) => (index === flags['test-double-sign'] ? ['--double-sign'] : []),
             execPath: process.execPath,
             startTimeoutMs: flags['start-timeout'],
           },
@@ -73,8 +99,15 @@ With --json, stdout carries one JSON document: {name, chainId, nodes: [{index, r
         this.note(`\nRunning in the background. Stop it with: xai devnet down${flags.name === 'default' ? '' : ` --name ${flags.name}`}`)
         return result
       }
-      this.note('\nPress Ctrl-C to stop the devnet.')
-      await superviseDevnet(started, {signal: this.signal, onEvent: (event) => this.note(describeEvent(event))})
+      if (result.consensus && !json && process.stdout.isTTY === true) {
+        const {runDashboard} = await import('../../cli/dashboard/index.js')
+        const dashboard = runDashboard({dir: devnetsRoot(flags.dir), name: flags.name, signal: this.signal, footer: 'Ctrl-C stops the devnet'})
+        await superviseDevnet(started, {signal: this.signal, tolerateExits: true})
+        await dashboard
+      } else {
+        this.note('\nPress Ctrl-C to stop the devnet.')
+        await superviseDevnet(started, {signal: this.signal, tolerateExits: result.consensus, onEvent: (event) => this.note(describeEvent(event))})
+      }
       this.note('Devnet stopped.')
       return result
     } finally {
@@ -100,6 +133,12 @@ With --json, stdout carries one JSON document: {name, chainId, nodes: [{index, r
   }
 }
 
+/** How many nodes `up` will start, for the progress list: the existing devnet's, or the flag's. */
+async function plannedNodes(dir: string | undefined, name: string, flag: number | undefined): Promise<number> {
+  const record = await readDevnetRecord(devnetPaths({dir: devnetsRoot(dir), name})).catch(() => undefined)
+  return record?.nodes.length ?? flag ?? 1
+}
+
 /** The human result, like anvil's banner: on stdout, since it is the data a user copies. */
 function renderBanner(result: StartDevnetResult): string {
   const eth = DEV_BALANCE / 10n ** 18n
@@ -121,12 +160,16 @@ function renderBanner(result: StartDevnetResult): string {
     `Derivation path:   ${result.derivationPath}`,
     '',
     `Chain ID:          ${result.chainId}`,
-    `Block time:        ${result.blockTime === 0 ? 'automine (one block per transaction)' : `${result.blockTime} ms`}`,
+    result.consensus
+      ? `Consensus:         Tendermint BFT, ${result.nodes.length} validators${result.firstBlockMs === undefined ? '' : ` (first block ${result.firstBlockMs} ms after start)`}`
+      : 'Consensus:         single node',
+    `Block time:        ${result.blockTime === 0 ? (result.consensus ? 'as fast as consensus goes' : 'automine (one block per transaction)') : `${result.blockTime} ms`}`,
     '',
     ...result.nodes.flatMap((n) => [
-      `Node ${n.index} (PID ${n.pid})`,
+      `Node ${n.index} (PID ${n.pid}${n.started ? '' : ', already running'})`,
       `  RPC URL:         ${n.rpcUrl}`,
       `  WS URL:          ${n.wsUrl}`,
+      ...(n.validator ? [`  Validator:       ${n.validator}`, `  P2P:             /ip4/127.0.0.1/tcp/${n.p2pPort}/p2p/${n.peerId}`] : []),
       `  Log:             ${n.logPath}`,
     ]),
     '',
