@@ -224,8 +224,8 @@ export async function createP2PHost(options: P2PHostOptions): Promise<P2PHost> {
           Dscore: 2,
           Dlazy: 4,
           heartbeatInterval: 700,
-          // RPC frames stay at the 4 MiB default in both directions (senders cannot exceed it);
-          // the per-message limit is the topic validator below.
+          // maxInboundDataLength stays at the 4 MiB RPC-frame default: senders cannot exceed it
+          // anyway. The per-message limit is publish()'s check and the topic validator in init().
           // A small permissioned set sharing one IP: scoring must never graylist a validator.
           scoreParams: {IPColocationFactorWeight: 0},
           scoreThresholds: {gossipThreshold: -1_000, publishThreshold: -2_000, graylistThreshold: -4_000},
@@ -283,7 +283,13 @@ class Libp2pHost implements P2PHost {
       logger: deps.logger,
       isConnected: (peerId) => this.isConnectedTo(peerId),
       dial: async (target, signal) => {
-        await node.dial(deps.multiaddr(target.addr), {signal})
+        try {
+          await node.dial(deps.multiaddr(target.addr), {signal})
+        } catch (err) {
+          // A noise prologue mismatch (another network id) shows up as a failed decryption.
+          if (/handshake/i.test(errorMessage(err))) throw new Error(`${errorMessage(err)} (is the peer on another network id?)`, {cause: err})
+          throw err
+        }
       },
     })
   }
