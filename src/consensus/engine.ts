@@ -10,7 +10,7 @@ import type {WriteOp} from '../storage/database.js'
 import type {P2PHost} from '../p2p/host.js'
 import {type BlockBundle, decodeBundle, encodeBundle, hashId} from './block-codec.js'
 import type {ValidatorKey} from './keys.js'
-import {DEFAULT_TIMEOUTS, type MachineState, describe, initialState, step} from './machine.js'
+import {type MachineState, describe, initialState, step} from './machine.js'
 import {
   type Commit,
   type ConsensusMessage,
@@ -48,6 +48,32 @@ const STATUS_INTERVAL_MS = 1_000
 const REGOSSIP_INTERVAL_MS = 1_000
 /** Messages for heights ahead of ours kept until we get there. */
 const MAX_FUTURE_MESSAGES = 2_000
+/**
+ * Round timeouts. The propose timeout only costs time when a proposer is down, so it is long
+ * enough for a proposer on a busy laptop to build and send a full block (CometBFT's default is
+ * 3 s); votes come quickly once the block is known.
+ */
+export function consensusTimeouts(blockTime: number): TimeoutConfig {
+  return {
+    proposeBase: Math.max(3_000, blockTime * 2),
+    proposeDelta: 500,
+    prevoteBase: 1_000,
+    prevoteDelta: 500,
+    precommitBase: 1_000,
+    precommitDelta: 500,
+  }
+}
+
+/**
+ * How long a proposer spends executing transactions into its block before it seals it: a share of
+ * the block time, so that every validator can re-execute the block well within the round.
+ */
+function buildBudgetMs(blockTime: number): number {
+  return Math.max(200, Math.min(blockTime, 2_000) * 0.4)
+}
+
+/** How long a starting node waits for its peers before it takes part in a round anyway. */
+const PEER_WAIT_MS = 2_000
 /** Evidence a proposer puts in one block at the most. */
 const MAX_EVIDENCE_PER_BLOCK = 16
 
@@ -158,7 +184,7 @@ export class ConsensusEngine {
     this.logger = options.logger ?? silentLogger
     this.blockTime = options.blockTime
     this.emptyBlocks = options.emptyBlocks ?? true
-    this.timeouts = options.timeouts ?? DEFAULT_TIMEOUTS
+    this.timeouts = options.timeouts ?? consensusTimeouts(options.blockTime)
     this.chainId = Number(options.chain.chainId)
     this.doubleSign = options.doubleSign ?? false
     this.now = options.now ?? Date.now
@@ -177,6 +203,7 @@ export class ConsensusEngine {
     this.host.subscribe('consensus', (data, from) => this.onGossip(data, from))
     this.host.subscribe('evidence', (data) => this.onEvidenceGossip(data))
     this.host.handle('sync', (request) => this.serveSync(request))
+    await this.waitForPeers()
     await this.work.run(async () => {
       this.resetHeight(Number(this.chain.head.header.number) + 1)
       const first = entries[0]
@@ -190,6 +217,16 @@ export class ConsensusEngine {
     this.statusTimer = setInterval(() => this.publishStatus(), STATUS_INTERVAL_MS)
     this.regossipTimer = setInterval(() => this.regossip(), REGOSSIP_INTERVAL_MS)
     this.mempool.on('tx', this.onPendingTx)
+  }
+
+  /**
+   * At startup, wait (briefly) until the other validators are connected: a round-0 proposal sent
+   * before they are is lost, and the height then takes a propose timeout longer.
+   */
+  private async waitForPeers(): Promise<void> {
+    const others = this.validators.validators.length - 1
+    const deadline = this.now() + PEER_WAIT_MS
+    while (this.host.peers().length < others && this.now() < deadline && !this.closed) await new Promise((r) => setTimeout(r, 25))
   }
 
   async close(): Promise<void> {
@@ -410,7 +447,7 @@ export class ConsensusEngine {
       await this.dropSpeculative()
       open = await this.chain.openBlock(this.blockOptions(evidence))
     }
-    await this.feed(open)
+    await this.feed(open, Infinity, performance.now() + buildBudgetMs(this.blockTime))
     const built = await open.seal()
     if (built.rejected.length > 0) this.mempool.drop(built.rejected.map((r) => r.tx), built.rejected[0]!.error)
     return built
@@ -450,8 +487,8 @@ export class ConsensusEngine {
     })
   }
 
-  private async feed(open: OpenBlock, maxBatches = Infinity): Promise<void> {
-    for (let i = 0; i < maxBatches && open.hasRoom; i++) {
+  private async feed(open: OpenBlock, maxBatches = Infinity, deadline = Infinity): Promise<void> {
+    for (let i = 0; i < maxBatches && open.hasRoom && performance.now() < deadline; i++) {
       const txs = this.mempool.selectForBlock(open.env.baseFeePerGas, FEED_BATCH, open)
       if (txs.length === 0) return
       await open.add(txs)

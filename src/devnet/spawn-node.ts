@@ -50,8 +50,11 @@ export const NODE_PROCESS_FLAGS = ['--max-semi-space-size=2']
  * file, not waited for), so it outlives the command that started it.
  */
 export function spawnNodeProcess(options: SpawnNodeOptions): SpawnedNode {
+  // XAI_NODE_FLAGS: extra Node.js flags for node processes (e.g. --cpu-prof while profiling).
+  const extraNodeFlags = (options.env ?? process.env).XAI_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []
   const args = [
     ...NODE_PROCESS_FLAGS,
+    ...extraNodeFlags,
     options.cliEntry,
     'node',
     'start',
