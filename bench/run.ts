@@ -175,6 +175,12 @@ async function main(): Promise<number> {
         }
         const pid = target.pid()
         if (pid !== undefined) record.peakRssBytes = procStatusBytes(pid, 'VmHWM')
+        const perNode = target.peakRssPerNode?.()
+        if (perNode && perNode.length > 0) {
+          // A several-node target reports its largest node (the issue's figure is RSS per node).
+          record.peakRssBytes = Math.max(...perNode)
+          log(`${prefix} peak RSS per node ${perNode.map((b) => (b / MiB).toFixed(1)).join(', ')} MiB`)
+        }
         await target.stop()
         if (record.peakRssBytes !== undefined) log(`${prefix} peak RSS ${(record.peakRssBytes / MiB).toFixed(1)} MiB; stopped`)
       }
@@ -182,7 +188,7 @@ async function main(): Promise<number> {
   }
 
   const summary = summarize(runs, targets)
-  const checkList = checks(summary)
+  const checkList = targets.filter((t) => t.startsWith('xai')).flatMap((subject) => checks(summary, subject).map((c) => ({...c, subject})))
   const now = new Date()
   const report = {
     date: now.toISOString(),
@@ -222,7 +228,9 @@ async function main(): Promise<number> {
 
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
   else {
-    process.stdout.write(`\n${table(summary, targets)}\n`)
+    // One table per xai target (the single node, a multi-validator devnet), each beside anvil.
+    const subjects = targets.filter((t) => t.startsWith('xai'))
+    for (const subject of subjects.length > 0 ? subjects : ['xai']) process.stdout.write(`\n${table(summary, targets, subject)}\n`)
     if (loadgen) {
       process.stdout.write(
         `\nload generator: ${Math.round(loadgen.cpuUsPerReq)} µs CPU/request → ≈ ${Math.round(loadgen.estCeilingReqPerSec)} req/s on one core ` +

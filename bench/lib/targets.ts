@@ -9,8 +9,9 @@ import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {execa} from 'execa'
 import {NODE_PROCESS_FLAGS} from '../../src/devnet/spawn-node.js'
-import {freePort, killTracked, sleep, spawnTracked, type Spawned} from './proc.js'
+import {freePort, killTracked, procStatusBytes, sleep, spawnTracked, type Spawned} from './proc.js'
 import {RpcClient} from './rpc.js'
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -32,6 +33,8 @@ export interface Target {
   pid(): number | undefined
   /** Root PIDs whose process trees are sampled for RSS (defaults to [pid()]). */
   pids(): number[]
+  /** Peak RSS (VmHWM) of each node process, for targets of several nodes. */
+  peakRssPerNode?(): number[]
 }
 
 export interface TargetOptions {
@@ -170,7 +173,106 @@ class XaiTarget extends SingleProcessTarget {
   }
 }
 
+/**
+ * A multi-validator xai devnet (`xai devnet up --nodes N --detach`): N node processes agreeing by
+ * Tendermint consensus. The load goes to node 0; every node executes every block. Startup is the
+ * time from spawning `xai devnet up` to its return, which is when the first block is committed.
+ */
+class XaiDevnetTarget implements Target {
+  readonly name: string
+  private dir: string | undefined
+  private nodePids: number[] = []
+  private port = 0
+
+  constructor(
+    private readonly options: TargetOptions,
+    private readonly nodes: number,
+  ) {
+    this.name = `xai${nodes}`
+  }
+
+  get rpcUrl(): string {
+    return `http://127.0.0.1:${this.port}/`
+  }
+
+  pid(): number | undefined {
+    return this.nodePids[0]
+  }
+
+  pids(): number[] {
+    return [...this.nodePids]
+  }
+
+  peakRssPerNode(): number[] {
+    return this.nodePids.map((pid) => procStatusBytes(pid, 'VmHWM') ?? 0)
+  }
+
+  async start(): Promise<StartInfo> {
+    const entry = path.join(REPO_ROOT, 'bin', 'run.js')
+    if (!existsSync(path.join(REPO_ROOT, 'dist', 'commands', 'devnet', 'up.js'))) throw new Error(`${this.name}: not built; run \`npm run build\` first`)
+    this.dir = await mkdtemp(path.join(tmpdir(), 'xai-bench-devnet-'))
+    this.port = await freePortRange(this.nodes)
+    const p2pPort = await freePortRange(this.nodes)
+    const args = [entry, 'devnet', 'up', '--nodes', String(this.nodes), '--detach', '--json', '--dir', this.dir, '--base-port', String(this.port)]
+    args.push('--p2p-base-port', String(p2pPort), '--block-time', String(Math.round(this.options.blockTimeSec * 1000)))
+    const t0 = performance.now()
+    const up = await execa(process.execPath, args, {cwd: this.dir, reject: false, timeout: this.options.startTimeoutMs * 4})
+    const startupMs = performance.now() - t0
+    let result: {chainId: number; nodes: {pid: number}[]} | undefined
+    try {
+      result = JSON.parse(up.stdout) as typeof result
+    } catch {
+      result = undefined
+    }
+    this.nodePids = result?.nodes.map((n) => n.pid) ?? []
+    if (up.exitCode !== 0 || !result) {
+      await this.stop()
+      throw new Error(`${this.name}: xai devnet up failed (code ${up.exitCode}).\n${up.stderr.slice(-4000)}`)
+    }
+    return {startupMs, chainId: result.chainId}
+  }
+
+  async stop(): Promise<void> {
+    const dir = this.dir
+    this.dir = undefined
+    if (!dir) return
+    const entry = path.join(REPO_ROOT, 'bin', 'run.js')
+    const down = spawnTracked(process.execPath, [entry, 'devnet', 'down', '--dir', dir, '--grace-period', '5000'], {cwd: dir})
+    await down.exited
+    for (const pid of this.nodePids) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // stopped by devnet down
+      }
+    }
+    this.nodePids = []
+    await rm(dir, {recursive: true, force: true, maxRetries: 3})
+  }
+}
+
+async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = await freePort()
+    if (base + count > 65_000) continue
+    let ok = true
+    for (let i = 1; i < count && ok; i++) ok = await isPortFree(base + i)
+    if (ok) return base
+  }
+  throw new Error('no free port range')
+}
+
+async function isPortFree(port: number): Promise<boolean> {
+  const {createServer} = await import('node:net')
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.once('error', () => resolve(false))
+    server.listen({port, host: '127.0.0.1', exclusive: true}, () => server.close(() => resolve(true)))
+  })
+}
+
 export const TARGETS: Record<string, TargetFactory> = {
   xai: (options) => new XaiTarget(options),
+  xai4: (options) => new XaiDevnetTarget(options, 4),
   anvil: (options) => new AnvilTarget(options),
 }
