@@ -5,7 +5,18 @@
  * propose, schedule a timeout, commit a decision). It keeps no clock, does no I/O and never
  * mutates its input, so the driver can persist, replay and test it freely.
  *
- * Comments of the form `l.22` name the line of Algorithm 1 a rule implements.
+ * Comments of the form `l.22` name the line of Algorithm 1 a rule implements. Where this differs
+ * from the paper's pseudo-code:
+ * - After deciding (l.49) the machine stays at its height; the driver commits the block and sends
+ *   `start` for the next height, which resets the per-height state and runs StartRound(0).
+ * - A threshold for a value counts the distinct validators that voted for it, as the paper's
+ *   message counting does; a validator's second, different vote in a round is reported as an
+ *   equivocation and still counts for its own value (never twice in "any value" power). Counting
+ *   only first votes would let an equivocator that sends nil to some and v to others keep honest
+ *   validators from ever seeing the polka their peers locked on (CometBFT avoids this with
+ *   peer-claimed +2/3 majorities).
+ * - Proposals whose valid round is not in [-1, round) are ignored (as CometBFT).
+ * - When l.55 holds for several later rounds, the machine moves to the highest one at once.
  */
 import type {
   ConsensusEffect,

@@ -27,14 +27,14 @@ import type {ConsensusEffect, ConsensusEvent, Proposal, ValidatorAddress, ValueI
 import {ValidatorSet} from '../../src/consensus/validator-set.js'
 
 const seed = Number(process.env.FC_SEED ?? 0x7e4d)
-const runs = Number(process.env.FC_RUNS ?? 150)
+const runs = Number(process.env.FC_RUNS ?? 200)
 
 /** Heights every run decides (liveness) or tries to (safety). */
 const HEIGHTS = 3
 /** Virtual ms between a node's decision and its start of the next height. */
 const START_DELAY = 50
-/** Virtual ms after GST by which every honest node must have decided every height. */
-const LIVENESS_WINDOW = 240_000
+/** Virtual ms after GST by which every honest node must have decided every height (the worst seen over 8,000 runs was ~22 s). */
+const LIVENESS_WINDOW = 60_000
 /** Virtual ms a safety run lasts at most. */
 const SAFETY_HORIZON = 60_000
 /** Events a run processes at most (a guard against a runaway simulation). */
@@ -97,7 +97,7 @@ interface ByzantineNode {
   kind: ByzantineKind
   index: number
   acted: Set<string>
-  /** Values seen proposed, by `${height}/${round}`. */
+  /** Values seen proposed or voted, by `${height}/${round}`. */
   seen: Map<string, ValueId[]>
 }
 

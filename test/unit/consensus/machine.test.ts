@@ -343,6 +343,23 @@ describe('consensus machine', () => {
       expect(node.state).toMatchObject({lockedValue: null, lockedRound: -1, validValue: V, validRound: 0})
     })
 
+    it('acts on a polka seen while still proposing only once it has prevoted (step >= prevote)', () => {
+      const node = new Node(A)
+      node.start()
+      node.timeout('propose', 0)
+      node.prevotes(0, null, A, B, C)
+      node.precommits(0, null, A, B, C)
+      node.timeout('precommit', 0)
+      // Round 1: C proposes V claiming a polka in round 0 that A never saw, so l.28 does not hold;
+      // V's polka in round 1 arrives while A is still in the propose step.
+      node.propose(1, V, {validRound: 0})
+      expect(node.prevotes(1, V, B, C, D)).toEqual([])
+      expect(node.state).toMatchObject({step: 'propose', validValue: null})
+      // The propose timeout makes A prevote nil; now l.36 holds and A locks on V.
+      expect(node.timeout('propose', 1)).toEqual([voteEffect('prevote', 1, null, A), timeoutEffect('prevote', 1), voteEffect('precommit', 1, V, A)])
+      expect(node.state).toMatchObject({lockedValue: V, lockedRound: 1, validValue: V, validRound: 1})
+    })
+
     it('locks when the proposal arrives after its own nil prevote but before it precommitted', () => {
       const node = new Node(A)
       node.start()
