@@ -247,7 +247,9 @@ class XaiDevnetTarget implements Target {
       }
     }
     this.nodePids = []
-    await rm(dir, {recursive: true, force: true, maxRetries: 3})
+    // XAI_BENCH_KEEP_HOME keeps the devnet folder (node logs) for a look afterwards.
+    if (process.env.XAI_BENCH_KEEP_HOME) process.stderr.write(`${this.name}: kept ${dir}\n`)
+    else await rm(dir, {recursive: true, force: true, maxRetries: 3})
   }
 }
 

@@ -10,8 +10,8 @@ import type {P2PHost} from '../p2p/host.js'
 type Bytes = Uint8Array
 
 /** Transactions sent together at the most, and how long one waits for company. */
-const MAX_BATCH = 256
-const BATCH_DELAY_MS = 10
+const MAX_BATCH = 512
+const BATCH_DELAY_MS = 40
 /** Transactions one gossip message may carry before the rest of it is ignored. */
 const MAX_INBOUND_BATCH = 1_024
 
