@@ -303,10 +303,17 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
     throw err
   }
 
-  // 4. With consensus: the chain is live once the validators have committed a block.
+  // 4. With consensus: the chain is live once the validators have committed a block (or, when
+  // they wait for transactions before making one, once they are connected to each other).
   let firstBlockMs: number | undefined
   if (consensus) {
+    const waitsForTxs = record.emptyBlocks === false
     await runStep(onEvent, stepOf('first-block'), async (setTitle) => {
+      if (waitsForTxs) {
+        await waitForPeers(nodes.map((n) => n.rpcUrl), nodeCount - 1, DEFAULT_FIRST_BLOCK_TIMEOUT_MS, signal)
+        setTitle(`The ${nodeCount} validators are connected; the first block comes with the first transaction`)
+        return
+      }
       const height = await waitForBlock(nodes.map((n) => n.rpcUrl), 1, DEFAULT_FIRST_BLOCK_TIMEOUT_MS, signal)
       firstBlockMs = Math.round(performance.now() - startedAt)
       setTitle(`Block ${height} committed by ${nodeCount} validators (${firstBlockMs} ms after start)`)
@@ -378,6 +385,23 @@ async function nodeIdentity(home: string): Promise<{validator?: string; peerId?:
   const keys = await loadNodeKeys(home)
   const {peerIdFromSeed} = await import('../p2p/host.js')
   return {validator: keys.validator?.address, peerId: await peerIdFromSeed(keys.p2pSeed)}
+}
+
+/** Polls the nodes until each has at least `peers` peers. */
+async function waitForPeers(urls: string[], peers: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (signal?.aborted) throw interrupted()
+    const counts = await Promise.all(urls.map((url) => rpcRequest<unknown[]>(url, 'xai_peers', [], {timeoutMs: 1_000}).then((list) => list.length, () => -1)))
+    if (counts.every((n) => n >= peers)) return
+    if (Date.now() > deadline) {
+      throw new XaiError(DevnetErrorCode.nodeTimeout, `The validators did not connect to each other within ${Math.round(timeoutMs / 1000)} s`, {
+        exitCode: ExitCode.environment,
+        hint: 'Read the node logs (xai devnet logs); ports blocked by a firewall stop peers from connecting.',
+      })
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
 }
 
 /** Polls the nodes until one reports a block at or above `height`. */

@@ -47,8 +47,7 @@ With --json, stdout carries one JSON document: {name, chainId, nodes: [{index, r
     'base-port': Flags.integer({description: 'JSON-RPC port of node 0 (node i uses base-port + i)', default: 8545, min: 1, max: 65_535, env: 'XAI_BASE_PORT'}),
     'p2p-base-port': Flags.integer({description: 'Peer-to-peer port of node 0 (node i uses p2p-base-port + i; multi-node devnets)', default: 26656, min: 1, max: 65_535, env: 'XAI_P2P_BASE_PORT'}),
     'empty-blocks': Flags.boolean({
-      description: 'Multi-node: make blocks without transactions; --no-empty-blocks waits for a transaction, as CometBFT can',
-      default: true,
+      description: 'Multi-node: make blocks without transactions [default: true; a resumed devnet keeps its setting]; --no-empty-blocks waits for a transaction, as CometBFT can',
       allowNo: true,
       env: 'XAI_EMPTY_BLOCKS',
     }),
