@@ -203,6 +203,12 @@ describe('a 4-validator devnet under faults', () => {
     const resumedAt = Math.max(...(await heights(devnet)))
     await expectAgreement(devnet, resumedAt + 3)
     await expectNoLoss(devnet, load)
+    // Through kills, pauses, a split and restarts from the WAL, no honest validator signed two
+    // different votes for one slot: nobody has evidence against anyone.
+    for (const n of devnet.nodes) {
+      const evidence = await rpc<{committed: unknown[]; pending: unknown[]}>(n.rpcUrl, 'xai_evidence')
+      expect(evidence).toEqual({committed: [], pending: []})
+    }
   }, 180_000)
 })
 
