@@ -5,14 +5,14 @@ import {decodeTransaction} from '../chain/chain.js'
 import type {Genesis} from '../chain/genesis.js'
 import type {Mempool} from '../chain/mempool.js'
 import {ConsensusEngine} from '../consensus/engine.js'
-import {loadNodeKeys} from '../consensus/node-keys.js'
+import {type NodeKeys, loadNodeKeys} from '../consensus/node-keys.js'
 import {adminMethods, consensusMethods} from '../consensus/rpc.js'
 import {TxGossip} from '../consensus/tx-gossip.js'
 import type {ValidatorAddress} from '../consensus/types.js'
 import {ValidatorSet} from '../consensus/validator-set.js'
 import {ExitCode, XaiError} from '../errors.js'
 import type {Logger} from '../logger.js'
-import {createP2PHost} from '../p2p/host.js'
+import {type P2PHost, createP2PHost} from '../p2p/host.js'
 import {RpcError, RpcErrorCode} from '../rpc/errors.js'
 import {type RpcServerOptions, createRpcServer} from '../rpc/server.js'
 import {startHeapGovernor} from './heap-governor.js'
@@ -28,6 +28,33 @@ export interface ConsensusNodeParts {
   rpcOptions: Omit<RpcServerOptions, 'extraMethods'>
   /** Close functions, run in reverse order when the node closes. */
   closers: (() => Promise<void>)[]
+  p2p: StartedP2P
+}
+
+export interface StartedP2P {
+  host: P2PHost
+  keys: NodeKeys
+}
+
+/** The node's keys and its libp2p host, listening and dialing its peers. */
+export async function startP2P(options: NodeOptions, genesis: Genesis, logger: Logger): Promise<StartedP2P> {
+  const p2p = options.p2p
+  if (!p2p) {
+    throw new XaiError('NODE_P2P_REQUIRED', 'This genesis names validators: the node needs peer-to-peer settings.', {
+      exitCode: ExitCode.usage,
+      hint: 'Start it with --p2p-port and --peers (xai devnet up does this for you).',
+    })
+  }
+  const keys = await loadNodeKeys(options.home)
+  const host = await createP2PHost({
+    identitySeed: keys.p2pSeed,
+    listenHost: p2p.host ?? '127.0.0.1',
+    port: p2p.port,
+    peers: p2p.peers,
+    networkId: String(genesis.config.chainId),
+    logger,
+  })
+  return {host, keys}
 }
 
 /**
@@ -36,27 +63,12 @@ export interface ConsensusNodeParts {
  */
 export async function startConsensusNode(parts: ConsensusNodeParts): Promise<{rpcUrl: string; wsUrl: string; consensus: ConsensusEngine; p2pAddrs: string[]}> {
   const {options, genesis, chain, mempool, logger, closers} = parts
-  const p2p = options.p2p
-  if (!p2p) {
-    throw new XaiError('NODE_P2P_REQUIRED', 'This genesis names validators: the node needs peer-to-peer settings.', {
-      exitCode: ExitCode.usage,
-      hint: 'Start it with --p2p-port and --peers (xai devnet up does this for you).',
-    })
-  }
+  const {host, keys} = parts.p2p
+  const p2p = options.p2p!
   const validators = new ValidatorSet((genesis.validators ?? []).map((v) => ({address: v.address.toLowerCase() as ValidatorAddress, power: v.power})))
-  const keys = await loadNodeKeys(options.home)
   if (keys.validator && !validators.has(keys.validator.address)) {
     logger.warn('this node\'s validator key is not in the genesis validator set; it follows without voting', {address: keys.validator.address})
   }
-  const host = await createP2PHost({
-    identitySeed: keys.p2pSeed,
-    listenHost: p2p.host ?? '127.0.0.1',
-    port: p2p.port,
-    peers: p2p.peers,
-    networkId: String(chain.chainId),
-    logger,
-  })
-  closers.push(() => host.close())
   const engine = new ConsensusEngine({
     chain,
     mempool,

@@ -76,6 +76,13 @@ export async function createNode(options: NodeOptions): Promise<XaiNode> {
     closers.length = 0
   }
   try {
+    // A chain with validators: start the peer-to-peer host first, so that connecting to peers
+    // overlaps opening the database and the chain.
+    const consensus = genesis.validators && genesis.validators.length > 0 ? import('./consensus-node.js').then((m) => m.startP2P(options, genesis, logger)) : undefined
+    consensus?.then(
+      (p2p) => closers.push(() => p2p.host.close()),
+      () => undefined,
+    )
     const store: KeyValueStore = await openLevelStore(join(options.home, 'db'))
     closers.push(() => store.close())
     const chain = await Chain.create({store, genesis, logger})
@@ -93,7 +100,8 @@ export async function createNode(options: NodeOptions): Promise<XaiNode> {
     }
     if (genesis.validators && genesis.validators.length > 0) {
       const {startConsensusNode} = await import('./consensus-node.js')
-      const started = await startConsensusNode({options, genesis, chain, mempool, logger, rpcOptions, closers})
+      const p2p = await consensus!
+      const started = await startConsensusNode({options, genesis, chain, mempool, logger, rpcOptions, closers, p2p})
       return {...started, chain, mempool, close: (() => {
         let closing: Promise<void> | undefined
         return () => (closing ??= closeAll())
