@@ -10,6 +10,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {execa} from 'execa'
+import {findFreePortRange} from '../../src/devnet/ports.js'
 import {NODE_PROCESS_FLAGS} from '../../src/devnet/spawn-node.js'
 import {freePort, killTracked, procStatusBytes, sleep, spawnTracked, type Spawned} from './proc.js'
 import {RpcClient} from './rpc.js'
@@ -211,8 +212,8 @@ class XaiDevnetTarget implements Target {
     const entry = path.join(REPO_ROOT, 'bin', 'run.js')
     if (!existsSync(path.join(REPO_ROOT, 'dist', 'commands', 'devnet', 'up.js'))) throw new Error(`${this.name}: not built; run \`npm run build\` first`)
     this.dir = await mkdtemp(path.join(tmpdir(), 'xai-bench-devnet-'))
-    this.port = await freePortRange(this.nodes)
-    const p2pPort = await freePortRange(this.nodes)
+    this.port = await findFreePortRange(this.nodes)
+    const p2pPort = await findFreePortRange(this.nodes)
     const args = [entry, 'devnet', 'up', '--nodes', String(this.nodes), '--detach', '--json', '--dir', this.dir, '--base-port', String(this.port)]
     args.push('--p2p-base-port', String(p2pPort), '--block-time', String(Math.round(this.options.blockTimeSec * 1000)))
     const t0 = performance.now()
@@ -251,26 +252,6 @@ class XaiDevnetTarget implements Target {
     if (process.env.XAI_BENCH_KEEP_HOME) process.stderr.write(`${this.name}: kept ${dir}\n`)
     else await rm(dir, {recursive: true, force: true, maxRetries: 3})
   }
-}
-
-async function freePortRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = await freePort()
-    if (base + count > 65_000) continue
-    let ok = true
-    for (let i = 1; i < count && ok; i++) ok = await isPortFree(base + i)
-    if (ok) return base
-  }
-  throw new Error('no free port range')
-}
-
-async function isPortFree(port: number): Promise<boolean> {
-  const {createServer} = await import('node:net')
-  return new Promise((resolve) => {
-    const server = createServer()
-    server.once('error', () => resolve(false))
-    server.listen({port, host: '127.0.0.1', exclusive: true}, () => server.close(() => resolve(true)))
-  })
 }
 
 export const TARGETS: Record<string, TargetFactory> = {

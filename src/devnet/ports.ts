@@ -44,3 +44,18 @@ export async function assertPortsFree(ports: number[], host: string = DEFAULT_RP
     }
   }
 }
+
+/** The first of `count` consecutive ports that are free right now (for a devnet's nodes). */
+export async function findFreePortRange(count: number, host: string = DEFAULT_RPC_HOST): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = await findFreePort(host)
+    if (base + count > 65_000) continue
+    let free = true
+    for (let i = 1; i < count && free; i++) free = await isPortFree(base + i, host)
+    if (free) return base
+  }
+  throw new XaiError(DevnetErrorCode.portInUse, `No ${count} consecutive free ports found on ${host}`, {
+    exitCode: ExitCode.environment,
+    hint: 'Free some ports, or pick them yourself with --base-port and --p2p-base-port.',
+  })
+}

@@ -11,7 +11,8 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {execa} from 'execa'
 import type {Address, Hex} from 'viem'
 
-import {XAI_CLI, cliEnv, freePort, isAlive, killProcess} from './devnet.js'
+import {findFreePortRange} from '../../src/devnet/ports.js'
+import {XAI_CLI, cliEnv, isAlive, killProcess} from './devnet.js'
 
 export interface MultiNode {
   index: number
@@ -51,8 +52,8 @@ export async function startMultiNodeDevnet(options: {nodes?: number; blockTime?:
   const nodes = options.nodes ?? 4
   const ownDir = options.dir === undefined
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'xai-mn-')))
-  const basePort = await freeRange(nodes)
-  const p2pBasePort = await freeRange(nodes)
+  const basePort = await findFreePortRange(nodes)
+  const p2pBasePort = await findFreePortRange(nodes)
   const pids = new Set<number>()
 
   const cli = async <T>(args: string[], cliOptions: {timeoutMs?: number} = {}): Promise<T> => {
@@ -131,27 +132,6 @@ export async function startMultiNodeDevnet(options: {nodes?: number; blockTime?:
 /** Starts the devnet's stopped nodes again (`xai devnet up` on an existing devnet). */
 export async function upAgain(devnet: MultiNodeDevnet): Promise<void> {
   await (devnet as MultiNodeDevnet & {up: () => Promise<void>}).up()
-}
-
-/** `count` consecutive free ports (checked one by one). */
-async function freeRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = await freePort()
-    if (base + count > 65_000) continue
-    let ok = true
-    for (let i = 1; i < count && ok; i++) ok = await portFree(base + i)
-    if (ok) return base
-  }
-  throw new Error('no free port range')
-}
-
-async function portFree(port: number): Promise<boolean> {
-  const {createServer} = await import('node:net')
-  return new Promise((resolve) => {
-    const server = createServer()
-    server.once('error', () => resolve(false))
-    server.listen({port, host: '127.0.0.1', exclusive: true}, () => server.close(() => resolve(true)))
-  })
 }
 
 export async function rpc<T>(url: string, method: string, params: unknown[] = [], timeoutMs = 5_000): Promise<T> {
