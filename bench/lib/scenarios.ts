@@ -341,19 +341,20 @@ class InclusionWatcher {
 }
 
 /** The timed part shared by the two transaction scenarios. */
-async function runTxLoad(ctx: ScenarioContext, txs: SignedTx[], gasLimitPerTx: number): Promise<TxScenarioResult> {
+async function runTxLoad(ctx: ScenarioContext, txs: SignedTx[], gasLimitPerTx: number, paceMs = 0): Promise<TxScenarioResult> {
   // A fresh client whose connections are opened right before timing: no keep-alive connection
   // that sat idle during signing (and might be closed by the server's idle timeout) is reused.
   const rpc = loadClient(ctx)
   try {
     await pool(ctx.options.concurrency, ctx.options.concurrency, async () => void (await rpc.request('eth_chainId')), ctx.deadline, 'opening connections')
-    return await runTxLoadWith(ctx, rpc, txs, gasLimitPerTx)
+    return await runTxLoadWith(ctx, rpc, txs, gasLimitPerTx, paceMs)
   } finally {
     rpc.close()
   }
 }
 
-async function runTxLoadWith(ctx: ScenarioContext, rpc: RpcClient, txs: SignedTx[], gasLimitPerTx: number): Promise<TxScenarioResult> {
+/** With `paceMs`, transaction i is sent no earlier than i × paceMs after the start (a steady rate). */
+async function runTxLoadWith(ctx: ScenarioContext, rpc: RpcClient, txs: SignedTx[], gasLimitPerTx: number, paceMs = 0): Promise<TxScenarioResult> {
   const name = ctx.target.name
   const wanted = new Set(txs.map((t) => t.hash.toLowerCase()))
   if (wanted.size !== txs.length) throw new Error('duplicate tx hashes in the pre-signed set')
@@ -373,6 +374,10 @@ async function runTxLoadWith(ctx: ScenarioContext, rpc: RpcClient, txs: SignedTx
       ctx.options.concurrency,
       async (i) => {
         const tx = txs[i]!
+        if (paceMs > 0) {
+          const due = t0 + i * paceMs - performance.now()
+          if (due > 0) await new Promise((resolve) => setTimeout(resolve, due))
+        }
         sendStart[i] = performance.now()
         const hash = await rpc.send<Hex>(tx.payload, 'eth_sendRawTransaction')
         sendEnd[i] = performance.now()
@@ -545,8 +550,31 @@ export const callsScenario: Scenario = {
   },
 }
 
+/**
+ * Send → inclusion latency at a steady, moderate rate (20 transfers/s, 200 of them): what a dApp
+ * waits for a receipt when the chain is not saturated. The issue's bar: p50 within one block time.
+ */
+export const latencyScenario: Scenario = {
+  name: 'latency',
+  title: 'transfer latency at 20 tx/s',
+  async run(ctx) {
+    const rpc = loadClient(ctx)
+    try {
+      const to = recipients(ctx.options.recipients)
+      const count = Math.min(200, ctx.options.txs)
+      ctx.log(`pre-signing ${count} transfers, sent one every 50 ms`)
+      const gas = 21_000n
+      const txs = await presign(ctx, rpc, count, (i) => ({to: to[i % to.length]!, value: 1n, gas}))
+      return await runTxLoad(ctx, txs, Number(gas), 50)
+    } finally {
+      rpc.close()
+    }
+  },
+}
+
 export const SCENARIOS: Record<string, Scenario> = {
   transfers: transfersScenario,
   erc20: erc20Scenario,
   calls: callsScenario,
+  latency: latencyScenario,
 }
