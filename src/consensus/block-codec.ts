@@ -2,6 +2,7 @@ import {type BlockHeader, createBlockHeaderFromBytesArray} from '@ethereumjs/blo
 import {RLP} from '@ethereumjs/rlp'
 import type {TypedTransaction} from '@ethereumjs/tx'
 import {bytesToHex} from '@ethereumjs/util'
+import {keccak_256} from '@noble/hashes/sha3.js'
 
 import {type Chain, decodeTransaction} from '../chain/chain.js'
 import type {Mempool} from '../chain/mempool.js'
@@ -58,11 +59,15 @@ export function decodeBundle(chain: Chain, bytes: Bytes, validators: ValidatorSe
   } catch (err) {
     throw new MessageError(`bad block header: ${(err as Error).message}`)
   }
+  const keccak = chain.common.customCrypto.keccak256 ?? keccak_256
   const transactions = (block[1] as unknown[]).map((item) => {
     const raw = item instanceof Uint8Array ? item : RLP.encode(item as Bytes[])
+    // A transaction's hash is keccak256 of its encoding: one the mempool holds (decoded, sender
+    // recovered) is taken from there without decoding it again.
+    const pooled = mempool?.get(keccak(raw))
+    if (pooled) return pooled.tx
     try {
-      const tx = decodeTransaction(chain, raw)
-      return mempool?.get(tx.hash())?.tx ?? tx
+      return decodeTransaction(chain, raw)
     } catch (err) {
       throw new MessageError(`bad transaction in block: ${(err as Error).message}`)
     }

@@ -385,7 +385,7 @@ export class ConsensusEngine {
     }
     const signed = signVote(this.chainId, key, vote)
     const wire = encodeMessage({kind: 'vote', vote: signed})
-    this.wal.append({t: 'msg', wire: bytesToHex(wire)})
+    this.wal.append({t: 'msg', wire})
     this.wal.sync()
     this.ownVotes.set(slot, signed)
     this.publish('consensus', wire)
@@ -428,7 +428,7 @@ export class ConsensusEngine {
     }
     const signed = signProposal(this.chainId, key, {height: this.height, round, validRound, value}, bundleBytes)
     const wire = encodeMessage({kind: 'proposal', proposal: signed})
-    this.wal.append({t: 'msg', wire: bytesToHex(wire), valid: true})
+    this.wal.append({t: 'msg', wire, valid: true})
     this.wal.sync()
     this.ownProposals.set(round, signed)
     this.proposalsByRound.set(round, signed)
@@ -543,7 +543,7 @@ export class ConsensusEngine {
       if (!this.validators.has(vote.validator)) return
       if (this.key && vote.validator === this.key.address && !this.replaying) return // our own, echoed
       this.rememberVote(message.vote)
-      await this.apply({kind: 'vote', vote}, record ? {t: 'msg', wire: bytesToHex(wire)} : null)
+      await this.apply({kind: 'vote', vote}, record ? {t: 'msg', wire} : null)
       return
     }
     const {proposal} = message.proposal
@@ -552,7 +552,7 @@ export class ConsensusEngine {
     if (this.proposalsByRound.has(proposal.round)) return
     this.proposalsByRound.set(proposal.round, message.proposal)
     const valid = await this.validate(proposal.value, message.proposal.block)
-    await this.apply({kind: 'proposal', proposal, valid}, record ? {t: 'msg', wire: bytesToHex(wire), valid} : null)
+    await this.apply({kind: 'proposal', proposal, valid}, record ? {t: 'msg', wire, valid} : null)
   }
 
   /**
@@ -874,7 +874,7 @@ export class ConsensusEngine {
       for (const entry of entries) {
         if (entry.t !== 'msg') continue
         try {
-          const message = decodeMessage(this.chainId, hexToBytes(entry.wire as `0x${string}`))
+          const message = decodeMessage(this.chainId, entry.wire)
           if (message.kind === 'vote' && message.vote.vote.validator === this.key?.address) {
             this.replayOwn.add(`${message.vote.vote.type}:${message.vote.vote.round}`)
             this.ownVotes.set(`${message.vote.vote.type}:${message.vote.vote.round}`, message.vote)
@@ -898,7 +898,7 @@ export class ConsensusEngine {
         } else if (entry.t === 'timeout') {
           await this.apply({kind: 'timeout', step: entry.step, height: entry.height, round: entry.round}, null)
         } else {
-          await this.replayMessage(hexToBytes(entry.wire as `0x${string}`), entry.valid)
+          await this.replayMessage(entry.wire, entry.valid)
         }
       }
       this.logger.info('replayed the consensus log', {height: this.height, entries: entries.length, ...describeShort(this.machine)})

@@ -12,11 +12,14 @@ import type {Step} from './types.js'
  */
 export type WalEntry =
   | {t: 'start'; height: number}
-  /** A consensus message (wire bytes, hex) handed to the machine; `valid` for proposals. */
-  | {t: 'msg'; wire: string; valid?: boolean}
+  /** A consensus message (its wire bytes) handed to the machine; `valid` for proposals. */
+  | {t: 'msg'; wire: Uint8Array; valid?: boolean}
   | {t: 'timeout'; step: Step; height: number; round: number}
 
 const HEADER = 8
+/** Body kinds: a JSON entry, or a message stored as its raw bytes (a proposal can be 1 MiB). */
+const BODY_JSON = 0
+const BODY_MSG = 1
 
 /**
  * An append-only file of length- and checksum-framed JSON entries for one height. A torn last
@@ -44,12 +47,16 @@ export class ConsensusWal {
     return {wal: new ConsensusWal(dir, fd), entries}
   }
 
-  /** Starts a fresh log for `height` (atomically replacing the previous height's). */
+  /**
+   * Starts a fresh log for `height` (atomically replacing the previous height's). It is made
+   * durable by the first `sync`, before anything this node signs at the height leaves it; a
+   * crash before that loses only entries that can be received again.
+   */
   startHeight(height: number): void {
     const tmp = join(this.dir, 'consensus.wal.tmp')
     const fd = openSync(tmp, 'w')
     writeSync(fd, frame({t: 'start', height}))
-    fdatasyncSync(fd)
+    closeSync(fd)
     renameSync(tmp, this.path)
     closeSync(this.fd)
     this.fd = openSync(this.path, 'a')
@@ -73,13 +80,34 @@ export class ConsensusWal {
   }
 }
 
+/** [length u32][crc32 u32][kind u8][body]: JSON, or for messages [valid u8][wire bytes]. */
 function frame(entry: WalEntry): Buffer {
-  const body = Buffer.from(JSON.stringify(entry), 'utf8')
-  const out = Buffer.allocUnsafe(HEADER + body.length)
+  let out: Buffer
+  if (entry.t === 'msg') {
+    out = Buffer.allocUnsafe(HEADER + 2 + entry.wire.length)
+    out[HEADER] = BODY_MSG
+    out[HEADER + 1] = entry.valid === undefined ? 2 : entry.valid ? 1 : 0
+    out.set(entry.wire, HEADER + 2)
+  } else {
+    const json = Buffer.from(JSON.stringify(entry), 'utf8')
+    out = Buffer.allocUnsafe(HEADER + 1 + json.length)
+    out[HEADER] = BODY_JSON
+    json.copy(out, HEADER + 1)
+  }
+  const body = out.subarray(HEADER)
   out.writeUInt32BE(body.length, 0)
   out.writeUInt32BE(crc32(body), 4)
-  body.copy(out, HEADER)
   return out
+}
+
+function parseBody(body: Buffer): WalEntry {
+  if (body[0] === BODY_MSG) {
+    const flag = body[1]
+    const wire = new Uint8Array(body.subarray(2))
+    return flag === 2 ? {t: 'msg', wire} : {t: 'msg', wire, valid: flag === 1}
+  }
+  if (body[0] !== BODY_JSON) throw new Error('unknown WAL entry kind')
+  return JSON.parse(body.subarray(1).toString('utf8')) as WalEntry
 }
 
 export function readEntries(path: string): WalEntry[] {
@@ -100,7 +128,7 @@ export function readEntries(path: string): WalEntry[] {
     const body = data.subarray(offset + HEADER, end)
     if (crc32(body) !== sum) break
     try {
-      entries.push(JSON.parse(body.toString('utf8')) as WalEntry)
+      entries.push(parseBody(body))
     } catch {
       break
     }
