@@ -220,13 +220,14 @@ export class ConsensusEngine {
   }
 
   /**
-   * At startup, wait (briefly) until the other validators are connected: a round-0 proposal sent
-   * before they are is lost, and the height then takes a propose timeout longer.
+   * At startup, wait (briefly) until the other validators are connected and subscribed to the
+   * consensus topic: a round-0 proposal sent before is lost, and the height then takes a propose
+   * timeout longer.
    */
   private async waitForPeers(): Promise<void> {
     const others = this.validators.validators.length - 1
     const deadline = this.now() + PEER_WAIT_MS
-    while (this.host.peers().length < others && this.now() < deadline && !this.closed) await new Promise((r) => setTimeout(r, 25))
+    while (this.host.topicPeers('consensus') < others && this.now() < deadline && !this.closed) await new Promise((r) => setTimeout(r, 25))
   }
 
   async close(): Promise<void> {

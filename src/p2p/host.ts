@@ -95,6 +95,8 @@ export interface P2PHost {
   /** Sends `request` to a connected peer and returns the response chunks; rejects after timeoutMs (default 10 s), on a closed/refused stream, a remote handler error, or a response over the limits. */
   request(peerId: string, protocol: string, request: Uint8Array, options?: RequestOptions): Promise<Uint8Array[]>
   peers(): PeerSummary[]
+  /** How many connected peers are subscribed to `topic` (a message published now reaches them). */
+  topicPeers(topic: Topic): number
   /** Fault injection: close every connection and refuse (connection gater) all inbound and outbound connections until reconnect(). */
   disconnect(): Promise<void>
   /** Accept connections again and redial the configured peers now; resolves once each had one dial attempt. */
@@ -425,6 +427,10 @@ class Libp2pHost implements P2PHost {
       clearTimeout(timer)
       this.inflight.delete(abort)
     }
+  }
+
+  topicPeers(topic: Topic): number {
+    return this.node.services.pubsub.getSubscribers(topicName(this.deps.networkId, topic)).length
   }
 
   peers(): PeerSummary[] {
