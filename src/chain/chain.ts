@@ -2,14 +2,12 @@ import {EventEmitter} from 'node:events'
 
 import {Block, type BlockHeader, createBlock, createBlockHeader, genRequestsRoot} from '@ethereumjs/block'
 import type {Common} from '@ethereumjs/common'
-import {MerklePatriciaTrie} from '@ethereumjs/mpt'
-import {Caches, MerkleStateManager} from '@ethereumjs/statemanager'
+import type {MerkleStateManager} from '@ethereumjs/statemanager'
 import {type TypedTransaction, createTxFromRLP, paramsTx} from '@ethereumjs/tx'
 import {
   Account,
   Address,
   KECCAK256_RLP,
-  ValueEncoding,
   bigIntToBytes,
   setLengthLeft,
   bytesToHex,
@@ -32,6 +30,7 @@ import {Mutex} from './mutex.js'
 import {enableJumpCache} from './jump-cache.js'
 import {orderedTrieRoot} from './trie-root.js'
 import {sealTransaction} from './seal.js'
+import {createStateManager} from './state-manager.js'
 export {sealTransaction}
 
 export type {BlockRecord, ReceiptRecord} from './block-store.js'
@@ -112,7 +111,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     const {crypto, native} = createCustomCrypto({native: options.nativeCrypto})
     const common = createChainCommon(options.genesis, crypto)
     const trieDb = new TrieDB(options.store)
-    const stateManager = createStateManager(trieDb, common, 20_000)
+    const stateManager = createStateManager(trieDb, common, {trieCacheSize: 20_000, objectAccounts: true})
     const blocks = new BlockStore(options.store, common)
     const vm = await createVM({common, stateManager, blockchain: blockHashSource(blocks)})
     await enableJumpCache(vm.evm)
@@ -126,7 +125,7 @@ export class Chain extends EventEmitter<ChainEvents> {
    * small: readers are many and short-lived, the live VM keeps the big ones.
    */
   createStateManager(options: {trieCacheSize?: number} = {}): MerkleStateManager {
-    return createStateManager(this.trieDb, this.common, options.trieCacheSize ?? 2_000)
+    return createStateManager(this.trieDb, this.common, {trieCacheSize: options.trieCacheSize ?? 2_000})
   }
 
   get head(): Block {
@@ -531,16 +530,6 @@ export function blockHashSource(blocks: BlockStore) {
     shallowCopy: () => source,
   }
   return source
-}
-
-function createStateManager(trieDb: TrieDB, common: Common, trieCacheSize: number): MerkleStateManager {
-  const trie = new MerklePatriciaTrie({db: trieDb, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common, cacheSize: trieCacheSize})
-  const entries = Math.max(1_000, trieCacheSize)
-  return new MerkleStateManager({
-    trie,
-    common,
-    caches: new Caches({account: {size: entries}, storage: {size: entries}, code: {size: Math.ceil(entries / 10)}}),
-  })
 }
 
 function stripZeros(b: Bytes): Bytes {
