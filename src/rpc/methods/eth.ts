@@ -202,7 +202,9 @@ export function ethMethods(deps: RpcDeps): MethodTable {
     eth_estimateGas: async (params) => {
       arity(params, 1, 3)
       const req = callRequest(params[0], 0)
-      const id = params[1] === undefined || params[1] === null ? ({tag: 'latest'} as const) : blockId(params[1], 1)
+      // Without a block, estimate for the block the transaction will land in (as anvil does): code
+      // that reads block.number or block.timestamp sees the next block's, not the head's.
+      const id = params[1] === undefined || params[1] === null ? ({tag: 'pending'} as const) : blockId(params[1], 1)
       const at = await state.resolve(id)
       const overrides = stateOverrides(params[2], 2)
       return qty(await state.estimateGas(req, at, overrides, cacheKey(params[0], params[2])))

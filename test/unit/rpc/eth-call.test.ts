@@ -191,6 +191,22 @@ describe('eth_estimateGas', () => {
     })
   }
 
+  it('without a block, estimates for the next block (code that reads block.number sees head + 1)', async () => {
+    // Runtime: if (block.number > n) sstore(0, 1). Deployed so that n is the head afterwards.
+    const n = Number(h.chain.head.header.number) + 1
+    const runtime = `60${n.toString(16).padStart(2, '0')}4311600857005b600160005500`
+    const deploy = await h.send({data: `0x600f600c600039600f6000f3${runtime}`, gas: 100_000n})
+    const {contractAddress} = await h.rpc<{contractAddress: Hex}>('eth_getTransactionReceipt', [deploy])
+    expect(Number(h.chain.head.header.number)).toBe(n)
+    const atLatest = BigInt(await h.rpc<Hex>('eth_estimateGas', [{from: ALICE, to: contractAddress}, 'latest']))
+    const atNext = BigInt(await h.rpc<Hex>('eth_estimateGas', [{from: ALICE, to: contractAddress}]))
+    expect(atLatest).toBeLessThan(30_000n)
+    expect(atNext).toBeGreaterThan(40_000n)
+    const hash = await h.send({to: contractAddress, gas: atNext})
+    expect((await h.rpc<{status: Hex}>('eth_getTransactionReceipt', [hash])).status).toBe('0x1')
+    expect(await h.rpc('eth_getStorageAt', [contractAddress, '0x0', 'latest'])).toBe(`0x${'0'.repeat(63)}1`)
+  })
+
   it('a revert is code 3 with the revert data', async () => {
     const error = await h.rpcError('eth_estimateGas', [{from: ALICE, to: probe, data: probeCall('failCustom', [3n])}])
     expect(error.code).toBe(3)
