@@ -1,0 +1,167 @@
+import {Flags} from '@oclif/core'
+import {Listr, ListrLogger, ProcessOutput} from 'listr2'
+
+import {XaiCommand} from '../../cli/xai-command.js'
+import {type CompileEvent, type CompileProjectResult, compileProject} from '../../contracts/compile-project.js'
+import type {Diagnostic} from '../../contracts/diagnostics.js'
+import {ContractsErrorCode} from '../../contracts/errors.js'
+import {findProject, openProject} from '../../contracts/project.js'
+import {isXaiError} from '../../errors.js'
+
+export default class ContractCompile extends XaiCommand<CompileProjectResult> {
+  static override summary = 'Compile contracts/**/*.sol into artifacts/, recompiling only what changed.'
+  static override description = `Compiles with the solc-js bundled with xai (never downloaded), using the optimizer and EVM version of xai.config.json. Imports starting with ./ or ../ are relative to the importing file, others to the project root.
+
+Writes artifacts/<source>/<Contract>.json (abi, bytecode, deployedBytecode, storageLayout, source maps, compiler settings, build info id) and artifacts/build-info/<id>.json (the solc input). cache/compile.json records each source's hash and imports: a source is recompiled when it or anything it imports changes, or when the settings do; the rest is reported up to date. --force recompiles everything.
+
+Errors are printed as path:line:col: severity: message, the source line and a caret; the command then exits with 2 and leaves the previous artifacts as they were. Warnings are printed and do not fail the compile.`
+
+  static override examples = [
+    {description: 'Compile what changed', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Recompile everything', command: '<%= config.bin %> <%= command.id %> --force'},
+    {description: 'The ABI of a contract, for scripts', command: '<%= config.bin %> <%= command.id %> --json >/dev/null && jq .abi artifacts/contracts/Token.sol/Token.json'},
+    {description: 'Fail a CI step on warnings too', command: "<%= config.bin %> <%= command.id %> --json | jq -e '.warnings | length == 0'"},
+    {description: 'A project elsewhere', command: '<%= config.bin %> <%= command.id %> --project ../my-contracts'},
+  ]
+
+  static override flags = {
+    force: Flags.boolean({char: 'f', description: 'Recompile every source, ignoring the cache', default: false, env: 'XAI_FORCE'}),
+    project: Flags.string({description: 'Project folder [default: the nearest folder up from here with xai.config.json]', env: 'XAI_PROJECT'}),
+  }
+
+  async run(): Promise<CompileProjectResult> {
+    const {flags} = await this.parse(ContractCompile)
+    const project = flags.project ? await openProject(flags.project) : await findProject(process.cwd())
+    const json = this.jsonEnabled()
+    const progress = json ? undefined : createProgress(process.stderr.isTTY === true)
+    let result: CompileProjectResult
+    try {
+      result = await compileProject(project, {force: flags.force, onEvent: progress?.onEvent})
+    } catch (err) {
+      await progress?.end(err as Error)
+      if (!json && isXaiError(err) && (err.code === ContractsErrorCode.compileFailed || err.code === ContractsErrorCode.importNotFound)) {
+        const diagnostics = (err.details?.diagnostics ?? []) as (Diagnostic | string)[]
+        process.stderr.write(`${diagnostics.map((d) => (typeof d === 'string' ? d : d.formatted)).join('\n\n')}\n\n`)
+      }
+      throw err
+    }
+    await progress?.end()
+    if (!json) {
+      if (result.warnings.length > 0) process.stderr.write(`${result.warnings.map((w) => w.formatted).join('\n\n')}\n\n`)
+      process.stdout.write(formatCompileResult(result, project.config.solc))
+    }
+    return result
+  }
+}
+
+/** The human summary: what was compiled with which settings, and what was already up to date. */
+export function formatCompileResult(result: CompileProjectResult, solc: {optimizer: {enabled: boolean; runs: number}; evmVersion: string}): string {
+  if (result.compiled.length === 0 && result.upToDate.length === 0) return 'No Solidity sources in contracts/\n'
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
+  const lines: string[] = []
+  if (result.compiled.length > 0) {
+    const optimizer = solc.optimizer.enabled ? `optimizer ${solc.optimizer.runs} runs` : 'optimizer off'
+    lines.push(`Compiled ${plural(result.compiled.length, 'source')} with solc ${result.solcVersion} (${solc.evmVersion}, ${optimizer}):`)
+    for (const source of result.compiled) {
+      const contracts = result.artifacts.filter((a) => a.sourceName === source).map((a) => a.contractName)
+      lines.push(`  ${source}${contracts.length > 0 ? `  → ${contracts.join(', ')}` : ''}`)
+    }
+  }
+  if (result.upToDate.length > 0) {
+    lines.push(result.compiled.length === 0 ? `Nothing to compile: ${plural(result.upToDate.length, 'source')} up to date.` : `${plural(result.upToDate.length, 'source')} up to date.`)
+  }
+  if (result.warnings.length > 0) lines.push(plural(result.warnings.filter((w) => w.severity === 'warning').length, 'warning') + ' (above).')
+  return `${lines.join('\n')}\n`
+}
+
+interface Progress {
+  onEvent(event: CompileEvent): void
+  end(err?: Error): Promise<void>
+}
+
+/**
+ * Progress on stderr: a listr2 task list on a terminal (load solc, compile, write artifacts),
+ * one line per step otherwise. Nothing at all when every source is up to date.
+ */
+function createProgress(tty: boolean): Progress {
+  if (!tty) {
+    return {
+      onEvent(event) {
+        if (event.type === 'compile') process.stderr.write(`Compiling ${event.sources.length} source(s) (${event.inputs} with imports)…\n`)
+      },
+      async end() {},
+    }
+  }
+  const steps = ['load-compiler', 'compile', 'write'] as const
+  type Step = (typeof steps)[number]
+  type Gate = {promise: Promise<void>; open: () => void; fail: (err: Error) => void; label?: string; task?: {title: string}}
+  const gates = new Map<Step, Gate>()
+  /** Sets a step's title now if its task runs, else when it starts. */
+  const retitle = (step: Step, title: string): void => {
+    const gate = gates.get(step)!
+    gate.label = title
+    if (gate.task) gate.task.title = title
+  }
+  for (const step of steps) {
+    let open!: () => void
+    let fail!: (err: Error) => void
+    const promise = new Promise<void>((res, rej) => {
+      open = res
+      fail = rej
+    })
+    promise.catch(() => undefined)
+    gates.set(step, {promise, open, fail})
+  }
+  let list: Listr | undefined
+  let running: Promise<unknown> | undefined
+  const output = new ListrLogger({processOutput: new ProcessOutput(process.stderr, process.stderr)})
+  const task = (step: Step, title: string) => ({
+    title,
+    task: async (_ctx: unknown, t: {title: string}) => {
+      const gate = gates.get(step)!
+      gate.task = t
+      if (gate.label) t.title = gate.label
+      await gate.promise
+    },
+  })
+  return {
+    onEvent(event) {
+      switch (event.type) {
+        case 'load-compiler':
+          list = new Listr([task('load-compiler', `Load solc ${event.version}`), task('compile', 'Compile'), task('write', 'Write artifacts')], {
+            concurrent: false,
+            exitOnError: true,
+            registerSignalListeners: false,
+            rendererOptions: {logger: output, collapseErrors: false},
+            fallbackRendererOptions: {logger: output},
+          })
+          running = list.run().catch(() => undefined)
+          break
+        case 'compiler-loaded':
+          retitle('load-compiler', `Loaded solc ${event.version.split('+')[0]} (${event.ms} ms)`)
+          gates.get('load-compiler')?.open()
+          break
+        case 'compile':
+          retitle('compile', `Compile ${event.sources.length} source(s)`)
+          break
+        case 'compiled':
+          retitle('compile', `Compiled (${event.ms} ms)`)
+          gates.get('compile')?.open()
+          break
+        case 'write':
+          retitle('write', `Write ${event.artifacts} artifact(s)`)
+          break
+        default:
+          break
+      }
+    },
+    async end(err) {
+      for (const step of steps) {
+        const gate = gates.get(step)!
+        if (err) gate.fail(err)
+        else gate.open()
+      }
+      await running
+    },
+  }
+}
