@@ -8,13 +8,10 @@ import {join} from 'node:path'
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {type CliResult, explain, json} from '../helpers/cli.js'
+
 import {REPO_ROOT, XAI_CLI, cliEnv} from '../helpers/devnet.js'
 
-interface CliResult {
-  exitCode: number
-  stdout: string
-  stderr: string
-}
 
 let tmp: string
 let project: string
@@ -24,17 +21,7 @@ async function xai(args: string[], cwd = project): Promise<CliResult> {
   return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr}
 }
 
-function json<T = any>(result: CliResult): T {
-  try {
-    return JSON.parse(result.stdout) as T
-  } catch {
-    throw new Error(`stdout is not one JSON document (exit ${result.exitCode}):\n${result.stdout}\n--- stderr ---\n${result.stderr}`)
-  }
-}
 
-function explain(result: CliResult): string {
-  return `exit ${result.exitCode}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`
-}
 
 describe('xai contract (CLI)', () => {
   beforeAll(async () => {

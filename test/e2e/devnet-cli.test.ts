@@ -10,6 +10,8 @@ import {fileURLToPath} from 'node:url'
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {type CliResult, explain, json} from '../helpers/cli.js'
+
 const repo = fileURLToPath(new URL('../..', import.meta.url))
 const bin = join(repo, 'bin', 'run.js')
 
@@ -20,11 +22,6 @@ let cwd: string
 /** Every node PID any command reported, so cleanup can kill them even if devnet.json is gone. */
 const seenPids = new Set<number>()
 
-interface CliResult {
-  exitCode: number
-  stdout: string
-  stderr: string
-}
 
 async function xai(args: string[], options: {cwd?: string} = {}): Promise<CliResult> {
   const result = await execa(process.execPath, [bin, ...args], {
@@ -38,18 +35,7 @@ async function xai(args: string[], options: {cwd?: string} = {}): Promise<CliRes
   return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr}
 }
 
-/** Parses stdout as exactly one JSON document, failing with the whole output when it is not. */
-function json<T = any>(result: CliResult): T {
-  try {
-    return JSON.parse(result.stdout) as T
-  } catch {
-    throw new Error(`stdout is not one JSON document (exit ${result.exitCode}):\n${result.stdout}\n--- stderr ---\n${result.stderr}`)
-  }
-}
 
-function explain(result: CliResult): string {
-  return `exit ${result.exitCode}\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
