@@ -19,6 +19,19 @@ export const ContractsErrorCode = {
   artifactNotFound: 'CONTRACT_ARTIFACT_NOT_FOUND',
   artifactAmbiguous: 'CONTRACT_ARTIFACT_AMBIGUOUS',
   artifactCorrupt: 'CONTRACT_ARTIFACT_CORRUPT',
+  unknownNetwork: 'CONTRACT_UNKNOWN_NETWORK',
+  devnetNotRunning: 'CONTRACT_DEVNET_NOT_RUNNING',
+  rpcUnreachable: 'CONTRACT_RPC_UNREACHABLE',
+  invalidSigner: 'CONTRACT_INVALID_SIGNER',
+  invalidArgument: 'CONTRACT_INVALID_ARGUMENT',
+  unknownFunction: 'CONTRACT_UNKNOWN_FUNCTION',
+  ambiguousFunction: 'CONTRACT_AMBIGUOUS_FUNCTION',
+  notDeployed: 'CONTRACT_NOT_DEPLOYED',
+  notDeployable: 'CONTRACT_NOT_DEPLOYABLE',
+  reverted: 'CONTRACT_REVERTED',
+  txRejected: 'CONTRACT_TX_REJECTED',
+  journalCorrupt: 'CONTRACT_JOURNAL_CORRUPT',
+  journalStale: 'CONTRACT_JOURNAL_STALE',
 } as const
 export type ContractsErrorCode = (typeof ContractsErrorCode)[keyof typeof ContractsErrorCode]
 

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {Listr, ListrLogger, ProcessOutput} from 'listr2'
 
+import {gate} from '../../cli/gate.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {type CompileEvent, type CompileProjectResult, compileProject} from '../../contracts/compile-project.js'
 import type {Diagnostic} from '../../contracts/diagnostics.js'
@@ -103,14 +104,7 @@ function createProgress(tty: boolean): Progress {
     if (gate.task) gate.task.title = title
   }
   for (const step of steps) {
-    let open!: () => void
-    let fail!: (err: Error) => void
-    const promise = new Promise<void>((res, rej) => {
-      open = res
-      fail = rej
-    })
-    promise.catch(() => undefined)
-    gates.set(step, {promise, open, fail})
+    gates.set(step, {...gate()})
   }
   let list: Listr | undefined
   let running: Promise<unknown> | undefined

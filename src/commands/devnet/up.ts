@@ -2,6 +2,7 @@ import {Errors, Flags} from '@oclif/core'
 import {Listr, ListrLogger, ProcessOutput} from 'listr2'
 
 import {devnetFlags, devnetsRoot} from '../../cli/devnet-flags.js'
+import {gate} from '../../cli/gate.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {DEV_BALANCE} from '../../chain/genesis.js'
 import type {DevnetEvent, DevnetStep} from '../../devnet/events.js'
@@ -211,14 +212,8 @@ function createProgress(steps: DevnetStep[], tty: boolean): Progress {
   type Deferred = {promise: Promise<void>; resolve(): void; reject(err: Error): void; title?: string; setTitle?: (t: string) => void; settled: boolean}
   const deferred = new Map<string, Deferred>()
   for (const step of steps) {
-    let resolveStep!: () => void
-    let rejectStep!: (err: Error) => void
-    const promise = new Promise<void>((res, rej) => {
-      resolveStep = res
-      rejectStep = rej
-    })
-    promise.catch(() => undefined)
-    deferred.set(step.id, {promise, resolve: resolveStep, reject: rejectStep, settled: false})
+    const {promise, open, fail} = gate()
+    deferred.set(step.id, {promise, resolve: open, reject: fail, settled: false})
   }
   const list = new Listr(
     steps.map((step) => ({
