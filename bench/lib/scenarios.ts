@@ -443,6 +443,14 @@ async function runTxLoadWith(ctx: ScenarioContext, rpc: RpcClient, txs: SignedTx
   }
 }
 
+const TRANSFER_GAS = 21_000n
+
+/** `count` pre-signed 1-wei transfers to the fixed recipients, senders round robin. */
+function presignTransfers(ctx: ScenarioContext, rpc: RpcClient, count: number): Promise<SignedTx[]> {
+  const to = recipients(ctx.options.recipients)
+  return presign(ctx, rpc, count, (i) => ({to: to[i % to.length]!, value: 1n, gas: TRANSFER_GAS}))
+}
+
 export const transfersScenario: Scenario = {
   name: 'transfers',
   title: 'ETH transfers',
@@ -450,11 +458,9 @@ export const transfersScenario: Scenario = {
     const rpc = loadClient(ctx)
     try {
       await fundExtraSenders(ctx, rpc)
-      const to = recipients(ctx.options.recipients)
       ctx.log(`pre-signing ${ctx.options.txs} EIP-1559 transfers from ${ctx.options.senders} senders`)
-      const gas = 21_000n
-      const txs = await presign(ctx, rpc, ctx.options.txs, (i) => ({to: to[i % to.length]!, value: 1n, gas}))
-      return await runTxLoad(ctx, txs, Number(gas))
+      const txs = await presignTransfers(ctx, rpc, ctx.options.txs)
+      return await runTxLoad(ctx, txs, Number(TRANSFER_GAS))
     } finally {
       rpc.close()
     }
@@ -560,12 +566,10 @@ export const latencyScenario: Scenario = {
   async run(ctx) {
     const rpc = loadClient(ctx)
     try {
-      const to = recipients(ctx.options.recipients)
       const count = Math.min(200, ctx.options.txs)
       ctx.log(`pre-signing ${count} transfers, sent one every 50 ms`)
-      const gas = 21_000n
-      const txs = await presign(ctx, rpc, count, (i) => ({to: to[i % to.length]!, value: 1n, gas}))
-      return await runTxLoad(ctx, txs, Number(gas), 50)
+      const txs = await presignTransfers(ctx, rpc, count)
+      return await runTxLoad(ctx, txs, Number(TRANSFER_GAS), 50)
     } finally {
       rpc.close()
     }

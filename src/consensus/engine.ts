@@ -28,8 +28,10 @@ import {
   encodeMessage,
   evidenceCommitment,
   evidenceKey,
+  int,
   signProposal,
   signVote,
+  toInt,
   verifyCommit,
 } from './messages.js'
 import type {ConsensusEffect, ConsensusEvent, TimeoutConfig, ValueId, Vote, VoteType} from './types.js'
@@ -673,7 +675,7 @@ export class ConsensusEngine {
     const ops: WriteOp[] = [this.chain.blocks.consensusOp(height, encodeConsensusRecord(commit, evidence))]
     if (evidence.length > 0) {
       const heights = [...new Set([...this.committedEvidence.map((e) => e.height), Number(height)])]
-      ops.push(this.chain.blocks.consensusOp(EVIDENCE_INDEX, RLP.encode(heights.map((h) => intBytes(h)))))
+      ops.push(this.chain.blocks.consensusOp(EVIDENCE_INDEX, RLP.encode(heights.map((h) => int(h)))))
     }
     try {
       await this.chain.commitBlock(built, ops)
@@ -750,7 +752,7 @@ export class ConsensusEngine {
   private async loadCommittedEvidence(): Promise<void> {
     const raw = await this.chain.blocks.consensusRecord(EVIDENCE_INDEX)
     if (!raw) return
-    const heights = (RLP.decode(raw) as Bytes[]).map((b) => Number(BigInt(bytesToHex(b) === '0x' ? 0 : bytesToHex(b))))
+    const heights = (RLP.decode(raw) as Bytes[]).map((b) => toInt(b, 'evidence height'))
     for (const height of heights) {
       const record = await this.blockConsensus(BigInt(height))
       for (const evidence of record?.evidence ?? []) {
@@ -810,7 +812,7 @@ export class ConsensusEngine {
       if ((this.peerHeights.get(peer) ?? 0) < from) return
       let chunks: Bytes[]
       try {
-        chunks = await this.host.request(peer, 'sync', RLP.encode([intBytes(from), intBytes(SYNC_BATCH)]), {timeoutMs: 15_000, maxChunks: SYNC_BATCH, maxBytes: SYNC_MAX_BYTES})
+        chunks = await this.host.request(peer, 'sync', RLP.encode([int(from), int(SYNC_BATCH)]), {timeoutMs: 15_000, maxChunks: SYNC_BATCH, maxBytes: SYNC_MAX_BYTES})
       } catch (err) {
         this.logger.debug('block sync request failed', {peer, from, error: errorMessage(err)})
         return
@@ -850,9 +852,8 @@ export class ConsensusEngine {
 
   private async serveSync(request: Bytes): Promise<Bytes[]> {
     const [fromBytes, countBytes] = RLP.decode(request) as Bytes[]
-    if (!(fromBytes instanceof Uint8Array) || !(countBytes instanceof Uint8Array)) throw new MessageError('a sync request is [from, count]')
-    const from = bytesToInt(fromBytes)
-    const count = Math.min(SYNC_BATCH, bytesToInt(countBytes))
+    const from = toInt(fromBytes, 'sync from')
+    const count = Math.min(SYNC_BATCH, toInt(countBytes, 'sync count'))
     const out: Bytes[] = []
     let size = 0
     for (let n = from; n < from + count && size < SYNC_MAX_BYTES / 2; n++) {
@@ -872,25 +873,14 @@ export class ConsensusEngine {
   private async replay(entries: WalEntry[]): Promise<void> {
     this.replaying = true
     try {
-      for (const entry of entries) {
-        if (entry.t !== 'msg') continue
-        try {
-          const message = decodeMessage(this.chainId, entry.wire)
-          if (message.kind === 'vote' && message.vote.vote.validator === this.key?.address) {
-            this.replayOwn.add(`${message.vote.vote.type}:${message.vote.vote.round}`)
-            this.ownVotes.set(`${message.vote.vote.type}:${message.vote.vote.round}`, message.vote)
-          }
-          if (message.kind === 'proposal' && message.proposal.proposal.proposer === this.key?.address) {
-            this.replayOwn.add(`proposal:${message.proposal.proposal.round}`)
-            this.ownProposals.set(message.proposal.proposal.round, message.proposal)
-          }
-        } catch {
-          // replayed below, where it is dropped the same way
-        }
+      // Each logged message is decoded once; what this node signed itself is known up front, so
+      // the machine's requests to sign it again are skipped while the log replays.
+      const steps = entries.map((entry) => ({entry, message: entry.t === 'msg' ? tryDecode(this.chainId, entry.wire) : undefined}))
+      for (const {message} of steps) {
+        if (message?.kind === 'vote' && message.vote.vote.validator === this.key?.address) this.replayOwn.add(`${message.vote.vote.type}:${message.vote.vote.round}`)
+        if (message?.kind === 'proposal' && message.proposal.proposal.proposer === this.key?.address) this.replayOwn.add(`proposal:${message.proposal.proposal.round}`)
       }
-      // Votes are re-marked as own as they replay; the map is rebuilt in order.
-      this.ownVotes.clear()
-      for (const entry of entries) {
+      for (const {entry, message} of steps) {
         if (this.closed) return
         if (entry.t === 'start') {
           this.started = true
@@ -898,8 +888,8 @@ export class ConsensusEngine {
           await this.apply({kind: 'start', height: entry.height}, null)
         } else if (entry.t === 'timeout') {
           await this.apply({kind: 'timeout', step: entry.step, height: entry.height, round: entry.round}, null)
-        } else {
-          await this.replayMessage(entry.wire, entry.valid)
+        } else if (message) {
+          await this.replayMessage(message, entry.valid)
         }
       }
       this.logger.info('replayed the consensus log', {height: this.height, entries: entries.length, ...describeShort(this.machine)})
@@ -913,13 +903,7 @@ export class ConsensusEngine {
     if (!this.started) this.scheduleStart(0)
   }
 
-  private async replayMessage(wire: Bytes, valid: boolean | undefined): Promise<void> {
-    let message: ConsensusMessage
-    try {
-      message = decodeMessage(this.chainId, wire)
-    } catch {
-      return
-    }
+  private async replayMessage(message: ConsensusMessage, valid: boolean | undefined): Promise<void> {
     if (message.kind === 'vote') {
       const signed = message.vote
       this.rememberVote(signed)
@@ -928,6 +912,7 @@ export class ConsensusEngine {
     } else if (message.kind === 'proposal') {
       const signed = message.proposal
       this.proposalsByRound.set(signed.proposal.round, signed)
+      if (signed.proposal.proposer === this.key?.address) this.ownProposals.set(signed.proposal.round, signed)
       let isValid = valid ?? false
       if (!this.bundles.has(signed.proposal.value)) {
         try {
@@ -942,24 +927,20 @@ export class ConsensusEngine {
   }
 }
 
+/** A logged message, or undefined when it does not decode (it is then skipped, as when received). */
+function tryDecode(chainId: number, wire: Bytes): ConsensusMessage | undefined {
+  try {
+    return decodeMessage(chainId, wire)
+  } catch {
+    return undefined
+  }
+}
+
 /** Key under which the heights of blocks holding evidence are kept (beyond any real height). */
 const EVIDENCE_INDEX = 2n ** 64n - 1n
 
 function voteKey(type: VoteType, round: number, validator: string, value: ValueId | null): string {
   return `${type}:${round}:${validator}:${value ?? 'nil'}`
-}
-
-function intBytes(n: number): Bytes {
-  if (n === 0) return new Uint8Array(0)
-  const hex = n.toString(16)
-  return hexToBytes(`0x${hex.length % 2 ? '0' : ''}${hex}`)
-}
-
-function bytesToInt(b: Bytes): number {
-  if (b.length > 6) throw new MessageError('integer out of range')
-  let n = 0
-  for (const byte of b) n = n * 256 + byte
-  return n
 }
 
 function bundleOf(built: BuiltBlock, value: ValueId, evidence: Evidence[]): BlockBundle {

@@ -61,14 +61,16 @@ const VOTE_TYPE_BYTE: Record<VoteType, number> = {prevote: 1, precommit: 2}
 
 const enc = new TextEncoder()
 
-function int(n: number): Bytes {
+/** A non-negative safe integer as canonical RLP bytes (empty for 0). */
+export function int(n: number): Bytes {
   if (!Number.isSafeInteger(n) || n < 0) throw new MessageError(`not a non-negative integer: ${n}`)
   if (n === 0) return new Uint8Array(0)
   const hex = n.toString(16)
   return hexToBytes(hex.length % 2 ? `0${hex}` : hex)
 }
 
-function toInt(b: unknown, what: string): number {
+/** Canonical RLP integer bytes back to a number (at most 6 bytes); MessageError otherwise. */
+export function toInt(b: unknown, what: string): number {
   if (!(b instanceof Uint8Array)) throw new MessageError(`${what}: expected bytes`)
   if (b.length > 6 || (b.length > 0 && b[0] === 0)) throw new MessageError(`${what}: not a canonical integer`)
   let n = 0

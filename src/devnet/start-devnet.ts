@@ -389,37 +389,45 @@ async function nodeIdentity(home: string): Promise<{validator?: string; peerId?:
 
 /** Polls the nodes until each has at least `peers` peers. */
 async function waitForPeers(urls: string[], peers: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (signal?.aborted) throw interrupted()
-    const counts = await Promise.all(urls.map((url) => rpcRequest<unknown[]>(url, 'xai_peers', [], {timeoutMs: 1_000}).then((list) => list.length, () => -1)))
-    if (counts.every((n) => n >= peers)) return
-    if (Date.now() > deadline) {
-      throw new XaiError(DevnetErrorCode.nodeTimeout, `The validators did not connect to each other within ${Math.round(timeoutMs / 1000)} s`, {
-        exitCode: ExitCode.environment,
-        hint: 'Read the node logs (xai devnet logs); ports blocked by a firewall stop peers from connecting.',
-      })
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  await pollNodes(
+    async () => {
+      const counts = await Promise.all(urls.map((url) => rpcRequest<unknown[]>(url, 'xai_peers', [], {timeoutMs: 1_000}).then((list) => list.length, () => -1)))
+      return counts.every((n) => n >= peers) ? true : undefined
+    },
+    {timeoutMs, signal, failure: 'The validators did not connect to each other', hint: 'Read the node logs (xai devnet logs); ports blocked by a firewall stop peers from connecting.'},
+  )
 }
 
 /** Polls the nodes until one reports a block at or above `height`. */
 async function waitForBlock(urls: string[], height: number, timeoutMs: number, signal?: AbortSignal): Promise<number> {
-  const deadline = Date.now() + timeoutMs
+  return pollNodes(
+    async () => {
+      for (const url of urls) {
+        const n = await rpcRequest<string>(url, 'eth_blockNumber', [], {timeoutMs: 1_000}).then((hex) => Number(BigInt(hex)), () => -1)
+        if (n >= height) return n
+      }
+      return undefined
+    },
+    {
+      timeoutMs,
+      signal,
+      failure: 'The validators committed no block',
+      hint: 'Read the node logs (xai devnet logs) for why they do not agree; ports blocked by a firewall stop peers from connecting.',
+    },
+  )
+}
+
+/** Runs `check` every 100 ms until it returns a value; DEVNET_NODE_TIMEOUT after `timeoutMs`. */
+async function pollNodes<T>(check: () => Promise<T | undefined>, options: {timeoutMs: number; signal?: AbortSignal; failure: string; hint: string}): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs
   for (;;) {
-    if (signal?.aborted) throw interrupted()
-    for (const url of urls) {
-      const n = await rpcRequest<string>(url, 'eth_blockNumber', [], {timeoutMs: 1_000}).then(
-        (hex) => Number(BigInt(hex)),
-        () => -1,
-      )
-      if (n >= height) return n
-    }
+    if (options.signal?.aborted) throw interrupted()
+    const value = await check()
+    if (value !== undefined) return value
     if (Date.now() > deadline) {
-      throw new XaiError(DevnetErrorCode.nodeTimeout, `The validators committed no block within ${Math.round(timeoutMs / 1000)} s`, {
+      throw new XaiError(DevnetErrorCode.nodeTimeout, `${options.failure} within ${Math.round(options.timeoutMs / 1000)} s`, {
         exitCode: ExitCode.environment,
-        hint: 'Read the node logs (xai devnet logs) for why they do not agree; ports blocked by a firewall stop peers from connecting.',
+        hint: options.hint,
       })
     }
     await new Promise((r) => setTimeout(r, 100))

@@ -12,6 +12,7 @@ import {execa} from 'execa'
 import type {Address, Hex} from 'viem'
 
 import {findFreePortRange} from '../../src/devnet/ports.js'
+import {rpcRequest} from '../../src/devnet/rpc-client.js'
 import {XAI_CLI, cliEnv, isAlive, killProcess} from './devnet.js'
 
 export interface MultiNode {
@@ -134,16 +135,9 @@ export async function upAgain(devnet: MultiNodeDevnet): Promise<void> {
   await (devnet as MultiNodeDevnet & {up: () => Promise<void>}).up()
 }
 
-export async function rpc<T>(url: string, method: string, params: unknown[] = [], timeoutMs = 5_000): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {'content-type': 'application/json'},
-    body: JSON.stringify({jsonrpc: '2.0', id: 1, method, params}),
-    signal: AbortSignal.timeout(timeoutMs),
-  })
-  const body = (await response.json()) as {result?: T; error?: {message: string}}
-  if (body.error) throw new Error(`${method}: ${body.error.message}`)
-  return body.result as T
+/** One JSON-RPC call (the CLI's own client). */
+export function rpc<T>(url: string, method: string, params: unknown[] = [], timeoutMs = 5_000): Promise<T> {
+  return rpcRequest<T>(url, method, params, {timeoutMs})
 }
 
 export async function height(url: string): Promise<number> {
