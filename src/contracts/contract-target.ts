@@ -40,7 +40,7 @@ export async function resolveContractTarget(project: Project | undefined, target
       details: {contract: target, chainId: options.chainId},
     })
   }
-  return {address: entry.address, abi: artifact.abi, contract: artifact.contractName}
+  return {address: getAddress(entry.address), abi: artifact.abi, contract: artifact.contractName}
 }
 
 function readName(target: string): string {

@@ -1,6 +1,6 @@
 import {relative} from 'node:path'
 
-import {type Hex, type PrivateKeyAccount, type PublicClient, type TransactionReceipt, encodeDeployData, keccak256} from 'viem'
+import {type Hex, type PrivateKeyAccount, type PublicClient, type TransactionReceipt, encodeDeployData, getAddress, keccak256} from 'viem'
 
 import {ExitCode, XaiError, errorMessage} from '../errors.js'
 import {parseAbiArgs} from './abi-args.js'
@@ -170,7 +170,7 @@ export async function deployContract(project: Project, options: DeployContractOp
     const revert = await explainMinedRevert(client, artifact.abi, {from: entry.from, data, blockNumber: receipt.blockNumber})
     throw revertedError(`Deploying ${name} (tx ${entry.txHash})`, revert, {txHash: entry.txHash})
   }
-  const address = receipt.contractAddress
+  const address = getAddress(receipt.contractAddress)
   journal = withEntry(journal, {...entry, ...mined, status: 'deployed', address})
   await writeJournal(path, journal)
   emit({type: 'done', step: 'record', title: `Recorded in ${base.journal}`})

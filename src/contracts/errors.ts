@@ -26,12 +26,16 @@ export const ContractsErrorCode = {
   invalidArgument: 'CONTRACT_INVALID_ARGUMENT',
   unknownFunction: 'CONTRACT_UNKNOWN_FUNCTION',
   ambiguousFunction: 'CONTRACT_AMBIGUOUS_FUNCTION',
+  unknownEvent: 'CONTRACT_UNKNOWN_EVENT',
   notDeployed: 'CONTRACT_NOT_DEPLOYED',
   notDeployable: 'CONTRACT_NOT_DEPLOYABLE',
   reverted: 'CONTRACT_REVERTED',
   txRejected: 'CONTRACT_TX_REJECTED',
   journalCorrupt: 'CONTRACT_JOURNAL_CORRUPT',
   journalStale: 'CONTRACT_JOURNAL_STALE',
+  subscriptionLost: 'CONTRACT_SUBSCRIPTION_LOST',
+  storageLayoutMissing: 'CONTRACT_STORAGE_LAYOUT_MISSING',
+  storageLayoutInvalid: 'CONTRACT_STORAGE_LAYOUT_INVALID',
 } as const
 export type ContractsErrorCode = (typeof ContractsErrorCode)[keyof typeof ContractsErrorCode]
 

@@ -1,4 +1,4 @@
-import {type Address, type Hex, type PrivateKeyAccount, type TransactionReceipt, decodeEventLog, encodeFunctionData} from 'viem'
+import {type Address, type Hex, type PrivateKeyAccount, type TransactionReceipt, decodeEventLog, encodeFunctionData, getAddress} from 'viem'
 
 import {ExitCode, XaiError} from '../errors.js'
 import {parseAbiArgs, toJsonSafe} from './abi-args.js'
@@ -98,9 +98,9 @@ export async function sendContract(options: SendContractOptions): Promise<SendCo
   const events: SentEvent[] = receipt.logs.map((log) => {
     try {
       const decoded = decodeEventLog({abi: target.abi, data: log.data, topics: log.topics})
-      return {address: log.address, event: String(decoded.eventName), args: toJsonSafe(decoded.args)}
+      return {address: getAddress(log.address), event: String(decoded.eventName), args: toJsonSafe(decoded.args)}
     } catch {
-      return {address: log.address, event: null, topics: log.topics, data: log.data}
+      return {address: getAddress(log.address), event: null, topics: log.topics, data: log.data}
     }
   })
   const revert = receipt.status === 'success' ? null : await explainMinedRevert(client, target.abi, {from: signer.address, to: target.address, data, value: options.value, blockNumber: receipt.blockNumber})
