@@ -24,7 +24,7 @@ export async function resolveContractTarget(project: Project | undefined, target
       throw new XaiError(ContractsErrorCode.invalidArgument, `${target} is not a correctly checksummed address`, {exitCode: ExitCode.usage, hint: 'Pass it checksummed or all lowercase.'})
     }
     if (!options.abiName) {
-      throw new XaiError(ContractsErrorCode.invalidArgument, 'Calling an address needs an ABI', {exitCode: ExitCode.usage, hint: 'Pass --abi <ContractName> (a compiled artifact of the project).'})
+      throw new XaiError(ContractsErrorCode.invalidArgument, 'An address needs an ABI (and, for state, its storage layout)', {exitCode: ExitCode.usage, hint: 'Pass --abi <ContractName> (a compiled artifact of the project).'})
     }
     const artifact = await readArtifact(requireProject(project), options.abiName)
     return {address: getAddress(target), abi: artifact.abi, contract: artifact.contractName}

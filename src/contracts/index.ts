@@ -21,4 +21,6 @@ export {type SendContractOptions, type SendContractResult, sendContract} from '.
 export {resolveSigner} from './signer.js'
 export {selectFunction} from './select-function.js'
 export {type ContractLogEntry, type ContractLogsOptions, type ContractLogsResult, type FollowContractLogsOptions, type FollowContractLogsResult, followContractLogs, readContractLogs} from './contract-logs.js'
+export {type ContractStateOptions, type ContractStateResult, contractState, parseBlockSelector, parseSlotKeys} from './contract-state.js'
+export {type DecodeStorageOptions, type ReadSlot, type StorageArray, type StorageLayout, type StorageMapping, type StorageVariable, type TruncatedBytes, decodeStorage, parseStorageLayout} from './storage-layout.js'
 export {BINDINGS_HEADER, type BindingsContract, type GenerateBindingsOptions, type GenerateBindingsResult, bindingNames, generateBindings} from './generate-bindings.js'
