@@ -35,6 +35,10 @@ const devnetRecordSchema = z.object({
   rpcHost: z.string().min(1).optional(),
   /** False: a multi-node devnet waits for a transaction before making a block. */
   emptyBlocks: z.boolean().optional(),
+  /** The key REST writes need (POST /contracts/deploy); also in api.key beside devnet.json. */
+  apiKey: z.string().min(16).optional(),
+  /** A contracts project whose artifacts the nodes' REST requests may name. */
+  project: z.string().min(1).optional(),
   nodes: z.array(nodeRecordSchema),
 })
 
@@ -49,6 +53,8 @@ export interface DevnetPaths {
   folder: string
   record: string
   genesis: string
+  /** The REST API key, readable by its owner only. */
+  apiKey: string
   nodeHome(index: number): string
   nodeLog(index: number): string
   nodePidFile(index: number): string
@@ -77,6 +83,7 @@ export function devnetPaths(location: DevnetLocation): DevnetPaths {
     folder,
     record: join(folder, 'devnet.json'),
     genesis: join(folder, 'genesis.json'),
+    apiKey: join(folder, 'api.key'),
     nodeHome,
     nodeLog: (index) => join(nodeHome(index), 'node.log'),
     nodePidFile: (index) => join(nodeHome(index), 'node.pid'),

@@ -27,6 +27,10 @@ export interface SpawnNodeOptions {
   /** Peer-to-peer settings of a node of a multi-node devnet. */
   p2p?: {port: number; peers: string[]; index: number; emptyBlocks: boolean}
   /** Further `xai node start` arguments. */
+  /** The file holding the REST API key (`--api-key-file`). */
+  apiKeyFile?: string
+  /** The contracts project REST requests may name artifacts of (`--project`). */
+  project?: string
   extraArgs?: string[]
   /** The environment of the node process; inherits the caller's when omitted. */
   env?: Record<string, string | undefined>
@@ -74,6 +78,8 @@ export function spawnNodeProcess(options: SpawnNodeOptions): SpawnedNode {
     if (options.p2p.peers.length > 0) args.push('--peers', options.p2p.peers.join(','))
     if (!options.p2p.emptyBlocks) args.push('--no-empty-blocks')
   }
+  if (options.apiKeyFile) args.push('--api-key-file', options.apiKeyFile)
+  if (options.project) args.push('--project', options.project)
   args.push(...(options.extraArgs ?? []))
   // A raw descriptor (not a pipe, not execa's {file}) so the node writes the file directly and
   // never depends on this process staying alive. execa's types only list literal fds 3–9.

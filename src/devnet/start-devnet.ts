@@ -1,10 +1,11 @@
+import {randomBytes} from 'node:crypto'
 import {mkdir, stat} from 'node:fs/promises'
 
 import {DEFAULT_CHAIN_ID, DEV_MNEMONIC, type Genesis, createDevGenesis} from '../chain/genesis.js'
 import {ExitCode, XaiError} from '../errors.js'
 import {type Logger, silentLogger} from '../logger.js'
 import {DEV_DERIVATION_PATH, type DevAccount, deriveDevAccounts} from './accounts.js'
-import {writeJsonAtomic} from './atomic-write.js'
+import {writeFileAtomic, writeJsonAtomic} from './atomic-write.js'
 import {deriveDevnetSeeds, validatorKeyFromPrivate} from '../consensus/keys.js'
 import {loadNodeKeys, writeNodeKeys} from '../consensus/node-keys.js'
 import {
@@ -47,6 +48,8 @@ export interface StartDevnetOptions extends Partial<DevnetLocation> {
   rpcHost?: string
   /** Multi-node: make blocks without transactions (default true). */
   emptyBlocks?: boolean
+  /** A contracts project whose artifacts REST requests may name (a resumed devnet keeps its own unless given). */
+  project?: string
   /** Chain id of a new devnet (a resumed one keeps its genesis). */
   chainId?: number
   /** Node.js binary used to run node processes (the CLI passes process.execPath). */
@@ -102,6 +105,10 @@ export interface StartDevnetResult {
   accounts: DevAccount[]
   mnemonic: string
   derivationPath: string
+  /** The key REST writes need: `x-api-key: <key>` (also in devnet.json and api.key). */
+  apiKey: string
+  /** The contracts project the nodes' REST requests may name artifacts of. */
+  project?: string
 }
 
 /** A started devnet: the result plus, for a supervisor, how to tell when each node ends. */
@@ -201,6 +208,7 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
       await writeJsonAtomic(paths.genesis, genesis)
     }
     if (consensus) nodes = await Promise.all(nodes.map(async (node) => ({...node, ...(await nodeIdentity(paths.nodeHome(node.index)))})))
+    const project = partial ? prior?.project : (options.project ?? prior?.project)
     const record: DevnetRecord = {
       version: 1,
       name,
@@ -209,6 +217,8 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
       blockTime: partial ? prior!.blockTime : (options.blockTime ?? prior?.blockTime ?? DEFAULT_BLOCK_TIME_MS),
       rpcHost,
       ...(consensus ? {emptyBlocks: partial ? (prior!.emptyBlocks ?? true) : (options.emptyBlocks ?? prior?.emptyBlocks ?? true)} : {}),
+      apiKey: prior?.apiKey ?? randomBytes(24).toString('base64url'),
+      ...(project ? {project} : {}),
       nodes,
     }
     const restarting = partial ? `, restarting node${nodeCount - live.size > 1 ? 's' : ''} ${nodes.filter((n) => !live.has(n.index)).map((n) => n.index).join(', ')}` : ''
@@ -238,6 +248,7 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
   checkAborted()
 
   let record = await writeDevnetRecord(paths, base)
+  await writeFileAtomic(paths.apiKey, `${base.apiKey}\n`, {mode: 0o600})
 
   // 3. Spawn the nodes, then wait for each to answer.
   const exited = new Map<number, Promise<{exitCode?: number; signal?: string}>>()
@@ -265,6 +276,8 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
           logPath,
           env: options.env,
           p2p: node.p2pPort === undefined ? undefined : {port: node.p2pPort, peers: peersOf(index), index, emptyBlocks: record.emptyBlocks ?? true},
+          apiKeyFile: paths.apiKey,
+          project: record.project,
           extraArgs: options.nodeArgs?.(index),
         })
         exited.set(index, spawned.exited)
@@ -342,6 +355,8 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
       accounts,
       mnemonic: DEV_MNEMONIC,
       derivationPath: `${DEV_DERIVATION_PATH}/`,
+      apiKey: record.apiKey!,
+      ...(record.project ? {project: record.project} : {}),
     },
   }
 

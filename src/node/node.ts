@@ -8,6 +8,7 @@ import {BlockProducer} from '../chain/producer.js'
 import type {ConsensusEngine} from '../consensus/engine.js'
 import {ExitCode, XaiError} from '../errors.js'
 import {type Logger, silentLogger} from '../logger.js'
+import type {NodeRestOptions} from '../rest/node-rest.js'
 import {createRpcServer, type RpcServer} from '../rpc/server.js'
 import {startHeapGovernor} from './heap-governor.js'
 import {openLevelStore, type KeyValueStore} from '../storage/database.js'
@@ -28,6 +29,8 @@ export interface NodeOptions {
    */
   unlockedAccounts?: {address: `0x${string}`; privateKey: `0x${string}`}[]
   logger?: Logger
+  /** The REST surface's API key (writes need it) and the contracts project requests may name. */
+  rest?: NodeRestOptions
   /**
    * Peer-to-peer settings, used when the genesis names validators (the chain is then decided by
    * Tendermint consensus among them; the node's keys are read from home/keys/).
@@ -97,6 +100,7 @@ export async function createNode(options: NodeOptions): Promise<XaiNode> {
       logger,
       clientVersion: CLIENT_VERSION,
       accounts: options.unlockedAccounts,
+      rest: options.rest,
     }
     if (genesis.validators && genesis.validators.length > 0) {
       const {startConsensusNode} = await import('./consensus-node.js')

@@ -58,6 +58,13 @@ export class Dispatcher {
     return [...this.methods.keys()]
   }
 
+  /** Runs one method in-process, as a request would: its JSON-shaped result, or what it throws. */
+  async invoke(method: string, params: unknown[]): Promise<unknown> {
+    const fn = this.methods.get(method)
+    if (!fn) throw methodNotFound(method)
+    return fn(params, {})
+  }
+
   /** Answers one request body; undefined when there is nothing to send (only notifications). */
   async handle(body: string, context: MethodContext = {}): Promise<string | undefined> {
     let value: unknown

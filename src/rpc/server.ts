@@ -8,6 +8,7 @@ import {ExitCode, XaiError, errorMessage} from '../errors.js'
 import {type RpcApiOptions, createRpcApi} from './api.js'
 import {Dispatcher, type MethodTable} from './dispatcher.js'
 import type {RpcConnection} from './filters.js'
+import {type NodeRestOptions, createNodeRest} from '../rest/node-rest.js'
 
 export interface RpcServerOptions extends RpcApiOptions {
   host: string
@@ -19,6 +20,8 @@ export interface RpcServerOptions extends RpcApiOptions {
   admin?: {token: string; methods: MethodTable}
   /** Prometheus text for GET /metrics. */
   metrics?: () => Promise<string> | string
+  /** The REST surface (/health, /contracts/*, /openapi.json): its API key and contracts project. */
+  rest?: NodeRestOptions
 }
 
 export interface RpcServer {
@@ -74,7 +77,10 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
 
   const admin = options.admin ? {token: options.admin.token, dispatcher: new Dispatcher(options.admin.methods, {logger, maxBatch: 1})} : undefined
 
+  const rest = createNodeRest({...options.rest, chain, dispatcher, logger, maxBodyBytes: limits.maxBodyBytes, headers: CORS, version: options.clientVersion})
+
   const server = http.createServer((req, res) => {
+    if (rest(req, res)) return
     const method = req.method ?? 'GET'
     if (method === 'POST' && (req.url === '/admin' || req.url?.startsWith('/admin?'))) {
       if (!admin || !tokenMatches(req.headers.authorization, admin.token)) {
@@ -107,11 +113,6 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
         'access-control-max-age': '86400',
       })
       res.end()
-      return
-    }
-    if (method === 'GET' && (req.url === '/health' || req.url?.startsWith('/health?'))) {
-      res.writeHead(200, JSON_HEADERS)
-      res.end(JSON.stringify({status: 'ok', chainId: Number(chain.chainId), blockNumber: Number(chain.head.header.number)}))
       return
     }
     res.writeHead(405, {...JSON_HEADERS, allow: 'POST, GET, OPTIONS'})

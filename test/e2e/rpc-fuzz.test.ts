@@ -107,6 +107,32 @@ describe('JSON-RPC endpoint fuzz', () => {
     expect(after).toBeGreaterThan(before + 1n)
   }, TIMEOUT)
 
+  test('random REST requests get a 4xx JSON error or a success, never a 5xx, and writes without the key change nothing', async () => {
+    const nonce = await rpc<string>(devnet.rpcUrl, 'eth_getTransactionCount', [STANDARD_DEV_ACCOUNTS[0]!.address, 'pending'])
+    const restBody = fc.oneof(
+      body,
+      fc.dictionary(fc.constantFrom('artifact', 'bytecode', 'abi', 'args', 'from', 'value', 'gas', 'address', 'function', 'block'), param, {maxKeys: 6}).map((o) => JSON.stringify(o)),
+    )
+    const path = fc.oneof(
+      fc.constantFrom('/contracts/deploy', '/contracts/call', '/health', '/openapi.json'),
+      fc.tuple(fc.oneof(fc.constantFrom(STANDARD_DEV_ACCOUNTS[0]!.address, '0x', '%', '..', '%zz'), fc.string({maxLength: 50})), fc.string({maxLength: 30})).map(
+        ([address, query]) => `/contracts/${encodeURIComponent(address)}/state?${query}`,
+      ),
+    )
+    await fc.assert(
+      fc.asyncProperty(path, fc.constantFrom('GET', 'POST', 'PUT'), restBody, fc.boolean(), async (target, method, text, wrongKey) => {
+        const headers: Record<string, string> = {'content-type': 'application/json', ...(wrongKey ? {'x-api-key': 'not-the-key-of-this-node'} : {})}
+        const response = await fetch(`${devnet.rpcUrl}${target}`, {method, headers, body: method === 'GET' ? undefined : text, signal: AbortSignal.timeout(30_000)})
+        const answer = await response.text()
+        expect(response.status, `${method} ${target} ${text} → ${answer}`).toBeLessThan(500)
+        if (response.status >= 400 && response.status !== 405) expect(JSON.parse(answer)).toHaveProperty('error.code')
+      }),
+      {numRuns: Math.min(runs, 200), seed},
+    )
+    expect(devnet.pids().every(isAlive)).toBe(true)
+    expect(await rpc(devnet.rpcUrl, 'eth_getTransactionCount', [STANDARD_DEV_ACCOUNTS[0]!.address, 'pending'])).toBe(nonce)
+  }, TIMEOUT)
+
   test('random WebSocket messages get answers and the socket stays usable', async () => {
     const socket = new WebSocket(devnet.wsUrl)
     await new Promise<void>((resolve, reject) => {

@@ -70,6 +70,8 @@ export interface E2eDevnet {
   blockTime: number
   nodes: E2eNode[]
   accounts: {address: Address; privateKey: Hex}[]
+  /** xai: the key the nodes' REST writes need (from `devnet up --json`). */
+  apiKey?: string
   /** The folder holding the devnet (xai: the --dir given to the CLI; anvil: its log). */
   dir: string
   /** PIDs of every process this devnet runs. */
@@ -90,6 +92,8 @@ export interface StartE2eDevnetOptions {
   port?: number
   /** How long the devnet may take to answer JSON-RPC (default 120 s: 2 cores are shared). */
   startTimeoutMs?: number
+  /** xai: further `xai devnet up` flags. */
+  upArgs?: string[]
 }
 
 /** Every PID started by this module and not yet seen to exit: the exit hook's list. */
@@ -188,6 +192,7 @@ interface XaiUpResult {
   chainId: number
   nodes: {index: number; rpcUrl: string; wsUrl: string; pid: number; logPath?: string}[]
   accounts: {address: Address; privateKey: Hex}[]
+  apiKey: string
 }
 
 async function startXai(options: StartE2eDevnetOptions): Promise<E2eDevnet> {
@@ -198,7 +203,7 @@ async function startXai(options: StartE2eDevnetOptions): Promise<E2eDevnet> {
   const ownDir = options.dir === undefined
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'xai-e2e-')))
   const port = options.port ?? (await freePort())
-  const args = [XAI_CLI, 'devnet', 'up', '--detach', '--json', '--base-port', String(port), '--dir', dir, '--block-time', String(blockTime)]
+  const args = [XAI_CLI, 'devnet', 'up', '--detach', '--json', '--base-port', String(port), '--dir', dir, '--block-time', String(blockTime), ...(options.upArgs ?? [])]
   const up = await execa(process.execPath, args, {
     cwd: dir,
     reject: false,
@@ -242,6 +247,7 @@ async function startXai(options: StartE2eDevnetOptions): Promise<E2eDevnet> {
     blockTime,
     nodes: result.nodes.map((n) => ({index: n.index, rpcUrl: n.rpcUrl, wsUrl: n.wsUrl, pid: n.pid, logPath: n.logPath})),
     accounts: result.accounts,
+    apiKey: result.apiKey,
     dir,
     pids: () => [...pids].filter(isAlive),
     logTail: async (lines) => (await Promise.all(logPaths.map((p) => tail(p, lines)))).join('\n'),

@@ -9,6 +9,7 @@ import type {DevnetEvent, DevnetStep} from '../../devnet/events.js'
 import {type StartDevnetResult, startDevnet, startDevnetSteps} from '../../devnet/start-devnet.js'
 import {superviseDevnet} from '../../devnet/supervise-devnet.js'
 import {readDevnetRecord, devnetPaths} from '../../devnet/devnet-folder.js'
+import {findProject, openProject} from '../../contracts/project.js'
 import {isXaiError} from '../../errors.js'
 
 export default class DevnetUp extends XaiCommand<StartDevnetResult> {
@@ -19,7 +20,7 @@ With --nodes N (N > 1) the genesis names N validators (keys derived from the dev
 
 Without --detach it stays in the foreground until Ctrl-C, which stops the nodes: a single node also stops the devnet if it dies; with several nodes a live dashboard (on a terminal) shows heights, rounds, peers and faults, and a node that dies is marked, not fatal. With --detach it returns as soon as the chain is live and the devnet keeps running until \`xai devnet down\`.
 
-With --json, stdout carries one JSON document: {name, chainId, nodes: [{index, rpcUrl, wsUrl, pid}], accounts: [{address, privateKey}], …}. Progress goes to stderr, never stdout.`
+Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST /contracts/call, GET /contracts/<address>/state, and its OpenAPI document at GET /openapi.json. Writes need the devnet's API key, created here and printed below (also in devnet.json and api.key); REST requests may name the artifacts of --project.\n\nWith --json, stdout carries one JSON document: {name, chainId, apiKey, nodes: [{index, rpcUrl, wsUrl, pid}], accounts: [{address, privateKey}], …}. Progress goes to stderr, never stdout.`
 
   static override examples = [
     {description: 'Start the default devnet on http://127.0.0.1:8545 and keep it in the foreground', command: '<%= config.bin %> <%= command.id %>'},
@@ -54,6 +55,7 @@ With --json, stdout carries one JSON document: {name, chainId, nodes: [{index, r
     }),
     'test-double-sign': Flags.integer({description: 'Test only: the node with this index signs conflicting votes', min: 0, hidden: true}),
     'start-timeout': Flags.integer({description: 'Milliseconds a node may take to answer JSON-RPC', default: 30_000, min: 1, env: 'XAI_START_TIMEOUT'}),
+    project: Flags.string({description: "Contracts project whose artifacts the nodes' REST requests may name [default: the project holding the current folder, if any]", env: 'XAI_PROJECT'}),
     detach: Flags.boolean({description: 'Return once the devnet is up, leaving it running in the background', default: false, env: 'XAI_DETACH'}),
   }
 
@@ -82,6 +84,7 @@ With --json, stdout carries one JSON document: {name, chainId, nodes: [{index, r
             nodeArgs: (index) => (index === flags['test-double-sign'] ? ['--double-sign'] : []),
             execPath: process.execPath,
             startTimeoutMs: flags['start-timeout'],
+            project: await contractsProject(flags.project),
           },
           {signal: this.signal, onEvent: progress?.onEvent},
         )
@@ -139,6 +142,12 @@ async function plannedNodes(dir: string | undefined, name: string, flag: number 
   return record?.nodes.length ?? flag ?? 1
 }
 
+/** The contracts project the nodes may name artifacts of: --project, else the one around the cwd. */
+async function contractsProject(flag: string | undefined): Promise<string | undefined> {
+  if (flag !== undefined) return (await openProject(flag)).root
+  return (await findProject(process.cwd()).catch(() => undefined))?.root
+}
+
 /** The human result, like anvil's banner: on stdout, since it is the data a user copies. */
 function renderBanner(result: StartDevnetResult): string {
   const eth = DEV_BALANCE / 10n ** 18n
@@ -160,6 +169,8 @@ function renderBanner(result: StartDevnetResult): string {
     `Derivation path:   ${result.derivationPath}`,
     '',
     `Chain ID:          ${result.chainId}`,
+    `API key:           ${result.apiKey} (REST writes: x-api-key header; also in ${result.folder}/api.key)`,
+    ...(result.project ? [`Contracts project: ${result.project}`] : []),
     result.consensus
       ? `Consensus:         Tendermint BFT, ${result.nodes.length} validators${result.firstBlockMs === undefined ? '' : ` (first block ${result.firstBlockMs} ms after start)`}`
       : 'Consensus:         single node',

@@ -49,6 +49,8 @@ With --json, one JSON document describing the node is printed when it stops.`
     'empty-blocks': Flags.boolean({description: 'Make blocks without transactions (chains with validators)', default: true, allowNo: true, env: 'XAI_EMPTY_BLOCKS'}),
     index: Flags.integer({description: 'This node\'s index in its devnet (reported by xai_nodeInfo)', min: 0, hidden: true}),
     'double-sign': Flags.boolean({description: 'Test only: sign a conflicting second vote for every vote', default: false, hidden: true}),
+    'api-key-file': Flags.string({description: 'File holding the API key that REST writes (POST /contracts/deploy) need; without it the node refuses them', env: 'XAI_API_KEY_FILE'}),
+    project: Flags.string({description: 'Contracts project whose artifacts REST requests may name (POST /contracts/deploy {"artifact": "Token"})', env: 'XAI_PROJECT'}),
     'log-level': Flags.option({options: ['debug', 'info', 'warn', 'error'] as const, description: 'Least severe log level written', default: 'info', env: 'XAI_LOG_LEVEL'})(),
   }
 
@@ -64,6 +66,8 @@ With --json, one JSON document describing the node is printed when it stops.`
         blockTime: flags['block-time'],
         logLevel: flags['log-level'],
         unlockDevAccounts: flags['unlock-dev-accounts'],
+        apiKeyFile: flags['api-key-file'],
+        project: flags.project,
         p2p: {
           host: flags['p2p-host'],
           port: flags['p2p-port'],

@@ -33,6 +33,10 @@ export interface NodeProcessOptions {
   startGraceMs?: number
   /** Peer-to-peer settings (used when the genesis names validators). */
   p2p?: NodeP2POptions
+  /** A file holding the API key the REST surface's writes need (none: the node takes no REST writes). */
+  apiKeyFile?: string
+  /** A contracts project whose artifacts REST requests may name. */
+  project?: string
 }
 
 export interface NodeProcessReady {
@@ -147,6 +151,7 @@ export async function runNodeProcess(
       unlockedAccounts,
       logger,
       p2p: options.p2p,
+      rest: {apiKey: options.apiKeyFile === undefined ? undefined : await readApiKey(options.apiKeyFile), projectRoot: options.project === undefined ? undefined : resolve(options.project)},
     }).catch((err: unknown) => {
       throw asNodeStartError(err, options)
     })
@@ -261,4 +266,18 @@ async function fundedDevAccounts(genesisPath: string): Promise<{address: `0x${st
   if (!funded.has('0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266')) return []
   const {deriveDevAccounts} = await import('../accounts.js')
   return deriveDevAccounts().filter((account) => funded.has(account.address.toLowerCase()))
+}
+
+/** The API key in a file (its first line); a missing or empty file is a clear start error. */
+async function readApiKey(path: string): Promise<string> {
+  let key: string
+  try {
+    key = (await readFile(path, 'utf8')).split('\n')[0]!.trim()
+  } catch (err) {
+    throw new XaiError(DevnetErrorCode.nodeFailed, `Cannot read the API key file ${path}: ${errorMessage(err)}`, {exitCode: ExitCode.environment, hint: 'Pass a file holding the key (xai devnet up writes <devnet>/api.key).', cause: err})
+  }
+  if (key.length < 16) {
+    throw new XaiError(DevnetErrorCode.nodeFailed, `The API key in ${path} is ${key.length === 0 ? 'empty' : 'shorter than 16 characters'}`, {exitCode: ExitCode.usage, hint: 'Use a long random key, e.g. openssl rand -base64 24.'})
+  }
+  return key
 }
