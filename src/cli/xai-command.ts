@@ -44,7 +44,7 @@ function toXaiError(err: Error & {oclif?: {exit?: number}}): XaiError {
   if (err instanceof Errors.CLIError || err.name === 'NonExistentFlagsError' || /flag|argument/i.test(err.constructor.name)) {
     const exit = err.oclif?.exit
     if (exit === 0) return new XaiError('OK', err.message, {exitCode: ExitCode.ok})
-    return new XaiError('USAGE', err.message.split('\n')[0] ?? err.message, {
+    return new XaiError('USAGE', usageMessage(err.message), {
       exitCode: ExitCode.usage,
       hint: 'Run the command with --help to see its flags and examples.',
     })
@@ -54,6 +54,12 @@ function toXaiError(err: Error & {oclif?: {exit?: number}}): XaiError {
     cause: err,
     hint: 'This is a bug in xai; the log of the command above may say more.',
   })
+}
+
+/** oclif's first line, plus its reason when the first line is only "Parsing --flag". */
+function usageMessage(message: string): string {
+  const [first = message, second] = message.split('\n')
+  return /^Parsing --\S+\s*$/.test(first) && second?.trim() ? `${first.trim()}: ${second.trim()}` : first
 }
 
 export const rpcFlags = {
