@@ -16,10 +16,12 @@ import {badUpdate, CompressErrorCode} from './compress.js'
  *     u32  round
  *     32   baseModelHash      sha256 of the model the client started from (see modelHash)
  *     u32  numExamples
- *     33   publicKey          compressed secp256k1 (0x02 or 0x03, then x)
  *     u32  attestation length 0..65536, then the attestation bytes
  *     u32  payload length     then the compressed update (see compress.ts)
  *     64   signature          compact r ‖ s, low-s
+ *
+ * The client's public key does not travel: the edge verifies with the key registered for the
+ * client id (33 bytes saved per update, which matters next to an int8 payload of a small model).
  *
  * The signature is ECDSA over sha256("xai-fl-update-v1" ‖ every byte before the signature), with
  * the client's key; signing is deterministic (RFC 6979), so a rerun produces the same bytes.
@@ -38,8 +40,6 @@ export interface UpdateMessage {
   numExamples: number
   /** The compressed update. */
   payload: Uint8Array
-  /** 33-byte compressed secp256k1 public key. */
-  publicKey: Uint8Array
   /** Reserved for the client's attestation quote; absent (encoded as empty) for now. */
   attestation?: Uint8Array
   /** 64-byte compact signature. */
@@ -61,7 +61,6 @@ export const MAX_ATTESTATION_BYTES = 65_536
 const DOMAIN = new TextEncoder().encode('xai-fl-update-v1')
 const KEY_DOMAIN = new TextEncoder().encode('xai-fl-client-key-v1')
 const HASH_BYTES = 32
-const PUBLIC_KEY_BYTES = 33
 const SIGNATURE_BYTES = 64
 const MAX_U32 = 0xff_ff_ff_ff
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
@@ -110,10 +109,9 @@ export function clientKey(seed: number | Uint8Array, clientId: string): {private
   return {privateKey, publicKey: secp256k1.getPublicKey(privateKey, true)}
 }
 
-/** Signs the fields with `privateKey`; the message carries the matching public key. */
-export function signUpdate(fields: Omit<UpdateMessage, 'signature' | 'publicKey'>, privateKey: Uint8Array): UpdateMessage {
-  const publicKey = secp256k1.getPublicKey(privateKey, true)
-  const unsigned = {...fields, publicKey, signature: new Uint8Array(SIGNATURE_BYTES)}
+/** Signs the fields with `privateKey` (the edge verifies with the key registered for the client id). */
+export function signUpdate(fields: Omit<UpdateMessage, 'signature'>, privateKey: Uint8Array): UpdateMessage {
+  const unsigned = {...fields, signature: new Uint8Array(SIGNATURE_BYTES)}
   const encoded = encodeUpdateMessage(unsigned)
   const signature = secp256k1.sign(signingDigest(encoded), privateKey, {prehash: false})
   const message: UpdateMessage = {...unsigned, signature}
@@ -128,12 +126,11 @@ export function encodeUpdateMessage(message: UpdateMessage): Uint8Array {
   checkU32('round', message.round)
   checkU32('numExamples', message.numExamples)
   checkLength('baseModelHash', message.baseModelHash, HASH_BYTES)
-  checkLength('publicKey', message.publicKey, PUBLIC_KEY_BYTES)
   checkLength('signature', message.signature, SIGNATURE_BYTES)
   if (attestation.length > MAX_ATTESTATION_BYTES) throw invalidField(`attestation is longer than ${MAX_ATTESTATION_BYTES} bytes`)
   if (message.payload.length > MAX_U32) throw invalidField('payload is longer than 4 GiB')
   const out = new Uint8Array(
-    1 + 1 + id.length + 4 + HASH_BYTES + 4 + PUBLIC_KEY_BYTES + 4 + attestation.length + 4 + message.payload.length + SIGNATURE_BYTES,
+    1 + 1 + id.length + 4 + HASH_BYTES + 4 + 4 + attestation.length + 4 + message.payload.length + SIGNATURE_BYTES,
   )
   const view = new DataView(out.buffer)
   let at = 0
@@ -147,8 +144,6 @@ export function encodeUpdateMessage(message: UpdateMessage): Uint8Array {
   at += HASH_BYTES
   view.setUint32(at, message.numExamples, true)
   at += 4
-  out.set(message.publicKey, at)
-  at += PUBLIC_KEY_BYTES
   view.setUint32(at, attestation.length, true)
   at += 4
   out.set(attestation, at)
@@ -181,16 +176,13 @@ export function decodeUpdateMessage(bytes: Uint8Array): UpdateMessage {
     throw badUpdate('the client id is not valid UTF-8')
   }
   at += idLength
-  need(4 + HASH_BYTES + 4 + PUBLIC_KEY_BYTES + 4, 'the fixed fields')
+  need(4 + HASH_BYTES + 4 + 4, 'the fixed fields')
   const round = view.getUint32(at, true)
   at += 4
   const baseModelHash = bytes.slice(at, at + HASH_BYTES)
   at += HASH_BYTES
   const numExamples = view.getUint32(at, true)
   at += 4
-  const publicKey = bytes.slice(at, at + PUBLIC_KEY_BYTES)
-  at += PUBLIC_KEY_BYTES
-  if (publicKey[0] !== 0x02 && publicKey[0] !== 0x03) throw badUpdate('the public key is not a compressed secp256k1 key')
   const attestationLength = view.getUint32(at, true)
   at += 4
   if (attestationLength > MAX_ATTESTATION_BYTES) throw badUpdate(`the attestation is longer than ${MAX_ATTESTATION_BYTES} bytes`)
@@ -207,7 +199,7 @@ export function decodeUpdateMessage(bytes: Uint8Array): UpdateMessage {
     throw badUpdate(bytes.length - at < SIGNATURE_BYTES ? 'the message ends inside the signature' : 'trailing bytes after the signature')
   }
   const signature = bytes.slice(at)
-  const message: UpdateMessage = {clientId, round, baseModelHash, numExamples, payload, publicKey, signature}
+  const message: UpdateMessage = {clientId, round, baseModelHash, numExamples, payload, signature}
   if (attestation.length > 0) message.attestation = attestation
   return message
 }
@@ -225,7 +217,7 @@ export interface UpdateVerifierOptions {
  * An edge's verifier: the expected round and base model hash, the registered public key per
  * client id, and the (clientId, round) pairs already accepted (replays rejected). Checks, in order:
  * the message decodes (malformed), the client is registered (unknown-client), the message carries
- * the registered key and its signature verifies (bad-signature), then round (wrong-round), base
+ * a signature that verifies under the registered key (bad-signature), then round (wrong-round), base
  * model (wrong-model) and replay. Nothing unauthenticated decides past the signature check.
  */
 export class UpdateVerifier {
@@ -256,7 +248,6 @@ export class UpdateVerifier {
     const {clientId} = message
     const registered = this.clients.get(clientId)
     if (registered === undefined) return {ok: false, reason: 'unknown-client', clientId}
-    if (!equalBytes(registered, message.publicKey)) return {ok: false, reason: 'bad-signature', clientId}
     const digest = signingDigest(bytes)
     if (!secp256k1.verify(message.signature, digest, registered, {prehash: false})) return {ok: false, reason: 'bad-signature', clientId}
     if (message.round !== this.round) return {ok: false, reason: 'wrong-round', clientId}
