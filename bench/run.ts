@@ -14,7 +14,13 @@ import {devAccounts, FUNDED_DEV_ACCOUNTS, SCENARIOS, type ScenarioOptions} from 
 import {MiB, round} from './lib/stats.js'
 import {ANVIL_BIN, REPO_ROOT, TARGETS, type Target} from './lib/targets.js'
 
+/** Standalone benchmarks, run as `npm run bench -- <name> [options]` (each has its own --help). */
+const ENTRIES: Record<string, () => Promise<{main(argv: string[]): Promise<number>}>> = {
+  'fl-aggregate': () => import('./fl-aggregate.js'),
+}
+
 const HELP = `Usage: npm run bench -- [options]
+       npm run bench -- <${Object.keys(ENTRIES).join('|')}> [options]   (a standalone benchmark; see its --help)
 
   --target <list>      targets, comma-separated (${Object.keys(TARGETS).join(', ')}); default: xai,anvil
   --scenario <list>    scenarios, comma-separated (${Object.keys(SCENARIOS).join(', ')}); default: all
@@ -61,6 +67,8 @@ function toolVersion(command: string, args: string[]): string | undefined {
 }
 
 async function main(): Promise<number> {
+  const entry = ENTRIES[process.argv[2] ?? '']
+  if (entry) return (await entry()).main(process.argv.slice(3))
   const {values} = parseArgs({
     options: {
       target: {type: 'string'},
