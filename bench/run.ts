@@ -17,6 +17,7 @@ import {ANVIL_BIN, REPO_ROOT, TARGETS, type Target} from './lib/targets.js'
 /** Standalone benchmarks, run as `npm run bench -- <name> [options]` (each has its own --help). */
 const ENTRIES: Record<string, () => Promise<{main(argv: string[]): Promise<number>}>> = {
   'fl-aggregate': () => import('./fl-aggregate.js'),
+  'fl-round': () => import('./fl-round.js'),
 }
 
 const HELP = `Usage: npm run bench -- [options]

@@ -1,0 +1,424 @@
+import {bytesToHex} from '@noble/hashes/utils.js'
+
+import {ExitCode, XaiError, isXaiError} from '../errors.js'
+import {type AggregatorSpec, aggregate, checkGuarantee, formatAggregator, parseAggregator} from './aggregators.js'
+import {parseAttack} from './attacks.js'
+import {createClientPool} from './client-pool.js'
+import {type ClientResult, type ClientTask, encodeBroadcast} from './client-task.js'
+import {decodeUpdate, parseCompression} from './compress.js'
+import {loadDataset, parsePartition, partition, splitTrainTest, standardize} from './data.js'
+import {addGaussianNoise} from './dp.js'
+import {
+  type FederationConfig,
+  type FederationState,
+  FEDERATION_FORMAT,
+  type RoundRecord,
+  federationConfigSchema,
+  federationPaths,
+  readFederation,
+  readParams,
+  writeFederation,
+  writeParams,
+} from './federation.js'
+import {FL_DEFAULTS, type ModelSpec, createModel} from './model.js'
+import {RdpAccountant} from './privacy.js'
+import {Random} from './random.js'
+import {UpdateVerifier, clientKey, decodeUpdateMessage, modelHash} from './update-message.js'
+
+export const DEFAULT_FEDERATION_NAME = 'default'
+
+/** The settings of a new federation when a flag does not say otherwise. */
+export const DEFAULT_FEDERATION_CONFIG: FederationConfig = {
+  dataset: 'digits',
+  model: 'mlp',
+  hidden: FL_DEFAULTS.hidden,
+  clients: 20,
+  edges: 0,
+  fraction: 1,
+  localEpochs: FL_DEFAULTS.localEpochs,
+  batchSize: FL_DEFAULTS.batchSize,
+  lr: FL_DEFAULTS.lr,
+  partition: 'dirichlet:0.5',
+  aggregator: 'fedavg',
+  edgeAggregator: 'fedavg',
+  byzantine: 0,
+  attack: 'sign-flip',
+  dp: false,
+  clip: 1,
+  noiseMultiplier: 1,
+  delta: 1e-5,
+  compress: 'none',
+  seed: 42,
+}
+
+export type FlEvent =
+  | {type: 'setup'; name: string; folder: string; config: FederationConfig; resumedAt: number; parameters: number; trainExamples: number; testExamples: number; workers: number}
+  | {type: 'round-start'; round: number; sampled: string[]}
+  | {type: 'client-done'; round: number; clientId: string; edge: number; loss: number; trainMs: number; bytesUp: number; bytesDown: number}
+  | {type: 'round-end'; record: RoundRecord}
+
+export interface RunFederationOptions {
+  /** The folder holding fl/ (the CLI's default is ./.xai). */
+  home: string
+  name: string
+  /** Settings given on the command line; a new federation fills the rest from the defaults. */
+  config: Partial<FederationConfig>
+  /** Rounds to run now (more rounds continue the federation). */
+  rounds: number
+  /** Worker threads for the clients (default: one per core). */
+  workers?: number
+  signal?: AbortSignal
+  onEvent?: (event: FlEvent) => void
+}
+
+export interface RunFederationResult {
+  name: string
+  folder: string
+  config: FederationConfig
+  /** Every round of the federation so far, oldest first (Flower's History, per round). */
+  history: RoundRecord[]
+  /** The rounds this call ran. */
+  ran: number
+  final: {round: number; accuracy: number; loss: number; epsilon: number | null} | null
+}
+
+/**
+ * Creates (on first use) or continues a federation in `<home>/fl/<name>/` and runs rounds:
+ * sample clients → broadcast the global model → clients train in worker threads and send signed,
+ * compressed updates → each edge verifies and aggregates its clients → the global level
+ * aggregates the edges (with DP: clipped sums plus Gaussian noise) → evaluate on the held-out test
+ * split → checkpoint and record the round. Everything is seeded: a rerun repeats exactly.
+ */
+export async function runFederation(options: RunFederationOptions): Promise<RunFederationResult> {
+  const paths = federationPaths(options.home, options.name)
+  const prior = await readFederation(paths)
+  const config = resolveConfig(options.config, prior?.config, options.name)
+  const aggregator = parseAggregator(config.aggregator)
+  const edgeAggregator = parseAggregator(config.edgeAggregator)
+  const attack = parseAttack(config.attack)
+  parseCompression(config.compress)
+  if (config.dp && (aggregator.kind !== 'fedavg' || edgeAggregator.kind !== 'fedavg')) {
+    throw new XaiError('FL_DP_AGGREGATOR', `Differential privacy is accounted for FedAvg (clipped sums plus noise), not ${formatAggregator(aggregator.kind === 'fedavg' ? edgeAggregator : aggregator)}`, {
+      exitCode: ExitCode.usage,
+      hint: 'Use --aggregator fedavg (and --edge-aggregator fedavg) with --dp.',
+    })
+  }
+
+  const dataset = await loadDataset(config.dataset)
+  const {train, test} = splitTrainTest(dataset, FL_DEFAULTS.splitSeed)
+  standardize(train, test)
+  if (config.clients > train.n) {
+    throw new XaiError('FL_TOO_MANY_CLIENTS', `${config.clients} clients cannot share ${train.n} training examples`, {exitCode: ExitCode.usage, hint: `Use at most ${train.n} clients.`})
+  }
+  const shards = partition(train, config.clients, parsePartition(config.partition), config.seed)
+  const modelSpec: ModelSpec = config.model === 'mlp' ? {kind: 'mlp', hidden: config.hidden} : {kind: 'logreg'}
+  const model = createModel(modelSpec, train.d, train.classes.length)
+  const edges = config.edges
+  const edgeOf = (client: number): number => (edges === 0 ? 0 : client % edges)
+  const clientIds = Array.from({length: config.clients}, (_, i) => `client-${i}`)
+  const keys = clientIds.map((id) => clientKey(config.seed, id))
+  const byzantine = new Set(new Random(config.seed ^ 0x5eed_b12).shuffle([...Array(config.clients).keys()]).slice(0, Math.floor(config.byzantine * config.clients)))
+  const perRound = Math.max(1, Math.round(config.fraction * config.clients))
+  const assumedF = (n: number): number => Math.floor(config.byzantine * n)
+  // Fail before any work if an aggregator cannot hold its guarantee at these sizes.
+  if (!config.dp) {
+    if (edges === 0) checkGuarantee(aggregator, perRound, assumedF(perRound))
+    else {
+      const perEdge = Math.floor(perRound / edges)
+      if (perEdge < 1) throw new XaiError('FL_TOO_MANY_EDGES', `${edges} edges for ${perRound} clients a round leaves some edges empty`, {exitCode: ExitCode.usage, hint: `Use at most ${perRound} edges.`})
+      checkGuarantee(edgeAggregator, perEdge, assumedF(perEdge))
+      checkGuarantee(aggregator, edges, 0)
+    }
+  }
+
+  let params: Float32Array
+  let state: FederationState
+  if (prior) {
+    state = prior
+    params = await readParams(paths.checkpoint(prior.rounds.length), model.size)
+  } else {
+    params = model.init(new Random(config.seed))
+    state = {_format: FEDERATION_FORMAT, name: options.name, createdAt: new Date().toISOString(), config, rounds: [], privacy: []}
+    await writeParams(paths.checkpoint(0), params)
+    await writeFederation(paths, state)
+  }
+  const compression = parseCompression(config.compress)
+  const residuals = compression.kind === 'topk' ? await loadResiduals(paths.residuals, config.clients, model.size) : undefined
+  const accountant = RdpAccountant.fromJSON({history: state.privacy})
+
+  const pool = createClientPool({data: {features: train.features, labels: train.labels, n: train.n, d: train.d, classes: train.classes, name: train.name}, model: modelSpec}, {size: Math.min(options.workers ?? 4, perRound)})
+  options.onEvent?.({type: 'setup', name: options.name, folder: paths.folder, config, resumedAt: state.rounds.length, parameters: model.size, trainExamples: train.n, testExamples: test.n, workers: pool.size})
+  let ran = 0
+  try {
+    for (let i = 0; i < options.rounds; i++) {
+      if (options.signal?.aborted) break
+      const round = state.rounds.length + 1
+      const started = performance.now()
+      const rng = new Random((config.seed ^ Math.imul(round, 0x9e37_79b1)) >>> 0)
+      const sampled = rng.shuffle([...Array(config.clients).keys()]).slice(0, perRound).sort((a, b) => a - b)
+      options.onEvent?.({type: 'round-start', round, sampled: sampled.map((c) => clientIds[c]!)})
+      const broadcast = encodeBroadcast(round, params)
+      const baseHash = modelHash(params)
+      const tasks: ClientTask[] = sampled.map((c) => ({
+        clientId: clientIds[c]!,
+        round,
+        broadcast,
+        indices: shards[c]!,
+        epochs: config.localEpochs,
+        batchSize: config.batchSize,
+        lr: config.lr,
+        seed: rng.nextUint32(),
+        attack: byzantine.has(c) ? attack : null,
+        clip: config.dp ? config.clip : null,
+        compression: config.compress,
+        residual: residuals?.[c] ?? null,
+        privateKey: keys[c]!.privateKey,
+      }))
+      // A client that fails (e.g. its update diverged to NaN) sends nothing; the round goes on without it.
+      const results = await Promise.all(
+        tasks.map(async (task, k): Promise<ClientResult | {clientId: string; failed: string}> => {
+          const c = sampled[k]!
+          try {
+            const result = await pool.run(task)
+            options.onEvent?.({type: 'client-done', round, clientId: task.clientId, edge: edgeOf(c), loss: result.loss, trainMs: result.trainMs, bytesUp: result.message.byteLength, bytesDown: broadcast.byteLength})
+            return result
+          } catch (err) {
+            if (options.signal?.aborted || (isXaiError(err) && err.code === 'FL_INTERRUPTED')) throw err
+            return {clientId: task.clientId, failed: isXaiError(err) ? err.code : 'FL_CLIENT_FAILED'}
+          }
+        }),
+      )
+      const record = aggregateRound({
+        round,
+        config,
+        aggregator,
+        edgeAggregator,
+        sampled,
+        results,
+        edges,
+        edgeOf,
+        clientIds,
+        publicKeys: keys.map((k) => k.publicKey),
+        baseHash,
+        size: model.size,
+        broadcastBytes: broadcast.byteLength,
+        rng,
+        assumedF,
+      })
+      for (let j = 0; j < params.length; j++) params[j] = params[j]! + record.update[j]!
+      if (residuals) {
+        sampled.forEach((c, k) => {
+          const result = results[k]!
+          if ('message' in result && result.residual) residuals[c]!.set(result.residual)
+        })
+      }
+      if (config.dp) accountant.step(config.noiseMultiplier, perRound / config.clients)
+      const evaluation = model.evaluate(params, test)
+      const entry: RoundRecord = {
+        round,
+        accuracy: evaluation.accuracy,
+        loss: evaluation.loss,
+        participants: record.participants,
+        sampled: sampled.length,
+        rejected: record.rejections.length,
+        rejections: record.rejections,
+        bytesUp: record.bytesUp,
+        bytesDown: record.bytesDown,
+        epsilon: config.dp ? accountant.epsilon(config.delta).epsilon : null,
+        durationMs: Math.round(performance.now() - started),
+        modelHash: bytesToHex(modelHash(params)),
+        edges: record.edges,
+      }
+      await writeParams(paths.checkpoint(round), params)
+      if (residuals) await saveResiduals(paths.residuals, residuals)
+      state = {...state, rounds: [...state.rounds, entry], privacy: accountant.toJSON().history}
+      await writeFederation(paths, state)
+      ran++
+      options.onEvent?.({type: 'round-end', record: entry})
+    }
+  } finally {
+    await pool.close()
+  }
+  const last = state.rounds.at(-1)
+  return {
+    name: options.name,
+    folder: paths.folder,
+    config,
+    history: state.rounds,
+    ran,
+    final: last ? {round: last.round, accuracy: last.accuracy, loss: last.loss, epsilon: last.epsilon} : null,
+  }
+}
+
+export interface AggregateRoundInput {
+  round: number
+  config: FederationConfig
+  aggregator: AggregatorSpec
+  edgeAggregator: AggregatorSpec
+  sampled: number[]
+  results: (ClientResult | {clientId: string; failed: string})[]
+  edges: number
+  edgeOf(client: number): number
+  clientIds: string[]
+  publicKeys: Uint8Array[]
+  baseHash: Uint8Array
+  size: number
+  broadcastBytes: number
+  rng: Random
+  assumedF(n: number): number
+}
+
+/**
+ * Edges verify their clients' messages (signature, round, base model, replay) and aggregate the
+ * accepted updates; the global level aggregates the edges (flat: the clients directly). With DP,
+ * every level sums clipped updates and the global level adds N(0, (σ·clip)²) before dividing by
+ * the number of sampled clients (DP-FedAvg with a fixed denominator).
+ */
+export function aggregateRound(input: AggregateRoundInput): {update: Float32Array; participants: number; rejections: {clientId: string; reason: string}[]; bytesUp: number; bytesDown: number; edges: RoundRecord['edges']} {
+  const {config, size} = input
+  const groups = input.edges === 0 ? 1 : input.edges
+  const rejections: {clientId: string; reason: string}[] = []
+  const edgeUpdates: Float32Array[] = []
+  const edgeWeights: number[] = []
+  const edgeStats: RoundRecord['edges'] = []
+  let participants = 0
+  let bytesUp = 0
+  let bytesDown = 0
+  const flatUpdates: Float32Array[] = []
+  const flatWeights: number[] = []
+  const flatIds: string[] = []
+  for (let edge = 0; edge < groups; edge++) {
+    const members = input.sampled.map((c, k) => ({c, k})).filter(({c}) => input.edgeOf(c) === edge)
+    const verifier = new UpdateVerifier({round: input.round, baseModelHash: input.baseHash, clients: new Map(members.map(({c}) => [input.clientIds[c]!, input.publicKeys[c]!]))})
+    const updates: Float32Array[] = []
+    const weights: number[] = []
+    const ids: string[] = []
+    let edgeUp = 0
+    for (const {k} of members) {
+      const result = input.results[k]!
+      if (!('message' in result)) {
+        rejections.push({clientId: result.clientId, reason: `client-failed: ${result.failed}`})
+        continue
+      }
+      edgeUp += result.message.byteLength
+      const verdict = verifier.verify(result.message)
+      if (!verdict.ok) {
+        rejections.push({clientId: verdict.clientId ?? result.clientId, reason: verdict.reason})
+        continue
+      }
+      let update: Float32Array
+      try {
+        update = decodeUpdate(verdict.message.payload, new Float32Array(size))
+      } catch {
+        rejections.push({clientId: result.clientId, reason: 'malformed'})
+        continue
+      }
+      updates.push(update)
+      weights.push(config.dp ? 1 : verdict.message.numExamples)
+      ids.push(verdict.message.clientId)
+    }
+    bytesUp += edgeUp
+    bytesDown += members.length * input.broadcastBytes
+    if (input.edges === 0) {
+      flatUpdates.push(...updates)
+      flatWeights.push(...weights)
+      flatIds.push(...ids)
+      continue
+    }
+    const stat = {edge, clients: members.length, accepted: updates.length, bytesUp: edgeUp, bytesDown: members.length * input.broadcastBytes}
+    edgeStats.push(stat)
+    if (updates.length === 0) continue
+    if (config.dp) {
+      edgeUpdates.push(sum(updates, size))
+      edgeWeights.push(updates.length)
+      participants += updates.length
+    } else {
+      const result = aggregate(input.edgeAggregator, updates, weights, Math.min(input.assumedF(updates.length), maxF(input.edgeAggregator, updates.length)))
+      const used = new Set(result.selected)
+      ids.forEach((id, j) => used.has(j) || rejections.push({clientId: id, reason: 'excluded-by-aggregator'}))
+      edgeUpdates.push(result.model)
+      edgeWeights.push(result.selected.reduce((s, j) => s + weights[j]!, 0))
+      participants += used.size
+    }
+    // The edge's aggregate travels up to the global level (and the new model comes back down).
+    bytesUp += size * 4
+    bytesDown += size * 4
+  }
+  let update: Float32Array
+  if (config.dp) {
+    const total = input.edges === 0 ? sum(flatUpdates, size) : sum(edgeUpdates, size)
+    if (input.edges === 0) participants = flatUpdates.length
+    addGaussianNoise(total, config.noiseMultiplier * config.clip, input.rng)
+    const denominator = input.sampled.length
+    for (let j = 0; j < size; j++) total[j] = total[j]! / denominator
+    update = total
+  } else if (input.edges === 0) {
+    if (flatUpdates.length === 0) update = new Float32Array(size)
+    else {
+      const result = aggregate(input.aggregator, flatUpdates, flatWeights, Math.min(input.assumedF(flatUpdates.length), maxF(input.aggregator, flatUpdates.length)))
+      const used = new Set(result.selected)
+      flatIds.forEach((id, j) => used.has(j) || rejections.push({clientId: id, reason: 'excluded-by-aggregator'}))
+      participants = used.size
+      update = result.model
+    }
+  } else {
+    update = edgeUpdates.length === 0 ? new Float32Array(size) : aggregate(input.aggregator, edgeUpdates, edgeWeights, 0).model
+  }
+  return {update, participants, rejections, bytesUp, bytesDown, edges: edgeStats}
+}
+
+/** The largest f an aggregator tolerates among n updates (rejected updates can shrink n below the planned size). */
+function maxF(spec: AggregatorSpec, n: number): number {
+  switch (spec.kind) {
+    case 'krum':
+    case 'multi-krum':
+      return Math.max(0, Math.ceil((n - 2) / 2) - 1)
+    case 'bulyan':
+      return Math.max(0, Math.floor((n - 3) / 4))
+    case 'median':
+      return Math.max(0, Math.ceil(n / 2) - 1)
+    default:
+      return n
+  }
+}
+
+function sum(updates: readonly Float32Array[], size: number): Float32Array {
+  const out = new Float32Array(size)
+  for (const u of updates) for (let j = 0; j < size; j++) out[j] = out[j]! + u[j]!
+  return out
+}
+
+/** The federation's config: a new one from the flags and the defaults; an existing one must not be contradicted. */
+export function resolveConfig(given: Partial<FederationConfig>, prior: FederationConfig | undefined, name: string): FederationConfig {
+  if (prior) {
+    const conflicts = Object.entries(given).filter(([key, value]) => value !== undefined && prior[key as keyof FederationConfig] !== value)
+    if (conflicts.length > 0) {
+      throw new XaiError('FL_CONFIG_MISMATCH', `Federation "${name}" was created with ${conflicts.map(([key]) => `${key}=${JSON.stringify(prior[key as keyof FederationConfig])}`).join(', ')}; it cannot change (${conflicts.map(([key, value]) => `${key}=${JSON.stringify(value)}`).join(', ')} given)`, {
+        exitCode: ExitCode.usage,
+        hint: 'Leave those flags out to continue it, or start another federation with --name.',
+        details: {conflicts: Object.fromEntries(conflicts)},
+      })
+    }
+    return prior
+  }
+  const merged = {...DEFAULT_FEDERATION_CONFIG, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined))}
+  const parsed = federationConfigSchema.safeParse(merged)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    throw new XaiError('FL_INVALID_CONFIG', `Invalid federation setting ${issue.path.join('.')}: ${issue.message}`, {exitCode: ExitCode.usage, hint: 'See xai fl round --help for the ranges.'})
+  }
+  return parsed.data
+}
+
+async function loadResiduals(path: string, clients: number, size: number): Promise<Float32Array[]> {
+  const all = await readParams(path, clients * size).catch(() => new Float32Array(clients * size))
+  return Array.from({length: clients}, (_, c) => all.subarray(c * size, (c + 1) * size))
+}
+
+async function saveResiduals(path: string, residuals: Float32Array[]): Promise<void> {
+  const size = residuals[0]?.length ?? 0
+  const all = new Float32Array(residuals.length * size)
+  residuals.forEach((r, c) => all.set(r, c * size))
+  await writeParams(path, all)
+}
+
