@@ -10,17 +10,16 @@ import {execa} from 'execa'
 import {type Hex, getAddress} from 'viem'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {type CliResult, explain, json} from '../helpers/cli.js'
-import {type E2eDevnet, REPO_ROOT, STANDARD_DEV_ACCOUNTS, XAI_CLI, cliEnv, startE2eDevnet} from '../helpers/devnet.js'
+import {type CliResult, explain, json, runXai} from '../helpers/cli.js'
+import {type E2eDevnet, REPO_ROOT, STANDARD_DEV_ACCOUNTS, cliEnv, startE2eDevnet} from '../helpers/devnet.js'
 
 let devnet: E2eDevnet | undefined
 let tmp: string
 let project: string
 let token: Hex
 
-async function xai(args: string[], cwd = project): Promise<CliResult> {
-  const result = await execa(process.execPath, [XAI_CLI, ...args], {cwd, env: cliEnv(), extendEnv: false, reject: false, timeout: 120_000, stdin: 'ignore'})
-  return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr}
+function xai(args: string[], cwd = project): Promise<CliResult> {
+  return runXai(args, cwd)
 }
 
 /** `tsc -p tsconfig.json` in the project (the TypeScript of the repository). */

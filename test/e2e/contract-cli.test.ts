@@ -8,17 +8,16 @@ import {join} from 'node:path'
 import {execa} from 'execa'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {type CliResult, explain, json} from '../helpers/cli.js'
+import {type CliResult, explain, json, runXai} from '../helpers/cli.js'
 
-import {REPO_ROOT, XAI_CLI, cliEnv} from '../helpers/devnet.js'
+import {REPO_ROOT} from '../helpers/devnet.js'
 
 
 let tmp: string
 let project: string
 
-async function xai(args: string[], cwd = project): Promise<CliResult> {
-  const result = await execa(process.execPath, [XAI_CLI, ...args], {cwd, env: cliEnv(), extendEnv: false, reject: false, timeout: 60_000, stdin: 'ignore'})
-  return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr}
+function xai(args: string[], cwd = project): Promise<CliResult> {
+  return runXai(args, cwd, 60_000)
 }
 
 

@@ -2,8 +2,7 @@
 // and before the receipt, then run again: it resumes the recorded transaction and deploys once.
 // The devnet mines only on evm_mine, so the kill lands between send and receipt by construction.
 import {existsSync} from 'node:fs'
-import {mkdtemp, readFile, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {readFile, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
@@ -11,7 +10,7 @@ import {type ResultPromise, execa} from 'execa'
 import {type Hex, createPublicClient, http} from 'viem'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {type CliResult, explain, json} from '../helpers/cli.js'
+import {type CliResult, explain, json, runXai, tokenProject} from '../helpers/cli.js'
 import {type E2eDevnet, STANDARD_DEV_ACCOUNTS, XAI_CLI, cliEnv, startE2eDevnet} from '../helpers/devnet.js'
 
 let devnet: E2eDevnet | undefined
@@ -26,9 +25,8 @@ function spawnXai(args: string[]): ResultPromise {
   return subprocess
 }
 
-async function xai(args: string[], cwd = project): Promise<CliResult> {
-  const result = await execa(process.execPath, [XAI_CLI, ...args], {cwd, env: cliEnv(), extendEnv: false, reject: false, timeout: 120_000, stdin: 'ignore'})
-  return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr}
+function xai(args: string[], cwd = project): Promise<CliResult> {
+  return runXai(args, cwd)
 }
 
 /** Polls `check` until it returns a value (every 50 ms, up to `timeoutMs`). */
@@ -46,14 +44,9 @@ const [alice] = STANDARD_DEV_ACCOUNTS
 
 describe('xai contract deploy killed between send and receipt', () => {
   beforeAll(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'xai-deploy-kill-'))
-    project = join(tmp, 'proj')
+    ;({tmp, project} = await tokenProject('xai-deploy-kill-'))
     // One block an hour: the test mines with evm_mine when it chooses to.
     devnet = await startE2eDevnet({target: 'xai', blockTime: 3_600_000})
-    for (const [args, cwd] of [[['contract', 'init', 'proj'], tmp], [['contract', 'new', 'Token', '--template', 'erc20'], project], [['contract', 'compile'], project]] as const) {
-      const result = await xai([...args], cwd)
-      expect(result.exitCode, explain(result)).toBe(0)
-    }
   })
   afterAll(async () => {
     for (const subprocess of running) subprocess.kill('SIGKILL')

@@ -4,21 +4,19 @@ import {readFile, rm, mkdtemp, writeFile, mkdir} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {execa} from 'execa'
 import {type Hex, createPublicClient, encodeDeployData, http, keccak256, parseAbi} from 'viem'
 import {privateKeyToAccount} from 'viem/accounts'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {type CliResult, explain, json} from '../helpers/cli.js'
-import {type E2eDevnet, STANDARD_DEV_ACCOUNTS, XAI_CLI, cliEnv, freePort, startE2eDevnet} from '../helpers/devnet.js'
+import {type CliResult, explain, json, runXai} from '../helpers/cli.js'
+import {type E2eDevnet, STANDARD_DEV_ACCOUNTS, freePort, startE2eDevnet} from '../helpers/devnet.js'
 
 let devnet: E2eDevnet | undefined
 let tmp: string
 let project: string
 
-async function xai(args: string[], cwd = project): Promise<CliResult> {
-  const result = await execa(process.execPath, [XAI_CLI, ...args], {cwd, env: cliEnv(), extendEnv: false, reject: false, timeout: 120_000, stdin: 'ignore'})
-  return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr}
+function xai(args: string[], cwd = project): Promise<CliResult> {
+  return runXai(args, cwd)
 }
 
 const rpc = (): string[] => ['--rpc-url', devnet!.rpcUrl]

@@ -1,7 +1,6 @@
 // End to end: `xai contract logs` (the built CLI) against a real devnet (automine): past logs
 // decoded and filtered, and --follow streaming new ones over a WebSocket subscription.
-import {mkdtemp, readFile, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {readFile, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 import {createInterface} from 'node:readline'
 
@@ -11,7 +10,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {WebSocketServer} from 'ws'
 
 import {readContractLogs} from '../../src/contracts/contract-logs.js'
-import {type CliResult, explain, json} from '../helpers/cli.js'
+import {type CliResult, explain, json, runXai, tokenProject} from '../helpers/cli.js'
 import {type E2eDevnet, STANDARD_DEV_ACCOUNTS, XAI_CLI, cliEnv, freePort, startE2eDevnet} from '../helpers/devnet.js'
 
 let devnet: E2eDevnet | undefined
@@ -19,9 +18,8 @@ let tmp: string
 let project: string
 const followers = new Set<ResultPromise>()
 
-async function xai(args: string[], cwd = project): Promise<CliResult> {
-  const result = await execa(process.execPath, [XAI_CLI, ...args], {cwd, env: cliEnv(), extendEnv: false, reject: false, timeout: 120_000, stdin: 'ignore'})
-  return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr}
+function xai(args: string[], cwd = project): Promise<CliResult> {
+  return runXai(args, cwd)
 }
 
 /** A long-running `xai …` whose stdout is read line by line as it comes. */
@@ -94,13 +92,8 @@ describe('xai contract logs (CLI, devnet)', () => {
   const transfers: {txHash: Hex; blockNumber: string}[] = []
 
   beforeAll(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'xai-logs-e2e-'))
-    project = join(tmp, 'proj')
+    ;({tmp, project} = await tokenProject('xai-logs-e2e-'))
     devnet = await startE2eDevnet({blockTime: 0})
-    for (const args of [['contract', 'init', 'proj'], ['contract', 'new', 'Token', '--template', 'erc20'], ['contract', 'compile']]) {
-      const result = await xai(args, args[1] === 'init' ? tmp : project)
-      expect(result.exitCode, explain(result)).toBe(0)
-    }
     const deployed = await xai(['contract', 'deploy', 'Token', 'MyToken', 'MTK', '1000', ...rpc(), '--json'])
     expect(deployed.exitCode, explain(deployed)).toBe(0)
     token = getAddress(json(deployed).address)

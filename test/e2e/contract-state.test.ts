@@ -1,23 +1,19 @@
 // End to end: `xai contract state` (the built CLI) reads an ERC-20 deployed by the CLI on a real
 // devnet (automine) and decodes its storage through the artifact's storage layout.
-import {mkdtemp, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {rm} from 'node:fs/promises'
 
-import {execa} from 'execa'
 import {type Hex, getAddress} from 'viem'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {type CliResult, explain, json} from '../helpers/cli.js'
-import {type E2eDevnet, STANDARD_DEV_ACCOUNTS, XAI_CLI, cliEnv, startE2eDevnet} from '../helpers/devnet.js'
+import {type CliResult, explain, json, runXai, tokenProject} from '../helpers/cli.js'
+import {type E2eDevnet, STANDARD_DEV_ACCOUNTS, startE2eDevnet} from '../helpers/devnet.js'
 
 let devnet: E2eDevnet | undefined
 let tmp: string
 let project: string
 
-async function xai(args: string[], cwd = project): Promise<CliResult> {
-  const result = await execa(process.execPath, [XAI_CLI, ...args], {cwd, env: cliEnv(), extendEnv: false, reject: false, timeout: 120_000, stdin: 'ignore'})
-  return {exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr}
+function xai(args: string[], cwd = project): Promise<CliResult> {
+  return runXai(args, cwd)
 }
 
 const rpc = (): string[] => ['--rpc-url', devnet!.rpcUrl]
@@ -28,13 +24,8 @@ describe('xai contract state (CLI, devnet)', () => {
   let deployBlock: string
 
   beforeAll(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'xai-state-e2e-'))
-    project = join(tmp, 'proj')
+    ;({tmp, project} = await tokenProject('xai-state-e2e-'))
     devnet = await startE2eDevnet({blockTime: 0})
-    for (const args of [['contract', 'init', 'proj'], ['contract', 'new', 'Token', '--template', 'erc20'], ['contract', 'compile']]) {
-      const result = await xai(args, args[1] === 'init' ? tmp : project)
-      expect(result.exitCode, explain(result)).toBe(0)
-    }
     const deployed = await xai(['contract', 'deploy', 'Token', 'MyToken', 'MTK', '1000', ...rpc(), '--json'])
     expect(deployed.exitCode, explain(deployed)).toBe(0)
     // Checksummed, as every address state prints.

@@ -1,17 +1,15 @@
 // End to end: the REST surface of a real devnet node (POST /contracts/deploy, POST /contracts/call,
 // GET /contracts/:address/state, GET /health), with every response checked against the node's
 // own /openapi.json by an independent JSON Schema validator, and writes refused without the key.
-import {mkdtemp, readFile, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {readFile, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {Ajv2020} from 'ajv/dist/2020.js'
-import {execa} from 'execa'
 import {type Hex, createPublicClient, http} from 'viem'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {explain} from '../helpers/cli.js'
-import {type E2eDevnet, STANDARD_DEV_ACCOUNTS, XAI_CLI, cliEnv, startE2eDevnet} from '../helpers/devnet.js'
+import {tokenProject} from '../helpers/cli.js'
+import {type E2eDevnet, STANDARD_DEV_ACCOUNTS, startE2eDevnet} from '../helpers/devnet.js'
 
 let devnet: E2eDevnet | undefined
 let tmp: string
@@ -48,18 +46,9 @@ function conforms(method: string, template: string, reply: RestReply): void {
   expect(valid, `${method} ${template} ${reply.status} does not match its schema: ${ajv.errorsText(validate!.errors)}\n${JSON.stringify(reply.body)}`).toBe(true)
 }
 
-async function xai(args: string[], cwd: string): Promise<void> {
-  const result = await execa(process.execPath, [XAI_CLI, ...args], {cwd, env: cliEnv(), extendEnv: false, reject: false, timeout: 120_000, stdin: 'ignore'})
-  expect(result.exitCode, explain({exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr})).toBe(0)
-}
-
 describe('the node REST surface (devnet)', () => {
   beforeAll(async () => {
-    tmp = await mkdtemp(join(tmpdir(), 'xai-rest-e2e-'))
-    project = join(tmp, 'proj')
-    await xai(['contract', 'init', 'proj'], tmp)
-    await xai(['contract', 'new', 'Token', '--template', 'erc20'], project)
-    await xai(['contract', 'compile'], project)
+    ;({tmp, project} = await tokenProject('xai-rest-e2e-'))
     devnet = await startE2eDevnet({target: 'xai', blockTime: 0, upArgs: ['--project', project]})
     const document = (await (await fetch(`${devnet.rpcUrl}/openapi.json`)).json()) as typeof spec
     ajv.addSchema(document as object, 'openapi')
