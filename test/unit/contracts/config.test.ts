@@ -7,16 +7,8 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {defaultConfig, loadConfig, parseConfig} from '../../../src/contracts/config.js'
 import {findProject} from '../../../src/contracts/project.js'
 import {XaiError} from '../../../src/errors.js'
+import {thrown} from '../../helpers/errors.js'
 
-function failure(fn: () => unknown): XaiError {
-  try {
-    fn()
-  } catch (err) {
-    if (err instanceof XaiError) return err
-    throw err
-  }
-  throw new Error('expected an XaiError')
-}
 
 describe('parseConfig', () => {
   it('fills defaults: optimizer on with 200 runs, prague, a local network on the default devnet', () => {
@@ -43,7 +35,7 @@ describe('parseConfig', () => {
     [{defaultNetwork: 'mainnet'}, 'defaultNetwork'],
     [{extra: true}, '(root)'],
   ])('rejects %j, naming %s', (value, path) => {
-    const err = failure(() => parseConfig(value, 'xai.config.json'))
+    const err = thrown(() => parseConfig(value, 'xai.config.json'))
     expect(err.code).toBe('CONTRACT_CONFIG_INVALID')
     expect(err.exitCode).toBe(2)
     expect(err.message).toContain(`invalid: ${path}`)

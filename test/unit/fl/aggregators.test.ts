@@ -1,6 +1,5 @@
 import {describe, expect, it} from 'vitest'
 
-import {XaiError} from '../../../src/errors.js'
 import {closestToMedianMean, median, trimmedMean} from '../../../src/fl/aggregate/coordinate-wise.js'
 import {pairwiseSquaredDistances} from '../../../src/fl/aggregate/pairwise-distances.js'
 import {select} from '../../../src/fl/aggregate/select.js'
@@ -13,16 +12,8 @@ import {
   trimCount,
 } from '../../../src/fl/aggregators.js'
 import {Random} from '../../../src/fl/random.js'
+import {thrown} from '../../helpers/errors.js'
 
-function failure(fn: () => unknown): XaiError {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(XaiError)
-    return err as XaiError
-  }
-  throw new Error('expected a failure')
-}
 
 /** An update of `length` parameters all equal to x. */
 const filled = (x: number, length = 4) => new Float32Array(length).fill(x)
@@ -247,7 +238,7 @@ describe('pairwise squared distances', () => {
 
 describe('checkGuarantee', () => {
   const refusal = (spec: AggregatorSpec, n: number, f: number) => {
-    const err = failure(() => checkGuarantee(spec, n, f))
+    const err = thrown(() => checkGuarantee(spec, n, f))
     expect(err.code).toBe('FL_AGGREGATOR_GUARANTEE')
     expect(err.exitCode).toBe(2)
     return {message: err.message, hint: err.hint}
@@ -330,7 +321,7 @@ describe('checkGuarantee', () => {
   })
 
   it('is applied by aggregate before any work', () => {
-    const err = failure(() => aggregate({kind: 'krum'}, [filled(0.2), filled(0.7), filled(1)], ones(3), 1))
+    const err = thrown(() => aggregate({kind: 'krum'}, [filled(0.2), filled(0.7), filled(1)], ones(3), 1))
     expect(err.code).toBe('FL_AGGREGATOR_GUARANTEE')
   })
 })
@@ -378,7 +369,7 @@ describe('parseAggregator and formatAggregator', () => {
       ['multi-krum:2.5', `multi-krum's m must be a whole number ≥ 1, not "2.5"`],
     ]
     for (const [text, message] of cases) {
-      const err = failure(() => parseAggregator(text))
+      const err = thrown(() => parseAggregator(text))
       expect(err.code).toBe('FL_INVALID_AGGREGATOR')
       expect(err.exitCode).toBe(2)
       expect(err.message).toBe(message)
@@ -395,9 +386,9 @@ describe('aggregate input checks', () => {
       () => aggregate({kind: 'fedavg'}, [filled(1), filled(1)], [1, 0], 0),
       () => aggregate({kind: 'median'}, [filled(1), filled(1)], [1, Number.NaN], 0),
       () => aggregate({kind: 'fedavg'}, [filled(1), filled(1)], [1, 1], 0, new Float32Array(3)),
-    ].map((fn) => failure(fn).code)
+    ].map((fn) => thrown(fn).code)
     expect(codes).toEqual(Array.from({length: 5}, () => 'FL_AGGREGATE_INPUT'))
-    expect(failure(() => aggregate({kind: 'fedavg'}, [filled(1, 3), filled(1, 4)], [1, 1], 0)).message).toBe(
+    expect(thrown(() => aggregate({kind: 'fedavg'}, [filled(1, 3), filled(1, 4)], [1, 1], 0)).message).toBe(
       'Update 1 has 4 parameters where update 0 has 3',
     )
   })

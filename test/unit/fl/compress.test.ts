@@ -1,6 +1,5 @@
 import {describe, expect, it} from 'vitest'
 
-import {XaiError} from '../../../src/errors.js'
 import {
   type CompressionSpec,
   MAX_UPDATE_SIZE,
@@ -11,6 +10,7 @@ import {
   parseCompression,
 } from '../../../src/fl/compress.js'
 import {Random} from '../../../src/fl/random.js'
+import {thrown} from '../../helpers/errors.js'
 
 function gaussian(d: number, seed: number, std = 1): Float32Array {
   const rng = new Random(seed)
@@ -29,16 +29,6 @@ function scaleOf(bytes: Uint8Array): number {
   return new DataView(bytes.buffer, bytes.byteOffset).getFloat32(5, true)
 }
 
-function expectCode(fn: () => unknown, code: string): XaiError {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(XaiError)
-    expect((err as XaiError).code).toBe(code)
-    return err as XaiError
-  }
-  throw new Error(`expected ${code}, nothing was thrown`)
-}
 
 describe('parseCompression', () => {
   it('reads none, int8 and topk:<fraction>', () => {
@@ -53,7 +43,7 @@ describe('parseCompression', () => {
 
   it('refuses anything else with a usage error that names the choices', () => {
     for (const text of ['', 'int4', 'topk', 'topk:', 'topk:0', 'topk:1.5', 'topk:-0.1', 'topk:abc', 'topk:0.1x', 'none:1', 'topk:NaN', 'topk:Infinity']) {
-      const err = expectCode(() => parseCompression(text), 'FL_INVALID_COMPRESSION')
+      const err = thrown(() => parseCompression(text), 'FL_INVALID_COMPRESSION')
       expect(err.exitCode).toBe(2)
       expect(err.hint).toMatch(/topk:<fraction>/)
     }
@@ -80,7 +70,7 @@ describe('none', () => {
     const out = new Float32Array(10)
     expect(decodeUpdate(bytes, out)).toBe(out)
     expect(out).toEqual(update)
-    expectCode(() => decodeUpdate(bytes, new Float32Array(11)), 'FL_BAD_UPDATE')
+    thrown(() => decodeUpdate(bytes, new Float32Array(11)), 'FL_BAD_UPDATE')
   })
 
   it('an empty update is 5 bytes', () => {
@@ -262,12 +252,12 @@ describe('compressors refuse bad input', () => {
   it('an update of another size or with a non-finite value', () => {
     for (const spec of [{kind: 'none'}, {kind: 'int8'}, {kind: 'topk', fraction: 0.5}] satisfies CompressionSpec[]) {
       const compressor = createCompressor(spec, 4)
-      expectCode(() => compressor.encode(new Float32Array(5), new Random(0)), 'FL_UPDATE_SIZE_MISMATCH')
-      expectCode(() => compressor.encode(Float32Array.from([0, Number.NaN, 0, 0]), new Random(0)), 'FL_NON_FINITE_UPDATE')
-      expectCode(() => compressor.encode(Float32Array.from([0, 0, Number.POSITIVE_INFINITY, 0]), new Random(0)), 'FL_NON_FINITE_UPDATE')
+      thrown(() => compressor.encode(new Float32Array(5), new Random(0)), 'FL_UPDATE_SIZE_MISMATCH')
+      thrown(() => compressor.encode(Float32Array.from([0, Number.NaN, 0, 0]), new Random(0)), 'FL_NON_FINITE_UPDATE')
+      thrown(() => compressor.encode(Float32Array.from([0, 0, Number.POSITIVE_INFINITY, 0]), new Random(0)), 'FL_NON_FINITE_UPDATE')
     }
-    expectCode(() => createCompressor({kind: 'none'}, MAX_UPDATE_SIZE + 1), 'FL_UPDATE_SIZE_MISMATCH')
-    expectCode(() => createCompressor({kind: 'topk', fraction: 0}, 4), 'FL_INVALID_COMPRESSION')
+    thrown(() => createCompressor({kind: 'none'}, MAX_UPDATE_SIZE + 1), 'FL_UPDATE_SIZE_MISMATCH')
+    thrown(() => createCompressor({kind: 'topk', fraction: 0}, 4), 'FL_INVALID_COMPRESSION')
   })
 })
 
@@ -327,7 +317,7 @@ describe('decodeUpdate refuses malformed updates with FL_BAD_UPDATE', () => {
 
   for (const [name, bytes] of cases) {
     it(name, () => {
-      const err = expectCode(() => decodeUpdate(bytes), 'FL_BAD_UPDATE')
+      const err = thrown(() => decodeUpdate(bytes), 'FL_BAD_UPDATE')
       expect(err.message).toMatch(/^Malformed update: /)
     })
   }
@@ -341,7 +331,7 @@ describe('decodeUpdate refuses malformed updates with FL_BAD_UPDATE', () => {
 
   it('a decode that fails leaves no partial topk write in the given buffer', () => {
     const out = Float32Array.from([5, 5, 5, 5])
-    expectCode(() => decodeUpdate(bytesOf(['u8', 2], ['u32', 4], ['u32', 2], ['f32', 1], ['f32', 1], ['u8', 0], ['u8', 9]), out), 'FL_BAD_UPDATE')
+    thrown(() => decodeUpdate(bytesOf(['u8', 2], ['u32', 4], ['u32', 2], ['f32', 1], ['f32', 1], ['u8', 0], ['u8', 9]), out), 'FL_BAD_UPDATE')
     expect([...out]).toEqual([5, 5, 5, 5])
   })
 

@@ -1,8 +1,8 @@
 import {describe, expect, it} from 'vitest'
 
-import {XaiError} from '../../../src/errors.js'
 import {addGaussianNoise, clipUpdate, l2Norm} from '../../../src/fl/dp.js'
 import {Random} from '../../../src/fl/random.js'
+import {thrown} from '../../helpers/errors.js'
 
 function gaussian(d: number, seed: number, std = 1): Float32Array {
   const rng = new Random(seed)
@@ -11,16 +11,6 @@ function gaussian(d: number, seed: number, std = 1): Float32Array {
   return out
 }
 
-function expectCode(fn: () => unknown, code: string): XaiError {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(XaiError)
-    expect((err as XaiError).code).toBe(code)
-    return err as XaiError
-  }
-  throw new Error(`expected ${code}, nothing was thrown`)
-}
 
 describe('clipUpdate', () => {
   it('scales an update above the clip to norm clip, in place, and returns the scale', () => {
@@ -75,12 +65,12 @@ describe('clipUpdate', () => {
 
   it('refuses a clip that is not a positive number, and an update with a non-finite value', () => {
     for (const clip of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      const err = expectCode(() => clipUpdate(new Float32Array(2), clip), 'FL_INVALID_CLIP')
+      const err = thrown(() => clipUpdate(new Float32Array(2), clip), 'FL_INVALID_CLIP')
       expect(err.exitCode).toBe(2)
       expect(err.hint).toMatch(/--clip/)
     }
-    expectCode(() => clipUpdate(Float32Array.from([1, Number.NaN]), 1), 'FL_NON_FINITE_UPDATE')
-    expectCode(() => clipUpdate(Float32Array.from([Number.NEGATIVE_INFINITY]), 1), 'FL_NON_FINITE_UPDATE')
+    thrown(() => clipUpdate(Float32Array.from([1, Number.NaN]), 1), 'FL_NON_FINITE_UPDATE')
+    thrown(() => clipUpdate(Float32Array.from([Number.NEGATIVE_INFINITY]), 1), 'FL_NON_FINITE_UPDATE')
   })
 })
 
@@ -135,6 +125,6 @@ describe('addGaussianNoise', () => {
   })
 
   it('refuses a negative or non-finite standard deviation', () => {
-    for (const std of [-1, Number.NaN, Number.POSITIVE_INFINITY]) expectCode(() => addGaussianNoise(new Float32Array(1), std, new Random(0)), 'FL_INVALID_NOISE')
+    for (const std of [-1, Number.NaN, Number.POSITIVE_INFINITY]) thrown(() => addGaussianNoise(new Float32Array(1), std, new Random(0)), 'FL_INVALID_NOISE')
   })
 })
