@@ -212,8 +212,8 @@ class XaiDevnetTarget implements Target {
     const entry = path.join(REPO_ROOT, 'bin', 'run.js')
     if (!existsSync(path.join(REPO_ROOT, 'dist', 'commands', 'devnet', 'up.js'))) throw new Error(`${this.name}: not built; run \`npm run build\` first`)
     this.dir = await mkdtemp(path.join(tmpdir(), 'xai-bench-devnet-'))
-    this.port = await findFreePortRange(this.nodes)
-    const p2pPort = await findFreePortRange(this.nodes)
+    this.port = await findFreePortRange(2 * this.nodes)
+    const p2pPort = this.port + this.nodes
     const args = [entry, 'devnet', 'up', '--nodes', String(this.nodes), '--detach', '--json', '--dir', this.dir, '--base-port', String(this.port)]
     args.push('--p2p-base-port', String(p2pPort), '--block-time', String(Math.round(this.options.blockTimeSec * 1000)))
     const t0 = performance.now()

@@ -10,7 +10,6 @@
 import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync, openSync, closeSync, readFileSync} from 'node:fs'
 import {mkdtemp, readFile, rm} from 'node:fs/promises'
-import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
@@ -18,6 +17,8 @@ import {fileURLToPath} from 'node:url'
 
 import {execa} from 'execa'
 import type {Address, Hex} from 'viem'
+
+import {findFreePortRange} from '../../src/devnet/ports.js'
 
 export type E2eTarget = 'anvil' | 'xai'
 
@@ -270,18 +271,9 @@ export function cliEnv(): Record<string, string> {
   return env
 }
 
-/** A TCP port the OS reports free on 127.0.0.1 (bind to port 0, read it, release it). */
+/** A TCP port free on 127.0.0.1 right now, outside the kernel's ephemeral range (see findFreePortRange). */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.once('error', reject)
-    server.listen({port: 0, host: '127.0.0.1', exclusive: true}, () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
+  return findFreePortRange(1)
 }
 
 /** True while `pid` exists and is not a zombie (an unreaped, killed node still answers kill 0). */

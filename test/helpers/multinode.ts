@@ -53,8 +53,9 @@ export async function startMultiNodeDevnet(options: {nodes?: number; blockTime?:
   const nodes = options.nodes ?? 4
   const ownDir = options.dir === undefined
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'xai-mn-')))
-  const basePort = await findFreePortRange(nodes)
-  const p2pBasePort = await findFreePortRange(nodes)
+  // One range for both, so the RPC and p2p ports cannot overlap.
+  const basePort = await findFreePortRange(2 * nodes)
+  const p2pBasePort = basePort + nodes
   const pids = new Set<number>()
 
   const cli = async <T>(args: string[], cliOptions: {timeoutMs?: number} = {}): Promise<T> => {

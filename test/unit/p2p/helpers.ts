@@ -1,4 +1,4 @@
-import {createServer} from 'node:net'
+import {findFreePortRange} from '../../../src/devnet/ports.js'
 
 import type {Logger} from '../../../src/logger.js'
 
@@ -16,17 +16,9 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', resolve)
-  })
-  const address = server.address()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return address.port
+/** A TCP port free on 127.0.0.1 right now, outside the kernel's ephemeral range. */
+export function freePort(): Promise<number> {
+  return findFreePortRange(1)
 }
 
 export interface LogLine {
