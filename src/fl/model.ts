@@ -14,7 +14,7 @@ export type FlModelErrorCode = (typeof FlModelErrorCode)[keyof typeof FlModelErr
  * Training defaults, tuned on digits (80/20 split, standardized with the training part's
  * statistics). Centralized, `centralizedEpochs` epochs reach 97.5–98.1 % (mlp) and 96.9–97.2 %
  * (logreg) on the split of `splitSeed`, against scikit-learn's 97.2 % and 96.6 %; FedAvg over 20
- * clients, dirichlet:0.5, every client every round, reaches 96.9–97.8 % after 30 rounds for run
+ * clients, dirichlet:0.5, every client every round, reaches 96.7–97.8 % after 30 rounds for run
  * seeds 1–5 (about 3.6 s of one core in-process). Plain SGD: lr 0.2 over 5 local epochs of
  * batches of 16 gives each round enough progress on the small shards; smaller steps leave FedAvg
  * at 94–95 % after 30 rounds.

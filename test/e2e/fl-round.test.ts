@@ -75,12 +75,19 @@ describe('xai fl round (CLI, digits)', () => {
     expect(last(flat).bytesUp / last(int8).bytesUp).toBeGreaterThanOrEqual(3.9)
   }, TIMEOUT)
 
-  it('30 % sign-flipping clients break FedAvg; Multi-Krum stays at 93 % or more', async () => {
-    const broken = await federation('byz-fedavg', ['--byzantine', '0.3', '--attack', 'sign-flip'])
+  it('30 % sign-flipping clients break FedAvg; Multi-Krum stays at 93 % or more, median and trimmed mean far above FedAvg', async () => {
+    const attack = ['--byzantine', '0.3', '--attack', 'sign-flip']
+    const broken = await federation('byz-fedavg', attack)
     expect(last(broken).accuracy).toBeLessThan(0.5)
-    const krum = await federation('byz-multikrum', ['--byzantine', '0.3', '--attack', 'sign-flip', '--aggregator', 'multi-krum:10'])
+    const krum = await federation('byz-multikrum', [...attack, '--aggregator', 'multi-krum:10'])
     expect(last(krum).accuracy).toBeGreaterThanOrEqual(0.93)
     expect(last(krum).rejected).toBeGreaterThanOrEqual(6)
+    // With label skew and a fixed set of attackers, the coordinate-wise rules lose the classes the
+    // attackers hold most of (about 87–92 % over seeds); they must still hold far above FedAvg.
+    for (const aggregator of ['median', 'trimmed-mean:0.3']) {
+      const robust = await federation(`byz-${aggregator.replace(':', '-')}`, [...attack, '--aggregator', aggregator])
+      expect(last(robust).accuracy, aggregator).toBeGreaterThanOrEqual(0.85)
+    }
   }, TIMEOUT)
 
   it('DP-FedAvg reports ε per round, and xai fl privacy reproduces it', async () => {
