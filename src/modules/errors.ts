@@ -1,0 +1,22 @@
+import {ExitCode, XaiError} from '../errors.js'
+
+/**
+ * Every error code the modules layer raises. A bad name, a module folder that is not one, and a
+ * module that fails its determinism checks are usage errors (2); a folder that already exists is
+ * an environment error (3).
+ */
+export const ModulesErrorCode = {
+  invalidName: 'MODULE_INVALID_NAME',
+  folderExists: 'MODULE_FOLDER_EXISTS',
+  sourceNotFound: 'MODULE_SOURCE_NOT_FOUND',
+  nondeterministicSource: 'MODULE_NONDETERMINISTIC_SOURCE',
+  loadFailed: 'MODULE_LOAD_FAILED',
+  invalidModule: 'MODULE_INVALID',
+  replayDiverged: 'MODULE_REPLAY_DIVERGED',
+  determinismViolation: 'MODULE_DETERMINISM_VIOLATION',
+} as const
+export type ModulesErrorCode = (typeof ModulesErrorCode)[keyof typeof ModulesErrorCode]
+
+export function moduleError(code: ModulesErrorCode, message: string, options: {hint?: string; details?: Record<string, unknown>; cause?: unknown; exitCode?: ExitCode} = {}): XaiError {
+  return new XaiError(code, message, {exitCode: ExitCode.usage, ...options})
+}

@@ -1,0 +1,415 @@
+import {type Abi, type AbiEvent, type Address, type Hex, encodeAbiParameters, encodeEventTopics, getAddress} from 'viem'
+
+import {ModuleDeterminismError, runDeterministically} from './determinism-guard.js'
+import {
+  type ModuleContext,
+  type ModuleStorage,
+  type ModuleTx,
+  type ModuleValidation,
+  type NativeModule,
+  type ReadonlyModuleContext,
+  decodeModuleCall,
+  encodeModuleCall,
+  encodeModuleResult,
+  moduleAddress,
+} from './module.js'
+
+export {ModuleDeterminismError} from './determinism-guard.js'
+
+/**
+ * The module test kit: runs a {@link NativeModule} on an in-memory storage with an explicit block
+ * clock, captures its events, accounts its gas and enforces determinism (see
+ * {@link runDeterministically}). `xai module test` and a module's own tests use it.
+ */
+
+const WORD_LIMIT = 1n << 256n
+const DEFAULT_SENDER: Address = '0x00000000000000000000000000000000000000a1'
+const DEFAULT_GAS_LIMIT = 30_000_000n
+
+/** A failed call: the module threw (its message is the reason) or ran out of gas. State is rolled back. */
+export class ModuleCallError extends Error {
+  constructor(
+    readonly call: string,
+    message: string,
+    options?: {cause?: unknown},
+  ) {
+    super(`${call}: ${message}`, options)
+    this.name = 'ModuleCallError'
+  }
+}
+
+export interface CapturedEvent {
+  /** Block height at which it was emitted. */
+  height: bigint
+  name: string
+  args: Record<string, unknown>
+  /** The log as the chain will record it under the module's address. */
+  topics: Hex[]
+  data: Hex
+}
+
+export interface CallOptions {
+  sender?: Address
+  value?: bigint
+  gasLimit?: bigint
+}
+
+export interface CallOutcome {
+  result: unknown
+  /** The ABI-encoded return value. */
+  returnData: Hex
+  gasUsed: bigint
+  events: CapturedEvent[]
+}
+
+export interface TestHarnessOptions {
+  params?: Record<string, unknown>
+  balances?: Record<Address, bigint>
+  height?: bigint
+  timestamp?: bigint
+}
+
+export interface TestHarness {
+  readonly module: NativeModule
+  readonly address: Address
+  readonly params: Readonly<Record<string, unknown>>
+  readonly height: bigint
+  readonly timestamp: bigint
+  /** Every event emitted by successful calls and hooks, in order. */
+  readonly events: readonly CapturedEvent[]
+  /** Total gas used by successful calls. */
+  readonly gasUsed: bigint
+  /** Calls `name` with `args` (goes through validateTx first, as the mempool would). */
+  call(name: string, args?: readonly unknown[], options?: CallOptions): CallOutcome
+  /** Runs validateTx on a call (ok when the module has none). */
+  validate(tx: {name: string; args?: readonly unknown[]} & CallOptions): ModuleValidation
+  beginBlock(): CapturedEvent[]
+  endBlock(): CapturedEvent[]
+  /** Advances the clock by `blocks` blocks (default 1) and `seconds` (default 12 per block). */
+  advance(options?: {blocks?: bigint; seconds?: bigint}): void
+  setBalance(address: Address, balance: bigint): void
+  storage: ModuleStorage
+  /** The non-zero storage words, sorted by slot, as 0x-hex pairs. */
+  storageSnapshot(): [Hex, Hex][]
+}
+
+function checkWord(what: string, value: bigint): void {
+  if (typeof value !== 'bigint' || value < 0n || value >= WORD_LIMIT) throw new RangeError(`${what} must be a bigint in [0, 2^256), got ${String(value)}`)
+}
+
+function word(value: bigint): Hex {
+  return `0x${value.toString(16).padStart(64, '0')}`
+}
+
+/** Creates a harness for `module` with its parameters parsed (defaults applied) and frozen. */
+export function createTestHarness(module: NativeModule, options: TestHarnessOptions = {}): TestHarness {
+  const address = moduleAddress(module.manifest.id)
+  const params = Object.freeze(module.params.parse(options.params ?? {}) as Record<string, unknown>)
+  const committed = new Map<bigint, bigint>()
+  const balances = new Map<string, bigint>(Object.entries(options.balances ?? {}).map(([key, value]) => [key.toLowerCase(), value]))
+  const events: CapturedEvent[] = []
+  let height = options.height ?? 1n
+  let timestamp = options.timestamp ?? 1_700_000_000n
+  let totalGas = 0n
+
+  const eventAbi = new Map<string, AbiEvent>()
+  for (const item of module.abi) if (item.type === 'event') eventAbi.set(item.name, item)
+
+  const storage: ModuleStorage = {
+    get(slot) {
+      checkWord('slot', slot)
+      return committed.get(slot) ?? 0n
+    },
+    set(slot, value) {
+      checkWord('slot', slot)
+      checkWord('value', value)
+      if (value === 0n) committed.delete(slot)
+      else committed.set(slot, value)
+    },
+  }
+
+  const balanceOf = (who: Address): bigint => balances.get(who.toLowerCase()) ?? 0n
+
+  function encodeEvent(name: string, args: Record<string, unknown>): CapturedEvent {
+    const abiEvent = eventAbi.get(name)
+    if (!abiEvent) throw new Error(`emit: "${name}" is not an event of the module's ABI`)
+    const topics = encodeEventTopics({abi: [abiEvent] as Abi, eventName: name, args} as Parameters<typeof encodeEventTopics>[0]) as Hex[]
+    const dataInputs = abiEvent.inputs.filter((input) => !input.indexed)
+    for (const input of abiEvent.inputs) {
+      if (!(input.name! in args)) throw new Error(`emit ${name}: missing argument "${input.name}"`)
+    }
+    const data = encodeAbiParameters(dataInputs, dataInputs.map((input) => args[input.name!]))
+    return {height, name, args, topics, data}
+  }
+
+  /** Runs `fn` under the determinism guard on a write overlay, committing storage and events only if it returns. */
+  function transact<T>(label: string, sender: Address, value: bigint, gasLimit: bigint, baseGas: bigint, fn: (ctx: ModuleContext) => T): {result: T; gasUsed: bigint; events: CapturedEvent[]} {
+    const overlay = new Map<bigint, bigint>()
+    const pending: CapturedEvent[] = []
+    let gasUsed = 0n
+    const chargeGas = (amount: bigint): void => {
+      if (typeof amount !== 'bigint' || amount < 0n) throw new RangeError(`chargeGas: amount must be a non-negative bigint`)
+      gasUsed += amount
+      if (gasUsed > gasLimit) throw new ModuleCallError(label, `out of gas (${gasUsed} > limit ${gasLimit})`)
+    }
+    const ctx: ModuleContext = {
+      height,
+      timestamp,
+      sender,
+      value,
+      params,
+      storage: {
+        get: (slot) => {
+          checkWord('slot', slot)
+          return overlay.has(slot) ? overlay.get(slot)! : storage.get(slot)
+        },
+        set: (slot, next) => {
+          checkWord('slot', slot)
+          checkWord('value', next)
+          overlay.set(slot, next)
+        },
+      },
+      emit: (name, args) => {
+        pending.push(encodeEvent(name, args))
+      },
+      balanceOf,
+      chargeGas,
+    }
+    let result: T
+    try {
+      chargeGas(baseGas)
+      result = runDeterministically(() => {
+        const out = fn(ctx)
+        if (out !== null && typeof out === 'object' && typeof (out as {then?: unknown}).then === 'function') {
+          throw new Error('returned a promise: module hooks and calls must be synchronous')
+        }
+        return out
+      })
+    } catch (err) {
+      if (err instanceof ModuleDeterminismError || err instanceof ModuleCallError) throw err
+      throw new ModuleCallError(label, err instanceof Error ? err.message : String(err), {cause: err})
+    }
+    for (const [slot, next] of overlay) storage.set(slot, next)
+    events.push(...pending)
+    return {result, gasUsed, events: pending}
+  }
+
+  function readonlyContext(sender: Address, value: bigint): ReadonlyModuleContext {
+    return {height, timestamp, sender, value, params, storage: {get: storage.get}, balanceOf}
+  }
+
+  function validate(tx: {name: string; args?: readonly unknown[]} & CallOptions): ModuleValidation {
+    const sender = getAddress(tx.sender ?? DEFAULT_SENDER)
+    const value = tx.value ?? 0n
+    const data = encodeModuleCall(module, tx.name, tx.args ?? [])
+    const decoded = decodeModuleCall(module, data)
+    const moduleTx: ModuleTx = {from: sender, value, gasLimit: tx.gasLimit ?? DEFAULT_GAS_LIMIT, data, name: decoded.name, args: decoded.args}
+    if (!module.validateTx) return {ok: true}
+    return runDeterministically(() => module.validateTx!(moduleTx, readonlyContext(sender, value)))
+  }
+
+  const harness: TestHarness = {
+    module,
+    address,
+    params,
+    get height() {
+      return height
+    },
+    get timestamp() {
+      return timestamp
+    },
+    get events() {
+      return events
+    },
+    get gasUsed() {
+      return totalGas
+    },
+    storage,
+    call(name, args = [], options = {}) {
+      const handler = module.calls[name]
+      if (!handler) throw new ModuleCallError(name, `the module has no call "${name}"`)
+      const verdict = validate({name, args, ...options})
+      if (!verdict.ok) throw new ModuleCallError(name, `rejected by validateTx: ${verdict.reason}`)
+      const sender = getAddress(options.sender ?? DEFAULT_SENDER)
+      // Calldata goes through the ABI both ways, as it will on chain.
+      const decoded = decodeModuleCall(module, encodeModuleCall(module, name, args))
+      const outcome = transact(name, sender, options.value ?? 0n, options.gasLimit ?? DEFAULT_GAS_LIMIT, module.gas[name] ?? 0n, (ctx) => handler(ctx, decoded.args))
+      totalGas += outcome.gasUsed
+      return {result: outcome.result, returnData: encodeModuleResult(module, name, outcome.result), gasUsed: outcome.gasUsed, events: outcome.events}
+    },
+    validate,
+    beginBlock() {
+      if (!module.beginBlock) return []
+      return transact('beginBlock', address, 0n, DEFAULT_GAS_LIMIT, 0n, (ctx) => module.beginBlock!(ctx)).events
+    },
+    endBlock() {
+      if (!module.endBlock) return []
+      return transact('endBlock', address, 0n, DEFAULT_GAS_LIMIT, 0n, (ctx) => module.endBlock!(ctx)).events
+    },
+    advance({blocks = 1n, seconds}: {blocks?: bigint; seconds?: bigint} = {}) {
+      if (blocks < 0n) throw new RangeError('advance: blocks must be >= 0')
+      height += blocks
+      timestamp += seconds ?? blocks * 12n
+    },
+    setBalance(who, balance) {
+      balances.set(who.toLowerCase(), balance)
+    },
+    storageSnapshot() {
+      return [...committed.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([slot, value]) => [word(slot), word(value)])
+    },
+  }
+  return harness
+}
+
+// ---------------------------------------------------------------------------------------------
+// Determinism replay
+
+/** One step of a workload: a call, a block hook, or a clock advance. */
+export type WorkloadStep =
+  | {kind: 'call'; name: string; args?: readonly unknown[]; sender?: Address; value?: bigint}
+  | {kind: 'beginBlock'}
+  | {kind: 'endBlock'}
+  | {kind: 'advance'; blocks?: bigint; seconds?: bigint}
+
+/** A seeded pseudo-random source (SplitMix64 over bigint): the same seed gives the same sequence. */
+export interface SeededRandom {
+  /** A uniformly distributed 64-bit bigint. */
+  next(): bigint
+  /** An integer in [0, bound) (`bound` > 0). */
+  below(bound: bigint): bigint
+  /** One element of `items`. */
+  pick<T>(items: readonly T[]): T
+}
+
+const MASK64 = (1n << 64n) - 1n
+
+export function seededRandom(seed: bigint): SeededRandom {
+  let state = seed & MASK64
+  const next = (): bigint => {
+    state = (state + 0x9e3779b97f4a7c15n) & MASK64
+    let z = state
+    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK64
+    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK64
+    return z ^ (z >> 31n)
+  }
+  return {
+    next,
+    below(bound) {
+      if (bound <= 0n) throw new RangeError('below: bound must be > 0')
+      return next() % bound
+    },
+    pick(items) {
+      if (items.length === 0) throw new RangeError('pick: no items')
+      return items[Number(next() % BigInt(items.length))]!
+    },
+  }
+}
+
+/**
+ * A random workload: `step(rng, index)` returns the next step; `steps` of them are run from
+ * `seed`. A module may export one (as `workload`) for `xai module test`.
+ */
+export interface ModuleWorkload {
+  steps: number
+  seed?: bigint
+  params?: Record<string, unknown>
+  balances?: Record<Address, bigint>
+  step(rng: SeededRandom, index: number): WorkloadStep
+}
+
+export interface ReplayReport {
+  runs: number
+  steps: number
+  /** The final state of run 1: its non-zero storage words and how many events were emitted. */
+  finalStorage: [Hex, Hex][]
+  events: number
+}
+
+/** Raised by {@link replayDeterminism} at the first step whose state or events differ between runs. */
+export class ModuleReplayDivergenceError extends Error {
+  constructor(
+    readonly step: number,
+    readonly description: string,
+    readonly run: number,
+    readonly detail: string,
+  ) {
+    super(`Run ${run} diverged from run 1 at step ${step} (${description}): ${detail}`)
+    this.name = 'ModuleReplayDivergenceError'
+  }
+}
+
+interface StepRecord {
+  description: string
+  outcome: string
+  storage: string
+  events: string
+}
+
+function describeStep(step: WorkloadStep): string {
+  return step.kind === 'call' ? `call ${step.name}(${(step.args ?? []).map(stringify).join(', ')})` : step.kind
+}
+
+function stringify(value: unknown): string {
+  return JSON.stringify(value, (_key, item) => (typeof item === 'bigint' ? `${item}n` : item)) ?? 'undefined'
+}
+
+function runWorkload(module: NativeModule, workload: ModuleWorkload): StepRecord[] {
+  const harness = createTestHarness(module, {params: workload.params, balances: workload.balances})
+  const rng = seededRandom(workload.seed ?? 1n)
+  const records: StepRecord[] = []
+  for (let index = 0; index < workload.steps; index++) {
+    const step = workload.step(rng, index)
+    let outcome: string
+    try {
+      if (step.kind === 'call') {
+        const out = harness.call(step.name, step.args ?? [], {sender: step.sender, value: step.value})
+        outcome = `ok ${out.returnData} gas ${out.gasUsed}`
+      } else if (step.kind === 'beginBlock') {
+        harness.beginBlock()
+        outcome = 'ok'
+      } else if (step.kind === 'endBlock') {
+        harness.endBlock()
+        outcome = 'ok'
+      } else {
+        harness.advance({blocks: step.blocks, seconds: step.seconds})
+        outcome = 'ok'
+      }
+    } catch (err) {
+      if (err instanceof ModuleDeterminismError) throw err
+      outcome = `error ${err instanceof Error ? err.message : String(err)}`
+    }
+    records.push({
+      description: describeStep(step),
+      outcome,
+      storage: stringify(harness.storageSnapshot()),
+      events: stringify(harness.events.map((event) => [event.topics, event.data])),
+    })
+  }
+  return records
+}
+
+/**
+ * Runs `workload` `runs` times, each on a fresh harness, and compares the outcome, storage and
+ * events after every step. A module whose behaviour depends on anything but its inputs (the clock,
+ * randomness, hidden module-level state) diverges, and the error names the first differing step.
+ */
+export function replayDeterminism(module: NativeModule, workload: ModuleWorkload, runs = 2): ReplayReport {
+  if (runs < 2) throw new RangeError('replayDeterminism: runs must be >= 2')
+  const first = runWorkload(module, workload)
+  for (let run = 2; run <= runs; run++) {
+    const again = runWorkload(module, workload)
+    for (let index = 0; index < first.length; index++) {
+      const a = first[index]!
+      const b = again[index]!
+      const detail =
+        a.description !== b.description ? `the workload produced "${b.description}" instead`
+        : a.outcome !== b.outcome ? `outcome "${b.outcome}" instead of "${a.outcome}"`
+        : a.storage !== b.storage ? `storage ${b.storage} instead of ${a.storage}`
+        : a.events !== b.events ? 'different events'
+        : undefined
+      if (detail) throw new ModuleReplayDivergenceError(index, a.description, run, detail)
+    }
+  }
+  const last = first.at(-1)
+  return {runs, steps: first.length, finalStorage: last ? (JSON.parse(last.storage) as [Hex, Hex][]) : [], events: last ? (JSON.parse(last.events) as unknown[]).length : 0}
+}
