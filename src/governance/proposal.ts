@@ -4,6 +4,7 @@ import {z} from 'zod'
 
 import {ExitCode, XaiError} from '../errors.js'
 import {GovernanceErrorCode} from './errors.js'
+import {canonicalJson} from '../canonical-json.js'
 
 /**
  * Governance proposals as the file a user writes (YAML) and `xai governance propose` submits:
@@ -325,23 +326,6 @@ export function decodeProposal(bytes: Uint8Array, source = 'proposal'): Proposal
   const proposal = parseProposal(value, source)
   if (!equalBytes(canonicalProposal(proposal), bytes)) throw invalidProposal(source, [{path: '', message: 'not in canonical form (sorted keys, no whitespace, normalised values)'}])
   return proposal
-}
-
-/** The canonical JSON text of a value: object keys sorted by code unit, no whitespace. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value)
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) throw new TypeError(`canonical JSON takes safe integers only, got ${value}`)
-    return String(value)
-  }
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`
-  }
-  throw new TypeError(`canonical JSON cannot encode a ${typeof value}`)
 }
 
 /** The proposal's canonical bytes: UTF-8 of its canonical JSON. What is submitted and hashed. */

@@ -1,11 +1,11 @@
 import {keccak256, toBytes} from 'viem'
 import {describe, expect, it} from 'vitest'
 
+import {canonicalJson} from '../../../src/canonical-json.js'
 import {isXaiError} from '../../../src/errors.js'
 import {
   PROPOSAL_KINDS,
   type ProposalProblem,
-  canonicalJson,
   canonicalProposal,
   decodeProposal,
   describeProposal,
