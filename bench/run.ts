@@ -116,7 +116,7 @@ async function main(): Promise<number> {
   if (loadBefore[0]! > os.cpus().length * 0.5) log(`warning: 1-min load average is ${loadBefore[0]!.toFixed(2)} on ${os.cpus().length} CPUs; other work on this machine will skew the figures`)
   log(`xai bench: targets ${targets.join(', ')}; scenarios ${scenarios.join(', ')}; ${options.txs} txs / ${options.calls} calls, ${options.concurrency} in flight, ${blockTimeSec} s blocks`)
   const tCompile = performance.now()
-  const token = compileBenchToken()
+  const token = await compileBenchToken()
   log(`compiled BenchToken with solc ${token.solcVersion} (evm ${token.evmVersion}) in ${Math.round(performance.now() - tCompile)} ms`)
   const accounts = devAccounts(Math.max(options.senders, FUNDED_DEV_ACCOUNTS))
 

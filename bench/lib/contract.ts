@@ -2,7 +2,6 @@
 // (no download), evmVersion 'prague'.
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
-import solc from 'solc'
 import type {Abi, Hex} from 'viem'
 import {REPO_ROOT} from './targets.js'
 
@@ -13,7 +12,9 @@ export interface CompiledContract {
   evmVersion: string
 }
 
-export function compileBenchToken(): CompiledContract {
+/** solc (about 200 MiB once loaded) is imported here, so the standalone benchmarks never load it. */
+export async function compileBenchToken(): Promise<CompiledContract> {
+  const {default: solc} = await import('solc')
   const file = 'BenchToken.sol'
   const source = readFileSync(path.join(REPO_ROOT, 'bench', 'contracts', file), 'utf8')
   const evmVersion = 'prague'
