@@ -177,7 +177,7 @@ export function contractRoutes(deps: ContractRoutesDeps): RestRoute[] {
     auth: false,
     params: stateParamsSchema,
     query: stateQuerySchema,
-    errors: [404],
+    errors: [404, 422],
     responses: {200: {description: 'The state at the block', schema: stateResponseSchema}},
     handle: async ({params, query}: {params: {address: Hex}; query: StateQuery}) => {
       const address = getAddress(params.address)
@@ -185,8 +185,15 @@ export function contractRoutes(deps: ContractRoutesDeps): RestRoute[] {
       const at = toHexQuantity(blockNumber)
       const [code, balance, nonce] = (await Promise.all([invoke('eth_getCode', [address, at]), invoke('eth_getBalance', [address, at]), invoke('eth_getTransactionCount', [address, at])])) as [Hex, Hex, Hex]
       let artifact: Artifact | undefined
-      if (query.artifact !== undefined) artifact = await readArtifact(await project(), query.artifact)
-      else if (code !== '0x' && deps.project) artifact = await matchArtifact(await deps.project(), code)
+      if (query.artifact !== undefined) {
+        artifact = await readArtifact(await project(), query.artifact)
+        if (!codeMatches(artifact.deployedBytecode, code)) {
+          throw restError(RestErrorCode.artifactMismatch, `The code at ${address} is not ${artifact.contractName}'s runtime code`, {
+            hint: 'Name the artifact that was deployed there, or leave artifact= out to match it by its code.',
+            details: {address, artifact: artifact.contractName, codeSize: (code.length - 2) / 2},
+          })
+        }
+      } else if (code !== '0x' && deps.project) artifact = await matchArtifact(await deps.project(), code)
       const keys = query.key === undefined ? [] : Array.isArray(query.key) ? query.key : [query.key]
       const variables = artifact?.storageLayout
         ? await decodeStorage(artifact.storageLayout, async (slot: bigint) => (await invoke('eth_getStorageAt', [address, toHexQuantity(slot), at])) as Hex, {keys: parseSlotKeys(keys)})
@@ -269,10 +276,7 @@ function noAccount(): never {
   throw restError(RestErrorCode.noAccount, 'This node signs for no accounts', {hint: 'Start it with --unlock-dev-accounts (a devnet does), or deploy through JSON-RPC with a signed transaction.'})
 }
 
-/**
- * The project artifact whose runtime code is this code: equal length, and equal bytes except
- * where the artifact has zeros (immutables are filled in at deployment).
- */
+/** The project artifact whose runtime code is this code (see codeMatches). */
 async function matchArtifact(project: Project, code: Hex): Promise<Artifact | undefined> {
   for (const ref of await listArtifacts(project)) {
     let artifact: Artifact
@@ -281,17 +285,17 @@ async function matchArtifact(project: Project, code: Hex): Promise<Artifact | un
     } catch {
       continue // An unreadable artifact matches nothing (naming it with ?artifact= reports why).
     }
-    const expected = artifact.deployedBytecode
-    if (typeof expected !== 'string' || expected.length !== code.length || expected === '0x') continue
-    let same = true
-    for (let i = 2; i < code.length; i += 2) {
-      const byte = expected.slice(i, i + 2)
-      if (byte !== code.slice(i, i + 2).toLowerCase() && byte !== '00') {
-        same = false
-        break
-      }
-    }
-    if (same) return artifact
+    if (codeMatches(artifact.deployedBytecode, code)) return artifact
   }
   return undefined
+}
+
+/** Runtime code is an artifact's: equal length, equal bytes except where the artifact has zeros (immutables). */
+function codeMatches(expected: unknown, code: Hex): boolean {
+  if (typeof expected !== 'string' || expected === '0x' || expected.length !== code.length) return false
+  for (let i = 2; i < code.length; i += 2) {
+    const byte = expected.slice(i, i + 2).toLowerCase()
+    if (byte !== code.slice(i, i + 2).toLowerCase() && byte !== '00') return false
+  }
+  return true
 }

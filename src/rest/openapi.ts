@@ -7,7 +7,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is malformed or does not match the schema',
   401: 'The API key is missing or wrong; nothing was changed',
   404: 'The artifact, project or contract named does not exist',
-  422: 'The chain rejected it: the transaction or call reverted (decoded in details.revert)',
+  422: 'Rejected: the transaction or call reverted (decoded in details.revert), or the named artifact is not the code at the address',
   500: 'The node failed to answer',
   503: 'The node cannot do this now',
   504: 'The transaction was sent but not mined in time (details.txHash)',

@@ -11,6 +11,7 @@ export const RestErrorCode = {
   noProject: 'REST_NO_PROJECT',
   noAccount: 'REST_NO_ACCOUNT',
   rejected: 'REST_REJECTED',
+  artifactMismatch: 'REST_ARTIFACT_MISMATCH',
   notMined: 'REST_NOT_MINED',
   internal: 'REST_INTERNAL',
 } as const
@@ -24,6 +25,7 @@ const STATUS: Record<string, number> = {
   [RestErrorCode.noProject]: 404,
   [RestErrorCode.noAccount]: 400,
   [RestErrorCode.rejected]: 422,
+  [RestErrorCode.artifactMismatch]: 422,
   [RestErrorCode.notMined]: 504,
   [RestErrorCode.internal]: 500,
   [ContractsErrorCode.artifactNotFound]: 404,

@@ -118,6 +118,10 @@ describe('the node REST surface (devnet)', () => {
     expect(byLabel.totalSupply.value).toBe('1000')
     expect(JSON.stringify(byLabel.balanceOf)).toContain('1000')
 
+    const wrong = await rest('GET', `/contracts/${token}/state?artifact=Counter`, {template: '/contracts/{address}/state'})
+    expect(wrong.status).toBe(422)
+    expect(wrong.body.error.code).toBe('REST_ARTIFACT_MISMATCH')
+
     const account = await rest('GET', `/contracts/${alice!.address}/state`, {template: '/contracts/{address}/state'})
     expect(account).toMatchObject({status: 200, body: {contract: null, variables: null, codeSize: 0}})
   })
