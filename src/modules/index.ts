@@ -2,3 +2,4 @@
 export * from './module.js'
 export * from './test-kit.js'
 export {checkModuleSource, type ModuleSourceFinding, type ModuleSourceCheck} from './check-module-source.js'
+export * from './storage-codec.js'

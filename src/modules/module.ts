@@ -24,30 +24,49 @@ export interface ModuleStorage {
   set(slot: bigint, value: bigint): void
 }
 
-/** What a hook or a call sees. `timestamp` is the block's, never the clock. */
-export interface ModuleContext {
+/** What every hook and call may read. `height` and `timestamp` are the block's, never the clock. */
+export interface ModuleReader {
   height: bigint
   timestamp: bigint
+  /** The block's proposer (its coinbase). */
+  coinbase: Address
+  /** The module's own system address. */
+  self: Address
   sender: Address
   value: bigint
-  storage: ModuleStorage
   params: Readonly<Record<string, unknown>>
-  /** Emits an event of the module's ABI (an ordinary log of its address). */
-  emit(event: string, args: Record<string, unknown>): void
+  /** Native balance now (within the block, after what ran before). */
   balanceOf(address: Address): bigint
-  /** Charges gas on top of the call's base gas; throws when the limit is exceeded. */
-  chargeGas(amount: bigint): void
+  /** Native balance at the end of block `height`, which must be before the current block. */
+  balanceAt(address: Address, height: bigint): bigint
+  isContract(address: Address): boolean
 }
 
-/** The view `validateTx` gets: it may read, never write, emit or charge. */
-export interface ReadonlyModuleContext {
-  height: bigint
-  timestamp: bigint
-  sender: Address
-  value: bigint
+/**
+ * Operations only the built-in modules get (`ctx.system`); a user module never sees them.
+ * `mint` credits wei that did not exist (the treasury's share of the burnt base fee); `move`
+ * moves wei between any two accounts (MEV redistribution out of the coinbase).
+ */
+export interface SystemOps {
+  mint(to: Address, amount: bigint): void
+  move(from: Address, to: Address, amount: bigint): void
+}
+
+/** What a hook or a call sees: it may read, write its storage, emit, move its own wei, charge gas. */
+export interface ModuleContext extends ModuleReader {
+  storage: ModuleStorage
+  /** Emits an event of the module's ABI (an ordinary log of its address). */
+  emit(event: string, args: Record<string, unknown>): void
+  /** Pays `amount` wei out of the module's own balance; throws when it holds less. */
+  transfer(to: Address, amount: bigint): void
+  /** Charges gas on top of the call's base gas; throws when the limit is exceeded. */
+  chargeGas(amount: bigint): void
+  system?: SystemOps
+}
+
+/** The view `validateTx` and `checkTx` get: they may read, never write, emit or charge. */
+export interface ReadonlyModuleContext extends ModuleReader {
   storage: Pick<ModuleStorage, 'get'>
-  params: Readonly<Record<string, unknown>>
-  balanceOf(address: Address): bigint
 }
 
 /** A transaction addressed to a module, with its calldata already decoded against the module's ABI. */
@@ -60,7 +79,35 @@ export interface ModuleTx {
   args: readonly unknown[]
 }
 
-export type ModuleValidation = {ok: true} | {ok: false; reason: string}
+/**
+ * Any transaction of a block, as `checkTx` and `afterTx` see it before and after it runs.
+ * `to` is null for a contract creation.
+ */
+export interface ChainTx {
+  hash: Hex
+  from: Address
+  to: Address | null
+  value: bigint
+  gasLimit: bigint
+  /** maxFeePerGas of an EIP-1559 transaction; gasPrice of a legacy one. */
+  maxFeePerGas: bigint
+  maxPriorityFeePerGas: bigint
+  data: Hex
+  nonce: bigint
+}
+
+/** What a transaction did, for `afterTx`: its status and fees (wei). */
+export interface TxOutcome {
+  success: boolean
+  gasUsed: bigint
+  /** baseFeePerGas × gasUsed: burnt. */
+  baseFee: bigint
+  /** The effective tip × gasUsed: paid to the coinbase. */
+  priorityFee: bigint
+}
+
+/** A verdict; an allowed transaction may carry flags (reasons to raise a security event for). */
+export type ModuleValidation = {ok: true; flags?: readonly string[]} | {ok: false; reason: string}
 
 export type ModuleCall = (ctx: ModuleContext, args: readonly unknown[]) => unknown
 
@@ -72,6 +119,18 @@ export interface NativeModule {
   abi: Abi
   /** Mempool admission and block validity of a transaction to this module. */
   validateTx?(tx: ModuleTx, ctx: ReadonlyModuleContext): ModuleValidation
+  /**
+   * Mempool admission and block validity of every transaction of the chain (rule engine,
+   * withdrawal guard): a rejected transaction is refused by eth_sendRawTransaction with the
+   * reason, and a block holding one is invalid.
+   */
+  checkTx?(tx: ChainTx, ctx: ReadonlyModuleContext): ModuleValidation
+  /**
+   * Runs after every transaction included in a block, with what it did and this module's own
+   * `checkTx` verdict on it. It may write and emit (its events join the transaction's receipt)
+   * but cannot undo the transaction; it is not charged gas.
+   */
+  afterTx?(tx: ChainTx, outcome: TxOutcome, ctx: ModuleContext, verdict: ModuleValidation): void
   beginBlock?(ctx: ModuleContext): void
   endBlock?(ctx: ModuleContext): void
   /** One handler per ABI function name; synchronous; the return value is ABI-encoded as the call's output. */

@@ -2,8 +2,12 @@ import {type Abi, type AbiEvent, type Address, type Hex, encodeAbiParameters, en
 
 import {ModuleDeterminismError, runDeterministically} from './determinism-guard.js'
 import {
+  type ChainTx,
   type ModuleContext,
+  type ModuleReader,
   type ModuleStorage,
+  type SystemOps,
+  type TxOutcome,
   type ModuleTx,
   type ModuleValidation,
   type NativeModule,
@@ -65,8 +69,13 @@ export interface CallOutcome {
 export interface TestHarnessOptions {
   params?: Record<string, unknown>
   balances?: Record<Address, bigint>
+  /** Addresses that hold code (for `ctx.isContract`). */
+  contracts?: readonly Address[]
   height?: bigint
   timestamp?: bigint
+  coinbase?: Address
+  /** Give the module `ctx.system` (mint, move), as the chain does for its built-in modules. */
+  system?: boolean
 }
 
 export interface TestHarness {
@@ -83,11 +92,22 @@ export interface TestHarness {
   call(name: string, args?: readonly unknown[], options?: CallOptions): CallOutcome
   /** Runs validateTx on a call (ok when the module has none). */
   validate(tx: {name: string; args?: readonly unknown[]} & CallOptions): ModuleValidation
+  /** Runs checkTx on any transaction (ok when the module has none). */
+  checkTx(tx: Partial<ChainTx> & {from: Address}): ModuleValidation
+  /**
+   * Runs a transaction as the chain would around it: checkTx, then (when allowed) moves `value`
+   * from sender to recipient as its execution would, then afterTx with `outcome`. Returns the
+   * verdict and the events afterTx emitted; a rejected transaction changes nothing.
+   */
+  runTx(tx: Partial<ChainTx> & {from: Address}, outcome?: Partial<TxOutcome>): {verdict: ModuleValidation; events: CapturedEvent[]}
   beginBlock(): CapturedEvent[]
   endBlock(): CapturedEvent[]
   /** Advances the clock by `blocks` blocks (default 1) and `seconds` (default 12 per block). */
   advance(options?: {blocks?: bigint; seconds?: bigint}): void
   setBalance(address: Address, balance: bigint): void
+  balanceOf(address: Address): bigint
+  /** Records `address`'s balance at the end of block `height`, for `ctx.balanceAt`. */
+  setBalanceAt(address: Address, height: bigint, balance: bigint): void
   storage: ModuleStorage
   /** The non-zero storage words, sorted by slot, as 0x-hex pairs. */
   storageSnapshot(): [Hex, Hex][]
@@ -129,6 +149,15 @@ export function createTestHarness(module: NativeModule, options: TestHarnessOpti
   }
 
   const balanceOf = (who: Address): bigint => balances.get(who.toLowerCase()) ?? 0n
+  const contracts = new Set((options.contracts ?? []).map((item) => item.toLowerCase()))
+  const history = new Map<string, bigint>()
+  const coinbase = getAddress(options.coinbase ?? '0x00000000000000000000000000000000000000c0')
+  const isContract = (who: Address): boolean => contracts.has(who.toLowerCase())
+  const balanceAt = (who: Address, at: bigint): bigint => {
+    if (at >= height) throw new RangeError(`balanceAt: block ${at} is not before the current block ${height}`)
+    return history.get(`${who.toLowerCase()}@${at}`) ?? balanceOf(who)
+  }
+  const reader = (sender: Address, value: bigint): ModuleReader => ({height, timestamp, coinbase, self: address, sender, value, params, balanceOf, balanceAt, isContract})
 
   function encodeEvent(name: string, args: Record<string, unknown>): CapturedEvent {
     const abiEvent = eventAbi.get(name)
@@ -145,19 +174,30 @@ export function createTestHarness(module: NativeModule, options: TestHarnessOpti
   /** Runs `fn` under the determinism guard on a write overlay, committing storage and events only if it returns. */
   function transact<T>(label: string, sender: Address, value: bigint, gasLimit: bigint, baseGas: bigint, fn: (ctx: ModuleContext) => T): {result: T; gasUsed: bigint; events: CapturedEvent[]} {
     const overlay = new Map<bigint, bigint>()
+    const balanceOverlay = new Map<string, bigint>()
     const pending: CapturedEvent[] = []
     let gasUsed = 0n
+    const balanceNow = (who: Address): bigint => balanceOverlay.get(who.toLowerCase()) ?? balanceOf(who)
+    const move = (from: Address | undefined, to: Address, amount: bigint): void => {
+      checkWord('amount', amount)
+      if (from !== undefined) {
+        const have = balanceNow(from)
+        if (have < amount) throw new Error(`insufficient balance: ${from} holds ${have} wei, ${amount} needed`)
+        balanceOverlay.set(from.toLowerCase(), have - amount)
+      }
+      balanceOverlay.set(to.toLowerCase(), balanceNow(to) + amount)
+    }
+    const system: SystemOps | undefined = options.system ? {mint: (to, amount) => move(undefined, to, amount), move: (from, to, amount) => move(from, to, amount)} : undefined
     const chargeGas = (amount: bigint): void => {
       if (typeof amount !== 'bigint' || amount < 0n) throw new RangeError(`chargeGas: amount must be a non-negative bigint`)
       gasUsed += amount
       if (gasUsed > gasLimit) throw new ModuleCallError(label, `out of gas (${gasUsed} > limit ${gasLimit})`)
     }
     const ctx: ModuleContext = {
-      height,
-      timestamp,
-      sender,
-      value,
-      params,
+      ...reader(sender, value),
+      balanceOf: balanceNow,
+      transfer: (to, amount) => move(address, to, amount),
+      system,
       storage: {
         get: (slot) => {
           checkWord('slot', slot)
@@ -172,7 +212,6 @@ export function createTestHarness(module: NativeModule, options: TestHarnessOpti
       emit: (name, args) => {
         pending.push(encodeEvent(name, args))
       },
-      balanceOf,
       chargeGas,
     }
     let result: T
@@ -190,12 +229,33 @@ export function createTestHarness(module: NativeModule, options: TestHarnessOpti
       throw new ModuleCallError(label, err instanceof Error ? err.message : String(err), {cause: err})
     }
     for (const [slot, next] of overlay) storage.set(slot, next)
+    for (const [who, next] of balanceOverlay) balances.set(who, next)
     events.push(...pending)
     return {result, gasUsed, events: pending}
   }
 
   function readonlyContext(sender: Address, value: bigint): ReadonlyModuleContext {
-    return {height, timestamp, sender, value, params, storage: {get: storage.get}, balanceOf}
+    return {...reader(sender, value), storage: {get: storage.get}}
+  }
+
+  function chainTx(tx: Partial<ChainTx> & {from: Address}): ChainTx {
+    return {
+      hash: tx.hash ?? '0x0000000000000000000000000000000000000000000000000000000000000000',
+      from: getAddress(tx.from),
+      to: tx.to ? getAddress(tx.to) : null,
+      value: tx.value ?? 0n,
+      gasLimit: tx.gasLimit ?? 21_000n,
+      maxFeePerGas: tx.maxFeePerGas ?? 0n,
+      maxPriorityFeePerGas: tx.maxPriorityFeePerGas ?? 0n,
+      data: tx.data ?? '0x',
+      nonce: tx.nonce ?? 0n,
+    }
+  }
+
+  function checkTx(input: Partial<ChainTx> & {from: Address}): ModuleValidation {
+    if (!module.checkTx) return {ok: true}
+    const tx = chainTx(input)
+    return runDeterministically(() => module.checkTx!(tx, readonlyContext(tx.from, tx.value)))
   }
 
   function validate(tx: {name: string; args?: readonly unknown[]} & CallOptions): ModuleValidation {
@@ -238,6 +298,22 @@ export function createTestHarness(module: NativeModule, options: TestHarnessOpti
       return {result: outcome.result, returnData: encodeModuleResult(module, name, outcome.result), gasUsed: outcome.gasUsed, events: outcome.events}
     },
     validate,
+    checkTx,
+    runTx(input, outcomeInput = {}) {
+      const tx = chainTx(input)
+      const verdict = checkTx(tx)
+      if (!verdict.ok) return {verdict, events: []}
+      const outcome: TxOutcome = {success: outcomeInput.success ?? true, gasUsed: outcomeInput.gasUsed ?? 21_000n, baseFee: outcomeInput.baseFee ?? 0n, priorityFee: outcomeInput.priorityFee ?? 0n}
+      if (outcome.success && tx.value > 0n && tx.to !== null) {
+        const have = balanceOf(tx.from)
+        if (have < tx.value) throw new RangeError(`runTx: ${tx.from} holds ${have} wei, less than the value ${tx.value}`)
+        balances.set(tx.from.toLowerCase(), have - tx.value)
+        balances.set(tx.to.toLowerCase(), balanceOf(tx.to) + tx.value)
+      }
+      if (!module.afterTx) return {verdict, events: []}
+      const out = transact('afterTx', tx.from, tx.value, DEFAULT_GAS_LIMIT, 0n, (ctx) => module.afterTx!(tx, outcome, ctx, verdict))
+      return {verdict, events: out.events}
+    },
     beginBlock() {
       if (!module.beginBlock) return []
       return transact('beginBlock', address, 0n, DEFAULT_GAS_LIMIT, 0n, (ctx) => module.beginBlock!(ctx)).events
@@ -253,6 +329,10 @@ export function createTestHarness(module: NativeModule, options: TestHarnessOpti
     },
     setBalance(who, balance) {
       balances.set(who.toLowerCase(), balance)
+    },
+    balanceOf,
+    setBalanceAt(who, at, balance) {
+      history.set(`${who.toLowerCase()}@${at}`, balance)
     },
     storageSnapshot() {
       return [...committed.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([slot, value]) => [word(slot), word(value)])
