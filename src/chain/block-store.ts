@@ -23,6 +23,8 @@ export interface BlockRecord {
   /** The sender of each transaction, recovered once at admission. */
   senders: Bytes[]
   receipts: ReceiptRecord[]
+  /** Logs of the native modules' block hooks (beginBlock, endBlock): in no receipt. */
+  events?: Log[]
 }
 
 const enc = new TextEncoder()
@@ -192,11 +194,13 @@ function encodeRecord(record: BlockRecord): Bytes {
     r.logs,
     r.contractAddress ?? new Uint8Array(0),
   ])
-  return RLP.encode([record.block.serialize(), record.senders, receipts])
+  const fields: unknown[] = [record.block.serialize(), record.senders, receipts]
+  if (record.events && record.events.length > 0) fields.push(record.events)
+  return RLP.encode(fields as Parameters<typeof RLP.encode>[0])
 }
 
 function decodeRecord(raw: Bytes, common: Common): BlockRecord {
-  const [blockBytes, senders, receipts] = RLP.decode(raw) as unknown as [Bytes, Bytes[], [Bytes, Bytes, Bytes, Log[], Bytes][]]
+  const [blockBytes, senders, receipts, events] = RLP.decode(raw) as unknown as [Bytes, Bytes[], [Bytes, Bytes, Bytes, Log[], Bytes][], Log[] | undefined]
   const block = createBlockFromRLP(blockBytes, {common, skipConsensusFormatValidation: true, freeze: false})
   block.transactions.forEach((tx, i) => sealTransaction(tx, new Address(senders[i]!)))
   Object.freeze(block)
@@ -210,6 +214,7 @@ function decodeRecord(raw: Bytes, common: Common): BlockRecord {
       logs,
       contractAddress: contractAddress.length === 20 ? contractAddress : undefined,
     })),
+    ...(events ? {events} : {}),
   }
 }
 

@@ -29,6 +29,9 @@ import {BEACON_ROOTS_ADDRESS, HISTORY_STORAGE_ADDRESS, type Genesis, createChain
 import {Mutex} from './mutex.js'
 import {enableJumpCache} from './jump-cache.js'
 import {orderedTrieRoot} from './trie-root.js'
+import type {HostBlockEnv, ModuleHost, TxVerdicts} from '../modules/host/host.js'
+import type {ChainTx} from '../modules/module.js'
+import type {Log} from '@ethereumjs/evm'
 import {sealTransaction} from './seal.js'
 import {createStateManager} from './state-manager.js'
 export {sealTransaction}
@@ -41,6 +44,11 @@ export interface ChainOptions {
   logger?: Logger
   /** Use the native secp256k1 binding for signature recovery where it loads (default true). */
   nativeCrypto?: boolean
+  /**
+   * Native modules: given the chain, returns the host that runs them (calls to module addresses,
+   * block hooks, the checks of every transaction). Without it the chain is a plain EVM.
+   */
+  modules?: (chain: Chain) => ModuleHost
 }
 
 /** What building a block on top of the head produced, before it is committed. */
@@ -85,6 +93,8 @@ export class Chain extends EventEmitter<ChainEvents> {
   private _head!: BlockRecord
   private _genesis!: Block
   private closed = false
+  /** The native modules' host, when the chain runs modules. */
+  modules?: ModuleHost
 
   private constructor(
     readonly genesisDoc: Genesis,
@@ -116,6 +126,10 @@ export class Chain extends EventEmitter<ChainEvents> {
     const vm = await createVM({common, stateManager, blockchain: blockHashSource(blocks)})
     await enableJumpCache(vm.evm)
     const chain = new Chain(options.genesis, vm, common, trieDb, blocks, logger, native)
+    if (options.modules) {
+      chain.modules = options.modules(chain)
+      chain.modules.attach(vm.evm)
+    }
     await chain.init()
     return chain
   }
@@ -226,14 +240,19 @@ export class Chain extends EventEmitter<ChainEvents> {
     return this.execMutex.run(async () => {
       const parent = this._head.block
       const env = this.nextHeaderFields(parent, options)
+      const host = this.modules
+      if (host) env.gasLimit = (await host.blockGasLimit(this.vm.stateManager as never)) ?? env.gasLimit
       await this.vm.stateManager.checkpoint()
+      let events: Log[] = []
       try {
         await this.applySystemCalls(env)
+        if (host) events = await host.beginBlock(this.vm.evm, hostEnv(env))
       } catch (err) {
         await this.vm.stateManager.revert()
+        if (host) host.dropBlock(this.vm.evm)
         throw err
       }
-      return new OpenBlock(this.vm, this.execMutex, env, parent.header.stateRoot, this.keccak)
+      return new OpenBlock(this.vm, this.execMutex, env, parent.header.stateRoot, this.keccak, host, events)
     })
   }
 
@@ -382,6 +401,8 @@ export class OpenBlock {
     env: BlockEnv,
     private readonly parentStateRoot: Bytes,
     private readonly keccak: (msg: Uint8Array) => Uint8Array,
+    private readonly host?: ModuleHost,
+    private readonly events: Log[] = [],
   ) {
     this.env = env
     this.envBlock = createBlock({header: env}, {common: vm.common, skipConsensusFormatValidation: true})
@@ -426,6 +447,18 @@ export class OpenBlock {
           this.blocked.add(sender)
           continue
         }
+        let verdicts: TxVerdicts | undefined
+        let chainTx: ChainTx | undefined
+        if (this.host) {
+          chainTx = toChainTx(tx)
+          const check = await this.host.checkTx(this.vm.stateManager as never, hostEnv(env), chainTx, this.host.blockModulesOf(this.vm.evm))
+          if (!check.ok) {
+            this.rejected.push({tx, error: `rejected by module ${check.module}: ${check.reason}`})
+            this.blocked.add(sender)
+            continue
+          }
+          verdicts = check.verdicts
+        }
         let result: RunTxResult
         try {
           result = await runTx(this.vm, {tx, block: this.envBlock, blockGasUsed: this.gasUsed, skipHardForkValidation: true})
@@ -433,6 +466,16 @@ export class OpenBlock {
           this.rejected.push({tx, error: (err as Error).message})
           this.blocked.add(sender)
           continue
+        }
+        if (this.host && chainTx && verdicts) {
+          const gasUsed = result.totalGasSpent
+          const tip = effectiveTip(tx, env.baseFeePerGas)
+          const logs = await this.host.afterTx(this.vm.evm, hostEnv(env), chainTx, {success: !result.execResult.exceptionError, gasUsed, baseFee: env.baseFeePerGas * gasUsed, priorityFee: tip * gasUsed}, verdicts)
+          if (logs.length > 0) {
+            result.receipt.logs = [...result.receipt.logs, ...logs]
+            result.execResult.logs = [...(result.execResult.logs ?? []), ...logs]
+            for (const [address, topics] of logs) for (const item of [address, ...topics]) result.bloom.add(item)
+          }
         }
         this.gasUsed += result.totalGasSpent
         this.included.push(tx)
@@ -456,6 +499,7 @@ export class OpenBlock {
     return this.mutex.run(async () => {
       if (this.sealed) return
       this.sealed = true
+      this.host?.dropBlock(this.vm.evm)
       await this.vm.stateManager.revert()
       await this.vm.stateManager.setStateRoot(this.parentStateRoot)
     })
@@ -468,6 +512,7 @@ export class OpenBlock {
       this.sealed = true
       const sm = this.vm.stateManager
       try {
+        if (this.host) this.events.push(...(await this.host.endBlock(this.vm.evm, hostEnv(this.env))))
         await sm.commit()
       } catch (err) {
         await sm.revert()
@@ -491,8 +536,40 @@ export class OpenBlock {
         {common},
       )
       const block = new Block(header, this.included, [], [], {common})
-      return {record: {block, senders: this.senders, receipts: this.receipts}, rejected: this.rejected, parentStateRoot: this.parentStateRoot}
+      const record: BlockRecord = {block, senders: this.senders, receipts: this.receipts, ...(this.events.length > 0 ? {events: this.events} : {})}
+      return {record, rejected: this.rejected, parentStateRoot: this.parentStateRoot}
     })
+  }
+}
+
+function hostEnv(env: BlockEnv): HostBlockEnv {
+  return {height: env.number, timestamp: env.timestamp, coinbase: env.coinbase.toString() as `0x${string}`, baseFeePerGas: env.baseFeePerGas}
+}
+
+/** The tip per gas a transaction pays the proposer at `baseFee`. */
+function effectiveTip(tx: TypedTransaction, baseFee: bigint): bigint {
+  if ('maxPriorityFeePerGas' in tx) {
+    const room = (tx as {maxFeePerGas: bigint}).maxFeePerGas - baseFee
+    const tip = (tx as {maxPriorityFeePerGas: bigint}).maxPriorityFeePerGas
+    return tip < room ? tip : room
+  }
+  return (tx as {gasPrice: bigint}).gasPrice - baseFee
+}
+
+/** A transaction as the native modules see it. */
+export function toChainTx(tx: TypedTransaction): ChainTx {
+  const dynamic = 'maxPriorityFeePerGas' in tx
+  const maxFeePerGas = dynamic ? (tx as {maxFeePerGas: bigint}).maxFeePerGas : (tx as {gasPrice: bigint}).gasPrice
+  return {
+    hash: bytesToHex(tx.hash()) as `0x${string}`,
+    from: tx.getSenderAddress().toString() as `0x${string}`,
+    to: tx.to ? (tx.to.toString() as `0x${string}`) : null,
+    value: tx.value,
+    gasLimit: tx.gasLimit,
+    maxFeePerGas,
+    maxPriorityFeePerGas: dynamic ? (tx as {maxPriorityFeePerGas: bigint}).maxPriorityFeePerGas : maxFeePerGas,
+    data: bytesToHex(tx.data) as `0x${string}`,
+    nonce: tx.nonce,
   }
 }
 

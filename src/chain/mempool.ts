@@ -7,7 +7,8 @@ import type {MerkleStateManager} from '@ethereumjs/statemanager'
 import {ExitCode, XaiError} from '../errors.js'
 import {type Logger, silentLogger} from '../logger.js'
 import type {BlockRecord, Chain} from './chain.js'
-import {decodeTransaction, sealTransaction} from './chain.js'
+import {decodeTransaction, sealTransaction, toChainTx} from './chain.js'
+import type {RunningModule} from '../modules/host/host.js'
 
 /** A transaction the pool holds, with its sender recovered once at admission. */
 export interface PooledTx {
@@ -74,6 +75,8 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
   private readonly maxTxBytes: number
   private readonly priceBump: bigint
   private headState?: {root: Uint8Array; sm: Promise<MerkleStateManager>}
+  /** The native modules running at the head, per head state. */
+  private running?: {root: MerkleStateManager; modules: Promise<RunningModule[]>}
 
   constructor(
     private readonly chain: Chain,
@@ -138,6 +141,8 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
       )
     }
 
+    await this.checkByModules(tx)
+
     const senderKey = hexKey(sender)
     let queue = this.senders.get(senderKey)
     if (!queue) {
@@ -164,6 +169,20 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
     this.byHash.set(key, pooled)
     this.emit('tx', pooled)
     return hash
+  }
+
+  /** The native modules' verdict at the head (validateTx of a module it is sent to, every checkTx). */
+  private async checkByModules(tx: TypedTransaction): Promise<void> {
+    const host = this.chain.modules
+    if (!host) return
+    const sm = await this.stateAtHead()
+    const head = this.chain.head.header
+    const height = head.number + 1n
+    if (this.running?.root !== sm) this.running = {root: sm, modules: host.runningModules(sm as never, height)}
+    const modules = await this.running.modules.catch(() => undefined)
+    const env = {height, timestamp: head.timestamp + 1n, coinbase: '0x0000000000000000000000000000000000000000' as const, baseFeePerGas: this.chain.nextBaseFee()}
+    const check = await host.checkTx(sm as never, env, toChainTx(tx), modules)
+    if (!check.ok) throw new TxRejectedError(`rejected by module ${check.module}: ${check.reason}`)
   }
 
   get(hash: Uint8Array): PooledTx | undefined {

@@ -3,6 +3,8 @@ import {mkdir, stat} from 'node:fs/promises'
 
 import {DEFAULT_CHAIN_ID, DEV_MNEMONIC, type Genesis, createDevGenesis} from '../chain/genesis.js'
 import {ExitCode, XaiError} from '../errors.js'
+import {defaultGenesisModules} from '../modules/builtin/index.js'
+import {addModulesToGenesis} from '../modules/host/genesis-modules.js'
 import {type Logger, silentLogger} from '../logger.js'
 import {DEV_DERIVATION_PATH, type DevAccount, deriveDevAccounts} from './accounts.js'
 import {writeFileAtomic, writeJsonAtomic} from './atomic-write.js'
@@ -52,6 +54,8 @@ export interface StartDevnetOptions extends Partial<DevnetLocation> {
   project?: string
   /** Chain id of a new devnet (a resumed one keeps its genesis). */
   chainId?: number
+  /** Governance parameters of a new devnet that differ from the defaults (votingPeriod, timelock, …). */
+  governance?: Record<string, unknown>
   /** Node.js binary used to run node processes (the CLI passes process.execPath). */
   execPath: string
   /** The xai CLI script nodes run from; bin/run.js of this package by default. */
@@ -204,7 +208,7 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
           validators.push({address: validatorKeyFromPrivate(seeds.validator).address, power: 1})
         }
       }
-      genesis = createDevGenesis({chainId, accounts: accounts.map((a) => a.address), validators})
+      genesis = addModulesToGenesis(createDevGenesis({chainId, accounts: accounts.map((a) => a.address), validators}), defaultGenesisModules({governance: options.governance}))
       await writeJsonAtomic(paths.genesis, genesis)
     }
     if (consensus) nodes = await Promise.all(nodes.map(async (node) => ({...node, ...(await nodeIdentity(paths.nodeHome(node.index)))})))

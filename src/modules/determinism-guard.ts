@@ -21,13 +21,19 @@ function thrower(touched: string): (...args: unknown[]) => never {
   }
 }
 
-/** A stand-in for `Date`: constructing, calling or reading anything off it throws. */
+const RealDate = Date
+
+/**
+ * A stand-in for `Date`: constructing, calling or reading anything off it throws, except
+ * `instanceof Date` (which libraries such as zod ask, and which reads no clock).
+ */
 function guardedDate(): DateConstructor {
   const target = function Date() {}
   return new Proxy(target, {
     apply: thrower('Date()'),
     construct: thrower('new Date()'),
     get: (_target, key) => {
+      if (key === Symbol.hasInstance) return (value: unknown) => value instanceof RealDate
       throw new ModuleDeterminismError(`Date.${String(key)}`)
     },
   }) as unknown as DateConstructor

@@ -1,4 +1,4 @@
-import {type Abi, type Address, type Hex, decodeFunctionData, decodeFunctionResult, encodeFunctionData, encodeFunctionResult, keccak256, stringToBytes, toHex} from 'viem'
+import {type Abi, type AbiEvent, type Address, type Hex, decodeFunctionData, encodeAbiParameters, encodeEventTopics, decodeFunctionResult, encodeFunctionData, encodeFunctionResult, keccak256, stringToBytes, toHex} from 'viem'
 import type {z} from 'zod'
 
 /**
@@ -50,6 +50,10 @@ export interface ModuleReader {
 export interface SystemOps {
   mint(to: Address, amount: bigint): void
   move(from: Address, to: Address, amount: bigint): void
+  /** Native wei outside module accounts at the start of the block (governance's quorum base). */
+  circulatingSupply?(): bigint
+  /** Carries out a passed proposal (governance only); throws, changing nothing, when it cannot. */
+  execute?(proposal: unknown, proposalId: bigint): void
 }
 
 /** What a hook or a call sees: it may read, write its storage, emit, move its own wei, charge gas. */
@@ -222,4 +226,17 @@ export function decodeModuleResult(module: Pick<NativeModule, 'abi'>, name: stri
   const fn = module.abi.find((item) => item.type === 'function' && item.name === name)
   if (!fn || fn.type !== 'function' || fn.outputs.length === 0) return undefined
   return decodeFunctionResult({abi: [fn], functionName: name, data} as Parameters<typeof decodeFunctionResult>[0])
+}
+
+/** The log topics and data of event `name` of the module's ABI with `args` (every input named). */
+export function encodeModuleEvent(module: Pick<NativeModule, 'abi'>, name: string, args: Record<string, unknown>): {topics: Hex[]; data: Hex} {
+  const abiEvent = module.abi.find((item): item is AbiEvent => item.type === 'event' && item.name === name)
+  if (!abiEvent) throw new Error(`emit: "${name}" is not an event of the module's ABI`)
+  for (const input of abiEvent.inputs) {
+    if (!(input.name! in args)) throw new Error(`emit ${name}: missing argument "${input.name}"`)
+  }
+  const topics = encodeEventTopics({abi: [abiEvent] as Abi, eventName: name, args} as Parameters<typeof encodeEventTopics>[0]) as Hex[]
+  const dataInputs = abiEvent.inputs.filter((input) => !input.indexed)
+  const data = encodeAbiParameters(dataInputs, dataInputs.map((input) => args[input.name!]))
+  return {topics, data}
 }

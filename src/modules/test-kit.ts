@@ -1,4 +1,4 @@
-import {type Abi, type AbiEvent, type Address, type Hex, encodeAbiParameters, encodeEventTopics, getAddress} from 'viem'
+import {type Address, type Hex, getAddress} from 'viem'
 
 import {ModuleDeterminismError, runDeterministically} from './determinism-guard.js'
 import {
@@ -14,6 +14,7 @@ import {
   type ReadonlyModuleContext,
   decodeModuleCall,
   encodeModuleCall,
+  encodeModuleEvent,
   encodeModuleResult,
   moduleAddress,
 } from './module.js'
@@ -132,8 +133,6 @@ export function createTestHarness(module: NativeModule, options: TestHarnessOpti
   let timestamp = options.timestamp ?? 1_700_000_000n
   let totalGas = 0n
 
-  const eventAbi = new Map<string, AbiEvent>()
-  for (const item of module.abi) if (item.type === 'event') eventAbi.set(item.name, item)
 
   const storage: ModuleStorage = {
     get(slot) {
@@ -160,15 +159,7 @@ export function createTestHarness(module: NativeModule, options: TestHarnessOpti
   const reader = (sender: Address, value: bigint): ModuleReader => ({height, timestamp, coinbase, self: address, sender, value, params, balanceOf, balanceAt, isContract})
 
   function encodeEvent(name: string, args: Record<string, unknown>): CapturedEvent {
-    const abiEvent = eventAbi.get(name)
-    if (!abiEvent) throw new Error(`emit: "${name}" is not an event of the module's ABI`)
-    const topics = encodeEventTopics({abi: [abiEvent] as Abi, eventName: name, args} as Parameters<typeof encodeEventTopics>[0]) as Hex[]
-    const dataInputs = abiEvent.inputs.filter((input) => !input.indexed)
-    for (const input of abiEvent.inputs) {
-      if (!(input.name! in args)) throw new Error(`emit ${name}: missing argument "${input.name}"`)
-    }
-    const data = encodeAbiParameters(dataInputs, dataInputs.map((input) => args[input.name!]))
-    return {height, name, args, topics, data}
+    return {height, name, args, ...encodeModuleEvent(module, name, args)}
   }
 
   /** Runs `fn` under the determinism guard on a write overlay, committing storage and events only if it returns. */

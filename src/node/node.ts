@@ -8,6 +8,7 @@ import {BlockProducer} from '../chain/producer.js'
 import type {ConsensusEngine} from '../consensus/engine.js'
 import {ExitCode, XaiError} from '../errors.js'
 import {type Logger, silentLogger} from '../logger.js'
+import {genesisHasModules} from '../modules/host/genesis-modules.js'
 import type {NodeRestOptions} from '../rest/node-rest.js'
 import {createRpcServer, type RpcServer} from '../rpc/server.js'
 import {startHeapGovernor} from './heap-governor.js'
@@ -88,7 +89,8 @@ export async function createNode(options: NodeOptions): Promise<XaiNode> {
     )
     const store: KeyValueStore = await openLevelStore(join(options.home, 'db'))
     closers.push(() => store.close())
-    const chain = await Chain.create({store, genesis, logger})
+    const modules = genesisHasModules(genesis) ? (await import('../modules/host/create-host.js')).createModuleHost : undefined
+    const chain = await Chain.create({store, genesis, logger, ...(modules ? {modules: (c: Chain) => modules(c, logger)} : {})})
     closers.push(() => chain.close())
     logger.info('chain ready', {chainId: chain.chainId, height: chain.head.header.number, nativeCrypto: chain.nativeCrypto})
     const mempool = new Mempool(chain, {logger})

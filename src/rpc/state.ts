@@ -180,6 +180,7 @@ export class ChainState {
     const build = async (): Promise<{vm: VM; sm: CallStateManager}> => {
       const sm = CallStateManager.over(chain.createStateManager(), chain.common)
       const vm = await createVM({common: chain.common, stateManager: sm, blockchain: blockHashSource(chain.blocks) as never})
+      chain.modules?.attach(vm.evm)
       if (!(await enableJumpCache(vm.evm))) options.logger.debug('jump destination cache unavailable; calls run without it')
       return {vm, sm}
     }

@@ -226,8 +226,13 @@ async function ensureGenesis(home: string, genesisPath: string | undefined, logg
   const path = join(home, 'genesis.json')
   if (await exists(path)) return path
   // Only now pay for viem and the genesis builder.
-  const [{deriveDevAccounts}, {createDevGenesis}] = await Promise.all([import('../accounts.js'), import('../../chain/genesis.js')])
-  const genesis = createDevGenesis({accounts: deriveDevAccounts().map((account) => account.address)})
+  const [{deriveDevAccounts}, {createDevGenesis}, {addModulesToGenesis}, {defaultGenesisModules}] = await Promise.all([
+    import('../accounts.js'),
+    import('../../chain/genesis.js'),
+    import('../../modules/host/genesis-modules.js'),
+    import('../../modules/builtin/index.js'),
+  ])
+  const genesis = addModulesToGenesis(createDevGenesis({accounts: deriveDevAccounts().map((account) => account.address)}), defaultGenesisModules())
   await writeJsonAtomic(path, genesis)
   logger.info('wrote default dev genesis', {path, chainId: genesis.config.chainId})
   return path

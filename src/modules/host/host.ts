@@ -1,0 +1,500 @@
+import {EVMError} from '@ethereumjs/evm'
+import {Account, Address as EthAddress, bigIntToBytes, bytesToHex as ethBytesToHex, setLengthLeft} from '@ethereumjs/util'
+import {type Address, type Hex, encodeErrorResult, getAddress, hexToBytes} from 'viem'
+
+import {runDeterministically} from '../determinism-guard.js'
+import {
+  type ChainTx,
+  type ModuleContext,
+  type ModuleValidation,
+  type NativeModule,
+  type ReadonlyModuleContext,
+  type TxOutcome,
+  MODULE_REGISTRY_ADDRESS,
+  decodeModuleCall,
+  encodeModuleEvent,
+  encodeModuleResult,
+  isModuleAddress,
+  moduleAddress,
+} from '../module.js'
+import {executeProposal} from './execute-proposal.js'
+import {loadModuleSource} from './load-module.js'
+import {MODULE_ACCOUNT_CODE, CIRCULATING_SLOT, SUPPLY_SLOT, type RegistryEntry, listModuleIds, readChainParam, readCode, readEntry, registryModule, versionAt} from './registry.js'
+import {type StateSource, type StateView, type ViewLog, isNeedsLoading, runWithState} from './state-view.js'
+
+/**
+ * Runs native modules inside the chain: calls to module addresses from transactions and contracts
+ * (through the EVM), the block hooks, and the checks of every transaction. Which modules run is
+ * the registry's state at the block; their code is the built-in modules' or, for user modules,
+ * the source stored in the registry, loaded once per code hash.
+ */
+
+/** The EVM the host runs in (ethereumjs' EVM; only its state manager and internals the host hooks). */
+export type EVM = object
+
+/** The block a hook or call runs in. */
+export interface HostBlockEnv {
+  height: bigint
+  timestamp: bigint
+  coinbase: Address
+  baseFeePerGas: bigint
+}
+
+/** A module that runs in a block, with its parameters parsed. */
+export interface RunningModule {
+  id: string
+  address: Address
+  module: NativeModule
+  params: Readonly<Record<string, unknown>>
+  builtin: boolean
+}
+
+/** What the modules said of a transaction before it ran (each one's checkTx verdict). */
+export type TxVerdicts = Map<string, ModuleValidation>
+
+export type CheckResult = {ok: true; verdicts: TxVerdicts} | {ok: false; module: string; reason: string}
+
+/** The state manager calls the host makes. */
+export interface HostStateManager {
+  getStorage(address: EthAddress, key: Uint8Array): Promise<Uint8Array>
+  putStorage(address: EthAddress, key: Uint8Array, value: Uint8Array): Promise<void>
+  getAccount(address: EthAddress): Promise<Account | undefined>
+  putAccount(address: EthAddress, account: Account): Promise<void>
+  getCode(address: EthAddress): Promise<Uint8Array>
+  putCode(address: EthAddress, code: Uint8Array): Promise<void>
+}
+
+export interface ModuleHostOptions {
+  builtins: readonly NativeModule[]
+  /** Native balance of `address` at the end of block `height` (archival state). */
+  balanceAt(address: Address, height: bigint): Promise<bigint>
+  onHookError?(module: string, hook: string, error: unknown): void
+}
+
+
+const STORAGE_WRITE_GAS = 5_000n
+const LOG_GAS = 375n
+const LOG_TOPIC_GAS = 375n
+const LOG_BYTE_GAS = 8n
+const DEFAULT_CALL_GAS = 10_000n
+
+class CallReverted extends Error {}
+
+export {MODULE_ACCOUNT_CODE}
+
+export class ModuleHost {
+  private readonly builtins = new Map<string, NativeModule>()
+  private readonly builtinIds = new Set<string>()
+  private readonly loadedCode = new Map<Hex, Promise<NativeModule>>()
+  /** The modules of the block each EVM is building, set by {@link ModuleHost.beginBlock}. */
+  private readonly blockModules = new WeakMap<object, RunningModule[]>()
+
+  constructor(private readonly options: ModuleHostOptions) {
+    for (const module of [registryModule, ...options.builtins]) {
+      this.builtins.set(builtinKey(module.manifest.id, module.manifest.version), module)
+      this.builtinIds.add(module.manifest.id)
+    }
+  }
+
+  /** The built-in module `id`@`version`, if there is one. */
+  builtin(id: string, version: string): NativeModule | undefined {
+    return this.builtins.get(builtinKey(id, version))
+  }
+
+  get builtinModules(): NativeModule[] {
+    return [...this.builtins.values()]
+  }
+
+  source(sm: HostStateManager): StateSource {
+    return {
+      getStorage: async (address, slot) => {
+        const value = await sm.getStorage(new EthAddress(hexToBytes(address)), setLengthLeft(bigIntToBytes(slot), 32))
+        return value.length === 0 ? 0n : BigInt(ethBytesToHex(value))
+      },
+      getBalance: async (address) => (await sm.getAccount(new EthAddress(hexToBytes(address))))?.balance ?? 0n,
+      isContract: async (address) => (await sm.getCode(new EthAddress(hexToBytes(address)))).length > 0,
+      balanceAt: (address, height) => this.options.balanceAt(address, height),
+    }
+  }
+
+  /** Writes a run's changes into the state manager. */
+  async apply(sm: HostStateManager, view: StateView): Promise<void> {
+    const {storage, balances, code} = view.changes()
+    for (const {address, slot, value} of storage) {
+      await sm.putStorage(new EthAddress(hexToBytes(address)), setLengthLeft(bigIntToBytes(slot), 32), value === 0n ? new Uint8Array(0) : bigIntToBytes(value))
+    }
+    for (const {address, value} of balances) {
+      const at = new EthAddress(hexToBytes(address))
+      const account = (await sm.getAccount(at)) ?? new Account()
+      account.balance = value
+      await sm.putAccount(at, account)
+    }
+    for (const {address, code: bytes} of code) await sm.putCode(new EthAddress(hexToBytes(address)), bytes)
+  }
+
+  // ----- which modules run ------------------------------------------------------------------
+
+  /** The code of `entry`'s version `codeHash`: a built-in, or a user module loaded from the registry. */
+  resolve(view: StateView, id: string, version: {codeHash: Hex; version: string}, builtin: boolean): NativeModule {
+    if (builtin) {
+      const module = this.builtins.get(builtinKey(id, version.version))
+      if (!module) throw new Error(`this node has no built-in module ${id}@${version.version}`)
+      return module
+    }
+    return view.load(`code:${version.codeHash}`, () => this.loadCode(view, version.codeHash))
+  }
+
+  private loadCode(view: StateView, codeHash: Hex): Promise<NativeModule> {
+    let loading = this.loadedCode.get(codeHash)
+    if (!loading) {
+      const source = readCode({get: (slot) => view.getStorage(MODULE_REGISTRY_ADDRESS, slot)}, codeHash)
+      if (!source) return Promise.reject(new Error(`no code stored for ${codeHash}`))
+      loading = loadModuleSource(new TextDecoder().decode(source))
+      this.loadedCode.set(codeHash, loading)
+      loading.catch(() => this.loadedCode.delete(codeHash))
+    }
+    return loading
+  }
+
+  /** Loads (by code hash) the module whose source is `source`: what activation will run. */
+  modules(view: StateView, height: bigint): RunningModule[] {
+    const registry = registryReader(view)
+    const out: RunningModule[] = []
+    for (const id of listModuleIds(registry)) {
+      if (id === 'registry') continue
+      const entry = readEntry(registry, id)
+      if (!entry) continue
+      const running = this.running(view, entry, height)
+      if (running) out.push(running)
+    }
+    return out
+  }
+
+  private running(view: StateView, entry: RegistryEntry, height: bigint): RunningModule | undefined {
+    const version = versionAt(entry, height)
+    if (!version) return undefined
+    const module = this.resolve(view, entry.id, version, entry.builtin)
+    return {id: entry.id, address: entry.address, module, params: Object.freeze(module.params.parse(entry.params) as Record<string, unknown>), builtin: entry.builtin}
+  }
+
+  /** The running module at `address` in block `height`, with the registry itself first. */
+  private moduleAt(view: StateView, address: Address, height: bigint, cached?: RunningModule[]): RunningModule | undefined {
+    if (address.toLowerCase() === MODULE_REGISTRY_ADDRESS) return {id: 'registry', address: MODULE_REGISTRY_ADDRESS, module: registryModule, params: {}, builtin: true}
+    if (cached) return cached.find((item) => item.address.toLowerCase() === address.toLowerCase())
+    return this.modules(view, height).find((item) => item.address.toLowerCase() === address.toLowerCase())
+  }
+
+  /** The block gas limit governance has set, if it has. */
+  async blockGasLimit(sm: HostStateManager): Promise<bigint | undefined> {
+    const out = await runWithState(this.source(sm), (view) => readChainParam(registryReader(view), 'blockGasLimit'))
+    return out.ok ? out.result : undefined
+  }
+
+  /** The modules running in block `height` over `sm`, for callers outside a block (RPC, mempool). */
+  async runningModules(sm: HostStateManager, height: bigint): Promise<RunningModule[]> {
+    const out = await runWithState(this.source(sm), (view) => this.modules(view, height))
+    if (!out.ok) throw out.error
+    return out.result
+  }
+
+  // ----- calls through the EVM --------------------------------------------------------------
+
+  /** Makes `evm` run modules at their addresses (transactions, contract calls, eth_call). */
+  attach(evm: EVM): void {
+    const target = evm as unknown as {_loadCode(message: EvmMessage): Promise<void>; _block?: EvmBlock}
+    const original = target._loadCode.bind(evm)
+    target._loadCode = async (message: EvmMessage) => {
+      if (!message.code && isModuleAddress(message.codeAddress.toString())) {
+        message.code = (opts: {gasLimit: bigint}) => this.call(evm, message, opts.gasLimit)
+        message.isCompiled = true
+        return
+      }
+      return original(message)
+    }
+  }
+
+  private async call(evm: EVM, message: EvmMessage, gasLimit: bigint): Promise<PrecompileResult> {
+    const block = (evm as unknown as {_block?: EvmBlock})._block
+    const env: HostBlockEnv = {
+      height: block?.header.number ?? 0n,
+      timestamp: block?.header.timestamp ?? 0n,
+      coinbase: getAddress(block?.header.coinbase.toString() ?? '0x0000000000000000000000000000000000000000'),
+      baseFeePerGas: block?.header.baseFeePerGas ?? 0n,
+    }
+    const address = getAddress(message.codeAddress.toString())
+    const sm = stateOf(evm)
+    if (message.delegatecall || message.to?.toString() !== message.codeAddress.toString()) {
+      return revert(gasLimit, 'a native module cannot be run by DELEGATECALL or CALLCODE')
+    }
+    const data = ethBytesToHex(message.data) as Hex
+    const sender = getAddress(message.caller.toString())
+    let gasUsed = 0n
+    const out = await runWithState(this.source(sm), (view) => {
+      gasUsed = 0n
+      const running = this.moduleAt(view, address, env.height, this.blockModules.get(evm))
+      if (!running) throw new CallReverted(`no active native module at ${address}`)
+      let decoded: {name: string; args: readonly unknown[]}
+      try {
+        decoded = decodeModuleCall(running.module, data)
+      } catch {
+        throw new CallReverted(`module ${running.id} has no function with selector ${data.slice(0, 10)}`)
+      }
+      const handler = running.module.calls[decoded.name]
+      if (!handler) throw new CallReverted(`module ${running.id} does not implement ${decoded.name}`)
+      const charge = (amount: bigint) => {
+        gasUsed += amount
+        if (gasUsed > gasLimit) throw new CallReverted('out of gas')
+      }
+      charge(running.module.gas[decoded.name] ?? DEFAULT_CALL_GAS)
+      const ctx = this.context(view, running, env, sender, message.value, charge)
+      const result = runDeterministically(() => handler(ctx, decoded.args))
+      if (message.isStatic && view.hasWrites) throw new CallReverted(`${decoded.name} changes state and was called statically`)
+      return encodeModuleResult(running.module, decoded.name, result)
+    })
+    if (!out.ok) {
+      if (isNeedsLoading(out.error)) throw out.error
+      if (out.error instanceof CallReverted && out.error.message === 'out of gas') return {returnValue: new Uint8Array(0), executionGasUsed: gasLimit, exceptionError: new EVMError(EVMError.errorMessages.OUT_OF_GAS)}
+      return revert(gasUsed > gasLimit ? gasLimit : gasUsed, out.error instanceof Error ? out.error.message : String(out.error))
+    }
+    await this.apply(sm, out.view)
+    return {returnValue: hexToBytes(out.result), executionGasUsed: gasUsed, logs: out.view.logs}
+  }
+
+  // ----- contexts -----------------------------------------------------------------------------
+
+  private reader(view: StateView, running: RunningModule, env: HostBlockEnv, sender: Address, value: bigint): Omit<ReadonlyModuleContext, 'storage'> {
+    return {
+      height: env.height,
+      timestamp: env.timestamp,
+      coinbase: env.coinbase,
+      self: running.address,
+      sender,
+      value,
+      params: running.params,
+      balanceOf: (address) => view.getBalance(address),
+      balanceAt: (address, height) => {
+        if (height >= env.height) throw new Error(`balanceAt: block ${height} is not before the current block ${env.height}`)
+        return view.balanceAt(address, height)
+      },
+      isContract: (address) => view.isContract(address),
+    }
+  }
+
+  private readonlyContext(view: StateView, running: RunningModule, env: HostBlockEnv, sender: Address, value: bigint): ReadonlyModuleContext {
+    return {...this.reader(view, running, env, sender, value), storage: {get: (slot) => view.getStorage(running.address, slot)}}
+  }
+
+  private context(view: StateView, running: RunningModule, env: HostBlockEnv, sender: Address, value: bigint, charge: (gas: bigint) => void): ModuleContext {
+    const address = running.address
+    const ctx: ModuleContext = {
+      ...this.reader(view, running, env, sender, value),
+      storage: {
+        get: (slot) => view.getStorage(address, slot),
+        set: (slot, next) => {
+          if (typeof next !== 'bigint' || next < 0n || next >= 1n << 256n) throw new RangeError('a storage value must be a bigint in [0, 2^256)')
+          charge(STORAGE_WRITE_GAS)
+          view.setStorage(address, slot, next)
+        },
+      },
+      emit: (name, args) => {
+        const {topics, data} = encodeModuleEvent(running.module, name, args)
+        charge(LOG_GAS + LOG_TOPIC_GAS * BigInt(topics.length) + LOG_BYTE_GAS * BigInt((data.length - 2) / 2))
+        view.logs.push([hexToBytes(address), topics.map((topic) => hexToBytes(topic)), hexToBytes(data)])
+      },
+      transfer: (to, amount) => view.move(address, getAddress(to), amount),
+      chargeGas: (amount) => {
+        if (typeof amount !== 'bigint' || amount < 0n) throw new RangeError('chargeGas: amount must be a non-negative bigint')
+        charge(amount)
+      },
+    }
+    if (running.builtin) {
+      ctx.system = {
+        mint: (to, amount) => {
+          view.move(undefined, getAddress(to), amount)
+          view.setStorage(MODULE_REGISTRY_ADDRESS, SUPPLY_SLOT, view.getStorage(MODULE_REGISTRY_ADDRESS, SUPPLY_SLOT) + amount)
+        },
+        move: (from, to, amount) => view.move(getAddress(from), getAddress(to), amount),
+        circulatingSupply: () => view.getStorage(MODULE_REGISTRY_ADDRESS, CIRCULATING_SLOT),
+        execute: (proposal, proposalId) => {
+          const fork = view.fork()
+          executeProposal({host: this, view: fork, env, proposalId, proposal, callModule: (id, name, args) => this.internalCall(fork, env, id, name, args, running.address)})
+          fork.merge()
+        },
+      }
+    }
+    return ctx
+  }
+
+  /** A call from one built-in module to another inside a hook (governance paying out of the treasury). */
+  private internalCall(view: StateView, env: HostBlockEnv, id: string, name: string, args: readonly unknown[], sender: Address): unknown {
+    const running = this.modules(view, env.height).find((item) => item.id === id)
+    if (!running) throw new Error(`module ${id} is not active`)
+    const handler = running.module.calls[name]
+    if (!handler) throw new Error(`module ${id} has no call ${name}`)
+    return handler(this.context(view, running, env, sender, 0n, () => {}), args)
+  }
+
+  // ----- block hooks --------------------------------------------------------------------------
+
+  /**
+   * Block start: records the circulating supply, fixes the block's running modules and runs
+   * their beginBlock. Returns the hooks' logs (block events, outside any receipt).
+   */
+  async beginBlock(evm: EVM, env: HostBlockEnv): Promise<ViewLog[]> {
+    const sm = stateOf(evm)
+    const out = await runWithState(this.source(sm), (view) => {
+      const modules = this.modules(view, env.height)
+      const registry = registryReader(view)
+      let inModules = 0n
+      for (const id of listModuleIds(registry)) inModules += view.getBalance(moduleAddress(id))
+      const supply = view.getStorage(MODULE_REGISTRY_ADDRESS, SUPPLY_SLOT)
+      view.setStorage(MODULE_REGISTRY_ADDRESS, CIRCULATING_SLOT, supply > inModules ? supply - inModules : 0n)
+      for (const running of modules) this.hook(view, running, env, 'beginBlock', (ctx) => running.module.beginBlock?.(ctx))
+      return modules
+    })
+    if (!out.ok) throw out.error
+    this.blockModules.set(evm, out.result)
+    await this.apply(sm, out.view)
+    return out.view.logs
+  }
+
+  /** Block end: every running module's endBlock (governance tallies and executes here). */
+  async endBlock(evm: EVM, env: HostBlockEnv): Promise<ViewLog[]> {
+    const sm = stateOf(evm)
+    const modules = this.blockModules.get(evm)
+    this.blockModules.delete(evm)
+    const out = await runWithState(this.source(sm), (view) => {
+      for (const running of modules ?? this.modules(view, env.height)) this.hook(view, running, env, 'endBlock', (ctx) => running.module.endBlock?.(ctx))
+    })
+    if (!out.ok) throw out.error
+    await this.apply(sm, out.view)
+    return out.view.logs
+  }
+
+  /** Forgets the block an EVM was building (it was abandoned). */
+  dropBlock(evm: EVM): void {
+    this.blockModules.delete(evm)
+  }
+
+  /** Runs one module's hook on a layer of its own: a hook that throws changes nothing. */
+  private hook(view: StateView, running: RunningModule, env: HostBlockEnv, name: string, fn: (ctx: ModuleContext) => void): void {
+    const fork = view.fork()
+    try {
+      runDeterministically(() => fn(this.context(fork, running, env, running.address, 0n, () => {})))
+      fork.merge()
+    } catch (err) {
+      if (isNeedsLoading(err)) throw err
+      this.options.onHookError?.(running.id, name, err)
+    }
+  }
+
+  /**
+   * The modules' verdict on a transaction before it runs: validateTx of the module it is sent
+   * to, then checkTx of every running module. The first refusal decides.
+   */
+  async checkTx(sm: HostStateManager, env: HostBlockEnv, tx: ChainTx, modules?: RunningModule[]): Promise<CheckResult> {
+    const out = await runWithState(this.source(sm), (view): CheckResult => {
+      const running = modules ?? this.modules(view, env.height)
+      if (tx.to !== null && isModuleAddress(tx.to)) {
+        const target = this.moduleAt(view, tx.to, env.height, running)
+        if (!target) return {ok: false, module: 'registry', reason: `no active native module at ${tx.to}`}
+        if (target.module.validateTx) {
+          let decoded: {name: string; args: readonly unknown[]}
+          try {
+            decoded = decodeModuleCall(target.module, tx.data)
+          } catch {
+            return {ok: false, module: target.id, reason: `module ${target.id} has no function with selector ${tx.data.slice(0, 10)}`}
+          }
+          const ctx = this.readonlyContext(view, target, env, tx.from, tx.value)
+          const verdict = guarded(() => target.module.validateTx!({from: tx.from, value: tx.value, gasLimit: tx.gasLimit, data: tx.data, name: decoded.name, args: decoded.args}, ctx))
+          if (!verdict.ok) return {ok: false, module: target.id, reason: verdict.reason}
+        }
+      }
+      const verdicts: TxVerdicts = new Map()
+      for (const item of running) {
+        if (!item.module.checkTx) continue
+        const verdict = guarded(() => item.module.checkTx!(tx, this.readonlyContext(view, item, env, tx.from, tx.value)))
+        if (!verdict.ok) return {ok: false, module: item.id, reason: verdict.reason}
+        verdicts.set(item.id, verdict)
+      }
+      return {ok: true, verdicts}
+    })
+    if (!out.ok) return {ok: false, module: 'host', reason: out.error instanceof Error ? out.error.message : String(out.error)}
+    return out.result
+  }
+
+  /** After a transaction: burnt fees leave the supply, and every running module's afterTx runs. Returns their logs. */
+  async afterTx(evm: EVM, env: HostBlockEnv, tx: ChainTx, outcome: TxOutcome, verdicts: TxVerdicts): Promise<ViewLog[]> {
+    const sm = stateOf(evm)
+    const modules = this.blockModules.get(evm)
+    const out = await runWithState(this.source(sm), (view) => {
+      const supply = view.getStorage(MODULE_REGISTRY_ADDRESS, SUPPLY_SLOT)
+      view.setStorage(MODULE_REGISTRY_ADDRESS, SUPPLY_SLOT, supply > outcome.baseFee ? supply - outcome.baseFee : 0n)
+      for (const running of modules ?? this.modules(view, env.height)) {
+        if (!running.module.afterTx) continue
+        const verdict = verdicts.get(running.id) ?? {ok: true}
+        this.hook(view, running, env, 'afterTx', (ctx) => running.module.afterTx!(tx, outcome, {...ctx, sender: tx.from, value: tx.value}, verdict))
+      }
+    })
+    if (!out.ok) throw out.error
+    await this.apply(sm, out.view)
+    return out.view.logs
+  }
+
+  /** The modules of the block `evm` is building (after beginBlock). */
+  blockModulesOf(evm: EVM): RunningModule[] | undefined {
+    return this.blockModules.get(evm)
+  }
+}
+
+function guarded(fn: () => ModuleValidation): ModuleValidation {
+  try {
+    return runDeterministically(fn)
+  } catch (err) {
+    if (isNeedsLoading(err)) throw err
+    return {ok: false, reason: `the check failed: ${err instanceof Error ? err.message : String(err)}`}
+  }
+}
+
+function builtinKey(id: string, version: string): string {
+  return `${id}@${version}`
+}
+
+export function registryReader(view: StateView): {get(slot: bigint): bigint} {
+  return {get: (slot) => view.getStorage(MODULE_REGISTRY_ADDRESS, slot)}
+}
+
+function revert(gasUsed: bigint, reason: string): PrecompileResult {
+  return {
+    returnValue: hexToBytes(encodeErrorResult({abi: [{type: 'error', name: 'Error', inputs: [{type: 'string', name: 'message'}]}], errorName: 'Error', args: [reason]})),
+    executionGasUsed: gasUsed,
+    exceptionError: new EVMError(EVMError.errorMessages.REVERT),
+  }
+}
+
+interface EvmMessage {
+  code?: unknown
+  isCompiled?: boolean
+  codeAddress: EthAddress
+  to?: EthAddress
+  caller: EthAddress
+  value: bigint
+  data: Uint8Array
+  isStatic: boolean
+  delegatecall: boolean
+}
+
+interface EvmBlock {
+  header: {number: bigint; timestamp: bigint; coinbase: EthAddress; baseFeePerGas?: bigint}
+}
+
+interface PrecompileResult {
+  returnValue: Uint8Array
+  executionGasUsed: bigint
+  exceptionError?: EVMError
+  logs?: ViewLog[]
+}
+
+function stateOf(evm: EVM): HostStateManager {
+  return (evm as {stateManager: HostStateManager}).stateManager
+}
