@@ -1,16 +1,38 @@
-import type {NativeModule} from '../module.js'
 import {governanceModule} from '../host/governance-module.js'
 import type {GenesisModule} from '../host/genesis-modules.js'
+import type {NativeModule} from '../module.js'
+import {faucet} from './faucet.js'
+import {mevRedistribution} from './mev-redistribution.js'
+import {ruleEngine} from './rule-engine.js'
+import {treasury} from './treasury.js'
+import {withdrawalGuard} from './withdrawal-guard.js'
 
-/** Every built-in module this node can run (the registry aside), by id. */
-export const BUILTIN_MODULES: readonly NativeModule[] = [governanceModule]
+export {faucet, mevRedistribution, ruleEngine, treasury, withdrawalGuard, governanceModule}
+
+/** Every built-in module this node can run (the registry aside). */
+export const BUILTIN_MODULES: readonly NativeModule[] = [governanceModule, treasury, faucet, withdrawalGuard, mevRedistribution, ruleEngine]
+
+/** What the faucet holds at genesis: 1,000,000 ether of dev funds. */
+export const FAUCET_GENESIS_BALANCE = 1_000_000n * 10n ** 18n
 
 export interface GenesisModuleOptions {
   /** Governance parameters that differ from the defaults (JSON values). */
   governance?: Record<string, unknown>
 }
 
-/** The built-in modules a devnet's genesis activates, with their starting parameters and funds. */
+/**
+ * The built-in modules a devnet's genesis activates, with their starting parameters and funds.
+ * Everything that would change what a plain EVM devnet does is off until governance turns it on:
+ * the withdrawal guard has no limit, MEV redistribution a share of 0, the rule engine no rules.
+ * The treasury takes 10 % of the burnt base fee (minted to it, so no account pays more).
+ */
 export function defaultGenesisModules(options: GenesisModuleOptions = {}): GenesisModule[] {
-  return [{module: governanceModule, params: options.governance ?? {}}]
+  return [
+    {module: governanceModule, params: options.governance ?? {}},
+    {module: treasury, params: {baseFeeShareBps: 1000}},
+    {module: faucet, params: {}, balance: FAUCET_GENESIS_BALANCE},
+    {module: withdrawalGuard, params: {limit: 0}},
+    {module: mevRedistribution, params: {shareBps: 0}},
+    {module: ruleEngine, params: {ruleSet: null}},
+  ]
 }
