@@ -29,6 +29,7 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
     {description: 'A second, independent devnet next to the default one', command: '<%= config.bin %> <%= command.id %> --name staging --base-port 8645 --detach'},
     {description: 'Four validators agreeing by Tendermint consensus, with a live dashboard', command: '<%= config.bin %> <%= command.id %> --nodes 4'},
     {description: 'Four validators that make a block only when there is a transaction', command: '<%= config.bin %> <%= command.id %> --nodes 4 --no-empty-blocks --detach'},
+    {description: 'Short governance cycles for trying proposals: 5-block votes, 2-block timelock', command: '<%= config.bin %> <%= command.id %> --nodes 4 --voting-period 5 --timelock 2 --detach'},
     {description: 'Keep devnets outside the project', command: 'XAI_HOME=~/.xai <%= config.bin %> <%= command.id %> --detach'},
   ]
 
@@ -56,6 +57,8 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
     'test-double-sign': Flags.integer({description: 'Test only: the node with this index signs conflicting votes', min: 0, hidden: true}),
     'start-timeout': Flags.integer({description: 'Milliseconds a node may take to answer JSON-RPC', default: 30_000, min: 1, env: 'XAI_START_TIMEOUT'}),
     project: Flags.string({description: "Contracts project whose artifacts the nodes' REST requests may name [default: the project holding the current folder, if any]", env: 'XAI_PROJECT'}),
+    'voting-period': Flags.integer({description: 'Governance voting period in blocks, for a new devnet [default: 20]', min: 1, env: 'XAI_VOTING_PERIOD'}),
+    timelock: Flags.integer({description: 'Governance timelock in blocks between a passed vote and execution, for a new devnet [default: 5]', min: 0, env: 'XAI_TIMELOCK'}),
     detach: Flags.boolean({description: 'Return once the devnet is up, leaving it running in the background', default: false, env: 'XAI_DETACH'}),
   }
 
@@ -85,6 +88,7 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
             execPath: process.execPath,
             startTimeoutMs: flags['start-timeout'],
             project: await contractsProject(flags.project),
+            governance: governanceOverrides(flags['voting-period'], flags.timelock),
           },
           {signal: this.signal, onEvent: progress?.onEvent},
         )
@@ -269,4 +273,12 @@ function createProgress(steps: DevnetStep[], tty: boolean): Progress {
       await running
     },
   }
+}
+
+/** Governance parameters a new devnet's genesis takes from the flags. */
+function governanceOverrides(votingPeriod: number | undefined, timelock: number | undefined): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {}
+  if (votingPeriod !== undefined) out.votingPeriod = votingPeriod
+  if (timelock !== undefined) out.timelock = timelock
+  return Object.keys(out).length > 0 ? out : undefined
 }
