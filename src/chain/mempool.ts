@@ -168,7 +168,24 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
     queue.txs.set(tx.nonce, pooled)
     this.byHash.set(key, pooled)
     this.emit('tx', pooled)
+    if (this.settle) await this.settle(hash)
     return hash
+  }
+
+  /**
+   * What admission waits for before it returns (automine waits for the transaction's block, as
+   * anvil's eth_sendRawTransaction does).
+   */
+  settle?: (hash: Uint8Array) => Promise<void>
+
+  /** Whether the pool holds `hash` and it can go into the next block (no nonce gap before it). */
+  isExecutable(hash: Uint8Array): boolean {
+    const pooled = this.byHash.get(hexKey(hash))
+    if (!pooled) return false
+    const queue = this.senders.get(hexKey(pooled.sender))
+    if (!queue) return false
+    for (let nonce = queue.stateNonce; nonce < pooled.tx.nonce; nonce++) if (!queue.txs.has(nonce)) return false
+    return true
   }
 
   /** The native modules' verdict at the head (validateTx of a module it is sent to, every checkTx). */

@@ -1,8 +1,8 @@
-import type {Address} from '@ethereumjs/util'
+import {type Address, bytesToHex} from '@ethereumjs/util'
 
 import {errorMessage} from '../errors.js'
 import {type Logger, silentLogger} from '../logger.js'
-import type {BuiltBlock, Chain, OpenBlock} from './chain.js'
+import type {BlockRecord, BuiltBlock, Chain, OpenBlock} from './chain.js'
 import type {Mempool} from './mempool.js'
 import {Mutex} from './mutex.js'
 
@@ -80,6 +80,28 @@ export class BlockProducer {
     const open = this.open
     this.open = undefined
     await open?.abandon()
+  }
+
+  /**
+   * Automine: resolves once `hash` is in a committed block, or can no longer be (dropped, or
+   * behind a nonce gap), or after `timeoutMs`.
+   */
+  whenSettled(hash: Uint8Array, timeoutMs = 10_000): Promise<void> {
+    return new Promise((resolve) => {
+      const key = bytesToHex(hash)
+      let timer: NodeJS.Timeout | undefined
+      const done = () => {
+        this.chain.off('block', onBlock)
+        if (timer) clearTimeout(timer)
+        resolve()
+      }
+      const onBlock = (record: BlockRecord) => {
+        if (record.block.transactions.some((tx) => bytesToHex(tx.hash()) === key) || !this.mempool.isExecutable(hash)) done()
+      }
+      if (!this.mempool.isExecutable(hash) || this.stopped) return resolve()
+      this.chain.on('block', onBlock)
+      timer = setTimeout(done, timeoutMs)
+    })
   }
 
   /** Seals and commits a block now with what the mempool has (the `evm_mine` of this node). */

@@ -114,6 +114,9 @@ export async function createNode(options: NodeOptions): Promise<XaiNode> {
       })()}
     }
     const producer = new BlockProducer({chain, mempool, blockTime: options.blockTime, logger})
+    // Automine answers a sent transaction once it is mined, as anvil does, so a client's first
+    // receipt lookup finds it.
+    if (options.blockTime === 0) mempool.settle = (hash) => producer.whenSettled(hash)
     const rpc: RpcServer = await createRpcServer({
       ...rpcOptions,
       extraMethods: {

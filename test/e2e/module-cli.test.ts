@@ -11,6 +11,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {type CliResult, explain, json, runXai} from '../helpers/cli.js'
 import {REPO_ROOT} from '../helpers/devnet.js'
+import {linkModuleDependencies} from '../helpers/module-project.js'
 
 let tmp: string
 let moduleDir: string
@@ -19,23 +20,11 @@ function xai(args: string[], cwd = tmp): Promise<CliResult> {
   return runXai(args, cwd, 60_000)
 }
 
-/**
- * Makes `xai/modules`, viem, zod and vitest resolve from the temporary folder as in a project with
- * xai installed: node_modules/xai exports ./modules (the built library), the rest link to ours.
- */
-async function linkDependencies(root: string): Promise<void> {
-  const modules = join(root, 'node_modules')
-  await mkdir(join(modules, 'xai'), {recursive: true})
-  await writeFile(join(modules, 'xai/package.json'), JSON.stringify({name: 'xai', type: 'module', exports: {'./modules': './modules.js'}}))
-  await writeFile(join(modules, 'xai/modules.js'), `export * from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'dist/modules/index.js')).href)}\n`)
-  for (const name of ['viem', 'zod', 'vitest']) await symlink(join(REPO_ROOT, 'node_modules', name), join(modules, name))
-}
-
 describe('xai module (CLI)', () => {
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'xai-module-e2e-'))
     moduleDir = join(tmp, 'my-counter')
-    await linkDependencies(tmp)
+    await linkModuleDependencies(tmp)
   })
   afterAll(async () => {
     await rm(tmp, {recursive: true, force: true})

@@ -354,6 +354,7 @@ export class ModuleHost {
     })
     if (!out.ok) throw out.error
     this.blockModules.set(evm, out.result)
+    this.report(out.view)
     await this.apply(sm, out.view)
     return out.view.logs
   }
@@ -367,8 +368,13 @@ export class ModuleHost {
       for (const running of modules ?? this.modules(view, env.height)) this.hook(view, running, env, 'endBlock', (ctx) => running.module.endBlock?.(ctx))
     })
     if (!out.ok) throw out.error
+    this.report(out.view)
     await this.apply(sm, out.view)
     return out.view.logs
+  }
+
+  private report(view: StateView): void {
+    for (const failure of view.failures) this.options.onHookError?.(failure.module, failure.hook, failure.error)
   }
 
   /** Forgets the block an EVM was building (it was abandoned). */
@@ -384,7 +390,8 @@ export class ModuleHost {
       fork.merge()
     } catch (err) {
       if (isNeedsLoading(err)) throw err
-      this.options.onHookError?.(running.id, name, err)
+      // Reported once the run is the final one: a run on stand-in values may fail for nothing.
+      view.failures.push({module: running.id, hook: name, error: err})
     }
   }
 
@@ -437,6 +444,7 @@ export class ModuleHost {
       }
     })
     if (!out.ok) throw out.error
+    this.report(out.view)
     await this.apply(sm, out.view)
     return out.view.logs
   }

@@ -45,18 +45,19 @@ export async function loadModuleSource(source: string): Promise<NativeModule> {
     throw new ModuleLoadError(`the module source does not parse: ${ts.flattenDiagnosticMessageText(diagnostics[0]!.messageText, ' ')}`)
   }
   const exports: Record<string, unknown> = {}
-  const module = {exports}
   const require = (specifier: string): unknown => {
     if (specifier in ALLOWED) return ALLOWED[specifier]
     throw new ModuleLoadError(`the module imports "${specifier}"; a module is one file and may import only ${Object.keys(ALLOWED).join(', ')}`)
   }
   try {
     // The source passed the static check: no globals beyond the language, no I/O, no clock.
-    new Function('require', 'module', 'exports', outputText)(require, module, exports)
+    // Only `require` and `exports` are in scope: the source's own top-level names (a `const
+    // module` is common) must not collide with anything.
+    new Function('require', 'exports', outputText)(require, exports)
   } catch (err) {
     throw new ModuleLoadError(`the module failed to load: ${err instanceof Error ? err.message : String(err)}`)
   }
-  const candidate = ((module.exports as Record<string, unknown>).default ?? module.exports) as NativeModule
+  const candidate = (exports.default ?? exports) as NativeModule
   if (!isNativeModule(candidate)) throw new ModuleLoadError('the module source does not export a native module as its default export')
   return candidate
 }

@@ -77,6 +77,8 @@ export class StateView {
   private readonly balanceWrites = new Map<string, Address>()
   private readonly codeWrites = new Map<string, {address: Address; code: Uint8Array}>()
   readonly logs: ViewLog[] = []
+  /** Hooks that threw in this run (reported only if the run is the one that counts). */
+  readonly failures: {module: string; hook: string; error: unknown}[] = []
   /** Wei created (minted) in this layer. */
   minted = 0n
 
@@ -162,6 +164,7 @@ export class StateView {
     for (const [key, address] of this.balanceWrites) parent.setBalance(address, this.writes.get(key)!)
     for (const {address, code} of this.codeWrites.values()) parent.setCode(address, code)
     parent.logs.push(...this.logs)
+    parent.failures.push(...this.failures)
     parent.minted += this.minted
   }
 

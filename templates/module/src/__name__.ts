@@ -10,7 +10,7 @@ const VALUE_SLOT = 0n
 
 const params = z.object({
   /** How much increment() adds. */
-  step: z.bigint().positive().default(1n),
+  step: z.coerce.bigint().positive().default(1n),
 })
 
 const abi = parseAbi([
