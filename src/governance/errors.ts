@@ -2,9 +2,10 @@ import {ExitCode, XaiError} from '../errors.js'
 
 /**
  * Every error code the governance layer raises. A proposal file that does not parse or validate,
- * an unknown kind or a bad governance parameter is a usage error (2); a file that already exists
+ * an unknown kind, a bad governance parameter, a proposal id that does not exist or a module
+ * source whose code hash is not the proposal's is a usage error (2); a file that already exists
  * is an environment error (3); a vote or transition the lifecycle refuses is what the chain would
- * reject (4).
+ * reject (4), and GOV_REJECTED is the chain refusing a proposal or vote sent to it.
  */
 export const GovernanceErrorCode = {
   invalidProposal: 'GOV_INVALID_PROPOSAL',
@@ -16,6 +17,9 @@ export const GovernanceErrorCode = {
   votingClosed: 'GOV_VOTING_CLOSED',
   alreadyVoted: 'GOV_ALREADY_VOTED',
   invalidTransition: 'GOV_INVALID_TRANSITION',
+  proposalNotFound: 'GOV_PROPOSAL_NOT_FOUND',
+  codeHashMismatch: 'GOV_CODE_HASH_MISMATCH',
+  rejected: 'GOV_REJECTED',
 } as const
 export type GovernanceErrorCode = (typeof GovernanceErrorCode)[keyof typeof GovernanceErrorCode]
 

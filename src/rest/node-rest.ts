@@ -5,6 +5,7 @@ import {type Project, openProject} from '../contracts/project.js'
 import type {Logger} from '../logger.js'
 import type {Dispatcher} from '../rpc/dispatcher.js'
 import {contractRoutes} from './contract-routes.js'
+import {moduleRoutes} from './module-routes.js'
 import {openApiDocument} from './openapi.js'
 import {type RestHandler, createRestHandler} from './rest-handler.js'
 import type {RestRoute} from './route.js'
@@ -19,8 +20,8 @@ export interface NodeRestOptions {
 }
 
 /**
- * The node's REST surface: /health, /contracts/* and /openapi.json (generated from the routes'
- * schemas), served beside JSON-RPC on the same port.
+ * The node's REST surface: /health, /contracts/*, /modules/*, /governance/*, /faucet/claim and
+ * /openapi.json (generated from the routes' schemas), served beside JSON-RPC on the same port.
  */
 export function createNodeRest(options: NodeRestOptions & {chain: Chain; dispatcher: Dispatcher; logger: Logger; maxBodyBytes: number; headers: Record<string, string>; version: string}): RestHandler {
   let project: Promise<Project> | undefined
@@ -44,6 +45,6 @@ export function createNodeRest(options: NodeRestOptions & {chain: Chain; dispatc
     responses: {200: {description: 'The OpenAPI 3.1 document of these routes', schema: z.looseObject({openapi: z.literal('3.1.0'), paths: z.record(z.string(), z.unknown())})}},
     handle: async () => ({status: 200, body: (document ??= openApiDocument(all, {version: options.version.replace(/^.*\/v?/, '')}))}),
   }
-  const all = [...routes, openapi]
+  const all = [...routes, ...moduleRoutes({invoke: (method, params) => options.dispatcher.invoke(method, params), receiptTimeoutMs: options.receiptTimeoutMs}), openapi]
   return createRestHandler({routes: all, apiKey: options.apiKey, logger: options.logger, maxBodyBytes: options.maxBodyBytes, headers: options.headers})
 }

@@ -6,7 +6,7 @@ import {errorResponseSchema} from './schemas.js'
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is malformed or does not match the schema',
   401: 'The API key is missing or wrong; nothing was changed',
-  404: 'The artifact, project or contract named does not exist',
+  404: 'The artifact, project, contract, module or proposal named does not exist',
   422: 'Rejected: the transaction or call reverted (decoded in details.revert), or the named artifact is not the code at the address',
   500: 'The node failed to answer',
   503: 'The node cannot do this now',
@@ -69,7 +69,7 @@ export function openApiDocument(routes: readonly RestRoute[], info: {version: st
     info: {
       title: 'xai node REST API',
       version: info.version,
-      description: 'Contract deployment, calls and decoded state, beside the Ethereum JSON-RPC served on the same port (POST /). Writes need the API key created by `xai devnet up` (devnet.json apiKey), sent as `x-api-key: <key>` or `authorization: Bearer <key>`.',
+      description: 'Contract deployment, calls and decoded state; native modules, governance proposals and votes, and the faucet; beside the Ethereum JSON-RPC served on the same port (POST /). Writes need the API key created by `xai devnet up` (devnet.json apiKey), sent as `x-api-key: <key>` or `authorization: Bearer <key>`.',
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     paths,

@@ -1,4 +1,6 @@
 import {ExitCode, XaiError, type XaiErrorOptions} from '../errors.js'
+import {GovernanceErrorCode} from '../governance/errors.js'
+import {ModulesErrorCode} from '../modules/errors.js'
 import {ContractsErrorCode} from '../contracts/errors.js'
 
 /** Error codes of the node's REST surface (beside the contracts layer's, which pass through). */
@@ -30,6 +32,9 @@ const STATUS: Record<string, number> = {
   [RestErrorCode.internal]: 500,
   [ContractsErrorCode.artifactNotFound]: 404,
   [ContractsErrorCode.notDeployed]: 404,
+  [ModulesErrorCode.notFound]: 404,
+  [GovernanceErrorCode.proposalNotFound]: 404,
+  [ModulesErrorCode.notMined]: 504,
 }
 
 export function restError(code: (typeof RestErrorCode)[keyof typeof RestErrorCode], message: string, options: XaiErrorOptions = {}): XaiError {

@@ -9,6 +9,7 @@ import {debugMethods} from './methods/debug.js'
 import type {RpcDeps} from './methods/deps.js'
 import {ethMethods} from './methods/eth.js'
 import {filterMethods} from './methods/filters.js'
+import {moduleMethods} from './methods/modules.js'
 import {netMethods} from './methods/net.js'
 import {txpoolMethods} from './methods/txpool.js'
 import {web3Methods} from './methods/web3.js'
@@ -65,6 +66,7 @@ export async function createRpcApi(options: RpcApiOptions): Promise<RpcApi> {
     ...filterMethods(deps),
     ...txpoolMethods(deps),
     ...debugMethods(deps),
+    ...moduleMethods(deps),
     ...options.extraMethods,
   }
   const dispatcher = new Dispatcher(methods, {logger, maxBatch: limits.maxBatch})

@@ -64,7 +64,19 @@ describe('the node REST surface (devnet)', () => {
 
   it('publishes an OpenAPI 3.1 document generated from the schemas, and a conforming /health', async () => {
     expect(spec).toMatchObject({openapi: '3.1.0', info: {title: 'xai node REST API'}})
-    expect(Object.keys(spec.paths).sort()).toEqual(['/contracts/call', '/contracts/deploy', '/contracts/{address}/state', '/health', '/openapi.json'])
+    expect(Object.keys(spec.paths).sort()).toEqual([
+      '/contracts/call',
+      '/contracts/deploy',
+      '/contracts/{address}/state',
+      '/faucet/claim',
+      '/governance/proposals',
+      '/governance/proposals/{id}',
+      '/governance/vote',
+      '/health',
+      '/modules',
+      '/modules/{id}',
+      '/openapi.json',
+    ])
     expect((spec.paths['/contracts/deploy']!.post as Record<string, unknown>).security).toEqual([{apiKey: []}, {bearer: []}])
     const health = await rest('GET', '/health')
     expect(health).toMatchObject({status: 200, body: {status: 'ok', chainId: devnet!.chainId}})
