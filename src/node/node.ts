@@ -12,6 +12,7 @@ import {genesisHasModules} from '../modules/host/genesis-modules.js'
 import type {NodeRestOptions} from '../rest/node-rest.js'
 import {createRpcServer, type RpcServer} from '../rpc/server.js'
 import {startHeapGovernor} from './heap-governor.js'
+import {nodeMetrics} from './metrics.js'
 import {openLevelStore, type KeyValueStore} from '../storage/database.js'
 
 export const CLIENT_VERSION = 'xai/v0.1.0'
@@ -119,6 +120,7 @@ export async function createNode(options: NodeOptions): Promise<XaiNode> {
     if (options.blockTime === 0) mempool.settle = (hash) => producer.whenSettled(hash)
     const rpc: RpcServer = await createRpcServer({
       ...rpcOptions,
+      metrics: nodeMetrics({chain, mempool}),
       extraMethods: {
         // Mine a block now with what the mempool holds (anvil and Hardhat have it).
         evm_mine: async () => {

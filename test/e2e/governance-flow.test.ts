@@ -126,6 +126,32 @@ describe('governance, modules and the faucet through the CLI (devnet)', () => {
     expect(badState.exitCode).toBe(2)
   })
 
+  it('simulates a proposal on a copy of the state: the changes, or why it would fail; nothing is written', async () => {
+    const file = join(tmp, 'raise-again.yaml')
+    await writeFile(file, GAS_LIMIT_PROPOSAL.replace('value: 40000000', 'value: 50000000'))
+    const before = await blockNumber()
+    const simulated = json(await onChain(['governance', 'simulate', file, '--json']))
+    expect(simulated).toMatchObject({ok: true, kind: 'parameter-change', changes: ['chain.blockGasLimit: 40000000 → 50000000']})
+    expect(simulated.storage.length).toBeGreaterThan(0)
+    const pinned = join(tmp, 'deactivate-governance.yaml')
+    await writeFile(pinned, ['kind: module-deactivate', 'title: Switch governance off', 'summary: s', 'riskAnalysis: r', 'dependencyDiff: d', 'migrationSteps: m', 'id: governance', 'version: "1.0.0"', `codeHash: "0x${'11'.repeat(32)}"`, 'height: 1000', ''].join('\n'))
+    const refused = await onChain(['governance', 'simulate', pinned])
+    expect(refused.exitCode, explain(refused)).toBe(0)
+    expect(refused.stdout).toContain('would fail: module governance is part of the chain and cannot be deactivated')
+    const byId = json(await onChain(['governance', 'simulate', '1', '--json']))
+    expect(byId).toMatchObject({ok: true, changes: []})
+    expect(await blockNumber()).toBe(before)
+    const limit = await rpc<{gasLimit: Hex}>(devnet!.rpcUrl, 'eth_getBlockByNumber', ['latest', false])
+    expect(BigInt(limit.gasLimit)).toBe(40_000_000n)
+  })
+
+  it('exposes governance metrics at /metrics', async () => {
+    const text = await (await fetch(new URL('/metrics', devnet!.rpcUrl))).text()
+    expect(text).toContain('xai_governance_proposals_total{state="Executed"} 1')
+    expect(text).toContain('xai_governance_proposals_total{state="Active"} 0')
+    expect(text).toMatch(/^xai_governance_votes_total 4$/m)
+  })
+
   it('module list and show read the registry of the devnet named by --dir', async () => {
     const listed = await xai(['module', 'list', '--dir', devnet!.dir, '--json'])
     expect(listed.exitCode, explain(listed)).toBe(0)

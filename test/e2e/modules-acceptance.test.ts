@@ -243,4 +243,43 @@ describe('native modules and governance on four validators', {timeout: TIMEOUT},
     const [first, ...rest] = await Promise.all(devnet.nodes.map((n) => blockHashes(n.rpcUrl, end)))
     for (const other of rest) expect(other).toEqual(first)
   })
+
+  test('a seeded random workload of module calls and transfers, sent to random nodes, leaves every node with the same state root at every height', async () => {
+    let seed = 0x5eed_1234n
+    const next = (bound: number): number => {
+      seed = (seed * 6364136223846793005n + 1442695040888963407n) & ((1n << 64n) - 1n)
+      return Number((seed >> 33n) % BigInt(bound))
+    }
+    const senders = [7, 8, 9].map((i) => new Sender(devnet.accounts[i]!.privateKey))
+    const faucetAbi = parseAbi(['function claimFor(address to) returns (uint256)'])
+    const guardAbi = parseAbi(['function queue(address to) payable returns (uint256)'])
+    const from = await height(devnet.nodes[0]!.rpcUrl)
+    const hashes: Hex[] = []
+    for (let i = 0; i < 36; i++) {
+      const sender = senders[next(senders.length)]!
+      const node = next(devnet.nodes.length)
+      const fresh = `0x${(0xa000_0000 + i).toString(16).padStart(40, '0')}` as Address
+      const choice = next(6)
+      const tx =
+        choice === 0 ? {to: fresh, value: BigInt(1 + next(1000)) * 10n ** 12n, gas: 21_000n}
+        : choice === 1 ? {to: moduleAddress('faucet'), data: encodeFunctionData({abi: faucetAbi, functionName: 'claimFor', args: [fresh]})}
+        : choice === 2 ? {to: moduleAddress('withdrawal-guard'), data: encodeFunctionData({abi: guardAbi, functionName: 'queue', args: [fresh]}), value: 10n ** 15n}
+        : choice === 3 ? {to: MODULE_REGISTRY_ADDRESS, data: encodeFunctionData({abi: registryModule.abi, functionName: 'storeCode', args: [stringToHex(`export default ${i * 7919}`)]})}
+        : choice === 4 ? {to: COUNTER, data: encodeFunctionData({abi: counterAbi, functionName: 'increment'})}
+        : {to: GOVERNANCE, data: encodeFunctionData({abi: governanceAbi, functionName: 'propose', args: [bytesToHex(canonicalProposal(parseProposal({kind: 'text', title: `Note ${i}`, summary: 'Random.'})))]}), gas: 3_000_000n}
+      hashes.push(await sender.send(tx, node))
+    }
+    const statuses = await Promise.all(hashes.map(async (hash) => (await receipt(hash)).status))
+    expect(statuses.every((status) => status === '0x1')).toBe(true)
+    const end = await height(devnet.nodes[0]!.rpcUrl)
+    await until(async () => (await Promise.all(devnet.nodes.map((n) => height(n.rpcUrl)))).every((h) => h >= end), `all nodes at ${end}`, 120_000)
+    const roots = await Promise.all(
+      devnet.nodes.map(async (node) => {
+        const out: string[] = []
+        for (let n = from; n <= end; n++) out.push((await rpc<{stateRoot: string}>(node.rpcUrl, 'eth_getBlockByNumber', [`0x${n.toString(16)}`, false])).stateRoot)
+        return out
+      }),
+    )
+    for (const other of roots.slice(1)) expect(other).toEqual(roots[0])
+  })
 })

@@ -35,6 +35,7 @@ import {addressToWord, hexToWord, mappingSlot, namespaceSlot, readBytes, readStr
  *   height, +5…+8 yes, no, abstain, veto, +9 total power, +10 deposit, +11 canonical proposal
  *   (bytes), +12 failure reason (string), +13 proposal hash.
  * - vote of v on p: mappingSlot(mappingSlot(namespaceSlot('xai.gov.votes'), p), v): support + 1.
+ * - votes cast so far, on every proposal: namespaceSlot('xai.gov.voteCount').
  */
 
 export const GOVERNANCE_VERSION = '1.0.0'
@@ -43,6 +44,7 @@ const COUNT = namespaceSlot('xai.gov.count')
 const OPEN = namespaceSlot('xai.gov.open')
 const PROPOSALS = namespaceSlot('xai.gov.proposal')
 const VOTES = namespaceSlot('xai.gov.votes')
+const VOTE_COUNT = namespaceSlot('xai.gov.voteCount')
 
 /** Governor's support values. */
 export const SUPPORT: Record<VoteOption, number> = {no: 0, yes: 1, abstain: 2, veto: 3}
@@ -256,6 +258,7 @@ export const governanceModule: NativeModule = {
       const option = OPTION_OF[Number(support)]!
       const transition = castVote(stored.record, ctx.sender, option, power, ctx.height)
       ctx.storage.set(voteSlot(id, ctx.sender), BigInt(Number(support) + 1))
+      ctx.storage.set(VOTE_COUNT, ctx.storage.get(VOTE_COUNT) + 1n)
       writeRecord(ctx.storage, transition.record)
       emitAll(ctx, transition.events)
     },
@@ -319,6 +322,17 @@ export const governanceModule: NativeModule = {
 
 function decodeProposalBytes(body: Uint8Array): Proposal {
   return decodeProposal(body)
+}
+
+/** Proposals by state and votes cast, from governance's storage (for the node's metrics). */
+export function governanceStats(storage: Reader): {proposals: Record<ProposalState, number>; votes: bigint} {
+  const proposals = Object.fromEntries(PROPOSAL_STATES.map((state) => [state, 0])) as Record<ProposalState, number>
+  const count = storage.get(COUNT)
+  for (let id = 1n; id <= count; id++) {
+    const state = PROPOSAL_STATES[Number(storage.get(slotAdd(base(id), 3n)))]
+    if (state) proposals[state] += 1
+  }
+  return {proposals, votes: storage.get(VOTE_COUNT)}
 }
 
 /** The state names, for readers of `state(id)`. */

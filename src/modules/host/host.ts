@@ -18,8 +18,9 @@ import {
   moduleAddress,
 } from '../module.js'
 import {executeProposal} from './execute-proposal.js'
+import {governanceStats} from './governance-module.js'
 import {loadModuleSource} from './load-module.js'
-import {MODULE_ACCOUNT_CODE, CIRCULATING_SLOT, SUPPLY_SLOT, type RegistryEntry, listModuleIds, readChainParam, readCode, readEntry, registryModule, versionAt} from './registry.js'
+import {MODULE_ACCOUNT_CODE, CIRCULATING_SLOT, SUPPLY_SLOT, type RegistryEntry, listFeatureFlags, listModuleIds, readChainParam, readCode, readEntry, registryModule, versionAt} from './registry.js'
 import {type StateSource, type StateView, type ViewLog, isNeedsLoading, runWithState} from './state-view.js'
 
 /**
@@ -188,6 +189,43 @@ export class ModuleHost {
   async blockGasLimit(sm: HostStateManager): Promise<bigint | undefined> {
     const out = await runWithState(this.source(sm), (view) => readChainParam(registryReader(view), 'blockGasLimit'))
     return out.ok ? out.result : undefined
+  }
+
+  /**
+   * What executing `proposal` in block `env` would change, on a copy of the state `sm` holds
+   * (nothing is written): the registry's view before and after (modules, chain parameters,
+   * feature flags), every storage word and balance that would change, or why it would fail.
+   */
+  async simulateProposal(sm: HostStateManager, env: HostBlockEnv, proposal: unknown): Promise<ProposalSimulation> {
+    const governance = moduleAddress('governance')
+    const out = await runWithState(this.source(sm), (view): ProposalSimulation => {
+      const before = registrySnapshot(view)
+      const fork = view.fork()
+      try {
+        runDeterministically(() => executeProposal({host: this, view: fork, env, proposalId: 0n, proposal, callModule: (id, name, args) => this.internalCall(fork, env, id, name, args, governance)}))
+      } catch (err) {
+        if (isNeedsLoading(err)) throw err
+        return {ok: false, error: err instanceof Error ? err.message : String(err), before, storage: [], balances: []}
+      }
+      const changes = fork.changes()
+      return {
+        ok: true,
+        before,
+        after: registrySnapshot(fork),
+        storage: changes.storage.map((write) => ({...write, before: view.getStorage(write.address, write.slot)})).filter((write) => write.before !== write.value),
+        balances: changes.balances.map((write) => ({...write, before: view.getBalance(write.address)})).filter((write) => write.before !== write.value),
+      }
+    })
+    if (!out.ok) throw out.error
+    return out.result
+  }
+
+  /** Governance's proposals by state and votes cast, in the state `sm` holds. */
+  async governanceStats(sm: HostStateManager): Promise<ReturnType<typeof governanceStats>> {
+    const address = moduleAddress('governance')
+    const out = await runWithState(this.source(sm), (view) => governanceStats({get: (slot) => view.getStorage(address, slot)}))
+    if (!out.ok) throw out.error
+    return out.result
   }
 
   /** The modules running in block `height` over `sm`, for callers outside a block (RPC, mempool). */
@@ -453,6 +491,29 @@ export class ModuleHost {
   blockModulesOf(evm: EVM): RunningModule[] | undefined {
     return this.blockModules.get(evm)
   }
+}
+
+/** The registry as governance changes it: modules, chain parameters, feature flags. */
+export interface RegistrySnapshot {
+  modules: RegistryEntry[]
+  chain: {blockGasLimit?: bigint}
+  flags: Record<string, boolean>
+}
+
+export interface ProposalSimulation {
+  ok: boolean
+  error?: string
+  before: RegistrySnapshot
+  after?: RegistrySnapshot
+  storage: {address: Address; slot: bigint; before: bigint; value: bigint}[]
+  balances: {address: Address; before: bigint; value: bigint}[]
+}
+
+function registrySnapshot(view: StateView): RegistrySnapshot {
+  const registry = registryReader(view)
+  const modules = listModuleIds(registry).flatMap((id) => readEntry(registry, id) ?? [])
+  const blockGasLimit = readChainParam(registry, 'blockGasLimit')
+  return {modules, chain: blockGasLimit === undefined ? {} : {blockGasLimit}, flags: listFeatureFlags(registry)}
 }
 
 function guarded(fn: () => ModuleValidation): ModuleValidation {

@@ -1,7 +1,9 @@
 import type {BlockRecord} from '../../chain/block-store.js'
 import type {MethodTable} from '../dispatcher.js'
 import {type Hex, hex, qty} from '../format.js'
-import {arity, blockNumberOrTag} from '../params.js'
+import {arity, blockNumberOrTag, data} from '../params.js'
+import {invalidParams, serverError} from '../errors.js'
+import {decodeProposal} from '../../governance/proposal.js'
 import type {RpcDeps} from './deps.js'
 
 /**
@@ -52,13 +54,42 @@ export function blockEventLogs(record: BlockRecord): BlockEventLog[] {
  * receipt and so not in eth_getLogs. An empty array for a block without any; null for a block
  * the node does not have.
  */
-export function moduleMethods(deps: Pick<RpcDeps, 'state'>): MethodTable {
-  const {state} = deps
+export function moduleMethods(deps: Pick<RpcDeps, 'state' | 'chain'>): MethodTable {
+  const {state, chain} = deps
   return {
+    /**
+     * `xai_simulateProposal(proposalBytes)`: what the proposal (its canonical bytes, as
+     * `propose` takes them) would change if it executed in the next block, on a copy of the head
+     * state. Nothing is written.
+     */
+    xai_simulateProposal: async (params) => {
+      arity(params, 1, 1)
+      const host = chain.modules
+      if (!host) throw serverError('this chain runs no native modules')
+      let proposal: unknown
+      try {
+        proposal = decodeProposal(data(params[0], 0))
+      } catch (err) {
+        throw invalidParams(`invalid argument 0: ${(err as Error).message}`)
+      }
+      const head = chain.head.header
+      const sm = chain.createStateManager()
+      await sm.setStateRoot(head.stateRoot)
+      const result = await host.simulateProposal(sm as never, {height: head.number + 1n, timestamp: head.timestamp + 1n, coinbase: '0x0000000000000000000000000000000000000000', baseFeePerGas: chain.nextBaseFee()}, proposal)
+      return jsonSafe({...result, height: head.number + 1n})
+    },
     xai_getBlockEvents: async (params) => {
       arity(params, 1, 1)
       const record = await state.findBlock(blockNumberOrTag(params[0], 0))
       return record ? blockEventLogs(record) : null
     },
   }
+}
+
+/** Bigints as 0x quantities, recursively (the JSON-RPC convention). */
+function jsonSafe(value: unknown): unknown {
+  if (typeof value === 'bigint') return qty(value)
+  if (Array.isArray(value)) return value.map(jsonSafe)
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, jsonSafe(item)]))
+  return value
 }
