@@ -145,6 +145,15 @@ describe('governance, modules and the faucet through the CLI (devnet)', () => {
     expect(BigInt(limit.gasLimit)).toBe(40_000_000n)
   })
 
+  it('watch prints a snapshot of open and recently ended proposals when not on a terminal', async () => {
+    const snapshot = json(await onChain(['governance', 'watch', '--json']))
+    expect(snapshot.head).toBe(await blockNumber())
+    expect(snapshot.proposals).toEqual([expect.objectContaining({id: 1, state: 'Executed', blocksLeft: null, tally: expect.objectContaining({outcome: 'passed'})})])
+    const text = await onChain(['governance', 'watch'])
+    expect(text.exitCode, explain(text)).toBe(0)
+    expect(text.stdout).toMatch(/^#1 Executed +Raise the block gas limit — executed in block \d+; yes 100\.0 %/m)
+  })
+
   it('exposes governance metrics at /metrics', async () => {
     const text = await (await fetch(new URL('/metrics', devnet!.rpcUrl))).text()
     expect(text).toContain('xai_governance_proposals_total{state="Executed"} 1')
