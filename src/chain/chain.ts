@@ -451,7 +451,7 @@ export class OpenBlock {
         let chainTx: ChainTx | undefined
         if (this.host) {
           chainTx = toChainTx(tx)
-          const check = await this.host.checkTx(this.vm.stateManager as never, hostEnv(env), chainTx, this.host.blockModulesOf(this.vm.evm))
+          const check = await this.host.checkTx(this.vm.stateManager as never, hostEnv(env), chainTx, this.host.blockModulesOf(this.vm.evm), this.vm.evm)
           if (!check.ok) {
             this.rejected.push({tx, error: `rejected by module ${check.module}: ${check.reason}`})
             this.blocked.add(sender)
@@ -512,7 +512,7 @@ export class OpenBlock {
       this.sealed = true
       const sm = this.vm.stateManager
       try {
-        if (this.host) this.events.push(...(await this.host.endBlock(this.vm.evm, hostEnv(this.env))))
+        if (this.host) this.events.push(...(await this.host.endBlock(this.vm.evm, hostEnv(this.env), this.env.baseFeePerGas * this.gasUsed)))
         await sm.commit()
       } catch (err) {
         await sm.revert()

@@ -61,12 +61,14 @@ const PATCHES: readonly Patch[] = [
   {target: process, key: 'hrtime', value: guardedHrtime},
   {target: globalThis.crypto, key: 'getRandomValues', value: () => thrower('crypto.getRandomValues')},
   {target: globalThis.crypto, key: 'randomUUID', value: () => thrower('crypto.randomUUID')},
-  ...['randomBytes', 'randomFillSync', 'randomFill', 'randomInt', 'randomUUID'].map((key) => ({
-    target: nodeCrypto as object,
-    key,
-    value: () => thrower(`crypto.${key}`),
-  })),
 ]
+
+/** node:crypto's random sources: patching them means re-syncing the ESM exports, twice per run. */
+const NODE_PATCHES: readonly Patch[] = ['randomBytes', 'randomFillSync', 'randomFill', 'randomInt', 'randomUUID'].map((key) => ({
+  target: nodeCrypto as object,
+  key,
+  value: () => thrower(`crypto.${key}`),
+}))
 
 let depth = 0
 
@@ -74,10 +76,15 @@ let depth = 0
  * Runs `fn` with the clock, random sources and timers replaced by functions that throw a
  * {@link ModuleDeterminismError}, and restores every original afterwards, also when `fn` throws.
  * `fn` must be synchronous (module hooks and calls are); nested calls share one patch.
+ *
+ * `nodeBuiltins: false` leaves node:crypto's exports alone (much cheaper): for code that cannot
+ * import node:crypto, as user modules on the chain cannot (their `require` hands out only the
+ * module API, zod and viem).
  */
-export function runDeterministically<T>(fn: () => T): T {
+export function runDeterministically<T>(fn: () => T, options: {nodeBuiltins?: boolean} = {}): T {
   if (depth > 0) return fn()
-  const saved = PATCHES.map((patch) => ({patch, descriptor: Object.getOwnPropertyDescriptor(patch.target, patch.key)}))
+  const nodeBuiltins = options.nodeBuiltins ?? true
+  const saved = (nodeBuiltins ? [...PATCHES, ...NODE_PATCHES] : PATCHES).map((patch) => ({patch, descriptor: Object.getOwnPropertyDescriptor(patch.target, patch.key)}))
   depth++
   try {
     for (const {patch, descriptor} of saved) {
@@ -87,7 +94,7 @@ export function runDeterministically<T>(fn: () => T): T {
         ;(patch.target as Record<string, unknown>)[patch.key] = patch.value()
       }
     }
-    syncBuiltinESMExports()
+    if (nodeBuiltins) syncBuiltinESMExports()
     return fn()
   } finally {
     for (const {patch, descriptor} of saved) {
@@ -95,7 +102,7 @@ export function runDeterministically<T>(fn: () => T): T {
       else if (descriptor.configurable) Object.defineProperty(patch.target, patch.key, descriptor)
       else if (descriptor.writable) (patch.target as Record<string, unknown>)[patch.key] = descriptor.value
     }
-    syncBuiltinESMExports()
+    if (nodeBuiltins) syncBuiltinESMExports()
     depth--
   }
 }

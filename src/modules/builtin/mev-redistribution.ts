@@ -63,7 +63,9 @@ export const mevRedistribution: NativeModule = {
     return {ok: true}
   },
   afterTx(tx, outcome, ctx) {
-    if (!ctx.system || outcome.priorityFee === 0n) return
+    // With a share of 0 nothing is paid back, so nothing is recorded (the params of a block are
+    // fixed for the whole block, endBlock included).
+    if (!ctx.system || outcome.priorityFee === 0n || (ctx.params as MevRedistributionParams).shareBps === 0n) return
     const record = mappingSlot(FEES_BASE, tx.from)
     const feeSlot = slotAdd(record, 1n)
     const marker = ctx.height + 1n

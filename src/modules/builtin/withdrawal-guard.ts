@@ -187,7 +187,8 @@ export const withdrawalGuard: NativeModule = {
     return {ok: true}
   },
   afterTx(tx, outcome, ctx, checked) {
-    if (!checked.ok || !outcome.success || tx.value === 0n || !isLimited(ctx, tx.from)) return
+    // Outflow is counted while a limit is set: with none, nothing is recorded.
+    if (!checked.ok || !outcome.success || tx.value === 0n || guardParams(ctx).limit === 0n || !isLimited(ctx, tx.from)) return
     const {limit} = guardParams(ctx)
     const {used, windowIndex} = outflowOf(ctx, tx.from)
     const now = used + tx.value

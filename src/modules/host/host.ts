@@ -21,7 +21,7 @@ import {executeProposal} from './execute-proposal.js'
 import {governanceStats} from './governance-module.js'
 import {loadModuleSource} from './load-module.js'
 import {MODULE_ACCOUNT_CODE, CIRCULATING_SLOT, SUPPLY_SLOT, type RegistryEntry, listFeatureFlags, listModuleIds, readChainParam, readCode, readEntry, registryModule, versionAt} from './registry.js'
-import {type StateSource, type StateView, type ViewLog, isNeedsLoading, runWithState} from './state-view.js'
+import {type StateSource, type StateView, type ViewLog, isNeedsLoading, runWithState, storageKey} from './state-view.js'
 
 /**
  * Runs native modules inside the chain: calls to module addresses from transactions and contracts
@@ -89,6 +89,12 @@ export class ModuleHost {
   private readonly loadedCode = new Map<Hex, Promise<NativeModule>>()
   /** The modules of the block each EVM is building, set by {@link ModuleHost.beginBlock}. */
   private readonly blockModules = new WeakMap<object, RunningModule[]>()
+  /**
+   * Module storage read and written by the hooks of the block each EVM is building, kept between
+   * transactions: only the host writes module storage, and a module call inside a transaction
+   * (which the EVM may revert) drops it.
+   */
+  private readonly blockCache = new WeakMap<object, Map<string, unknown>>()
 
   constructor(private readonly options: ModuleHostOptions) {
     for (const module of [registryModule, ...options.builtins]) {
@@ -118,10 +124,11 @@ export class ModuleHost {
     }
   }
 
-  /** Writes a run's changes into the state manager. */
-  async apply(sm: HostStateManager, view: StateView): Promise<void> {
+  /** Writes a run's changes into the state manager (and into `cache`, when the run used one). */
+  async apply(sm: HostStateManager, view: StateView, cache?: Map<string, unknown>): Promise<void> {
     const {storage, balances, code} = view.changes()
     for (const {address, slot, value} of storage) {
+      cache?.set(storageKey(address, slot), value)
       await sm.putStorage(new EthAddress(hexToBytes(address)), setLengthLeft(bigIntToBytes(slot), 32), value === 0n ? new Uint8Array(0) : bigIntToBytes(value))
     }
     for (const {address, value} of balances) {
@@ -202,7 +209,7 @@ export class ModuleHost {
       const before = registrySnapshot(view)
       const fork = view.fork()
       try {
-        runDeterministically(() => executeProposal({host: this, view: fork, env, proposalId: 0n, proposal, callModule: (id, name, args) => this.internalCall(fork, env, id, name, args, governance)}))
+        executeProposal({host: this, view: fork, env, proposalId: 0n, proposal, callModule: (id, name, args) => this.internalCall(fork, env, id, name, args, governance)})
       } catch (err) {
         if (isNeedsLoading(err)) throw err
         return {ok: false, error: err instanceof Error ? err.message : String(err), before, storage: [], balances: []}
@@ -266,6 +273,8 @@ export class ModuleHost {
     }
     const data = ethBytesToHex(message.data) as Hex
     const sender = getAddress(message.caller.toString())
+    // This call's writes may be reverted with the frame: the hooks' cache cannot follow that.
+    this.blockCache.get(evm)?.clear()
     let gasUsed = 0n
     const out = await runWithState(this.source(sm), (view) => {
       gasUsed = 0n
@@ -285,7 +294,7 @@ export class ModuleHost {
       }
       charge(running.module.gas[decoded.name] ?? DEFAULT_CALL_GAS)
       const ctx = this.context(view, running, env, sender, message.value, charge)
-      const result = runDeterministically(() => handler(ctx, decoded.args))
+      const result = runModule(running, () => handler(ctx, decoded.args))
       if (message.isStatic && view.hasWrites) throw new CallReverted(`${decoded.name} changes state and was called statically`)
       return encodeModuleResult(running.module, decoded.name, result)
     })
@@ -380,6 +389,8 @@ export class ModuleHost {
    */
   async beginBlock(evm: EVM, env: HostBlockEnv): Promise<ViewLog[]> {
     const sm = stateOf(evm)
+    const cache = new Map<string, unknown>()
+    this.blockCache.set(evm, cache)
     const out = await runWithState(this.source(sm), (view) => {
       const modules = this.modules(view, env.height)
       const registry = registryReader(view)
@@ -389,22 +400,31 @@ export class ModuleHost {
       view.setStorage(MODULE_REGISTRY_ADDRESS, CIRCULATING_SLOT, supply > inModules ? supply - inModules : 0n)
       for (const running of modules) this.hook(view, running, env, 'beginBlock', (ctx) => running.module.beginBlock?.(ctx))
       return modules
-    })
+    }, cache)
     if (!out.ok) throw out.error
     this.blockModules.set(evm, out.result)
     this.report(out.view)
-    await this.apply(sm, out.view)
+    await this.apply(sm, out.view, cache)
     return out.view.logs
   }
 
-  /** Block end: every running module's endBlock (governance tallies and executes here). */
-  async endBlock(evm: EVM, env: HostBlockEnv): Promise<ViewLog[]> {
+  /**
+   * Block end: the base fee the block burnt (`burnt` wei) leaves the native supply, then every
+   * running module's endBlock (governance tallies and executes here).
+   */
+  async endBlock(evm: EVM, env: HostBlockEnv, burnt = 0n): Promise<ViewLog[]> {
     const sm = stateOf(evm)
     const modules = this.blockModules.get(evm)
+    const cache = this.blockCache.get(evm)
     this.blockModules.delete(evm)
+    this.blockCache.delete(evm)
     const out = await runWithState(this.source(sm), (view) => {
+      if (burnt > 0n) {
+        const supply = view.getStorage(MODULE_REGISTRY_ADDRESS, SUPPLY_SLOT)
+        view.setStorage(MODULE_REGISTRY_ADDRESS, SUPPLY_SLOT, supply > burnt ? supply - burnt : 0n)
+      }
       for (const running of modules ?? this.modules(view, env.height)) this.hook(view, running, env, 'endBlock', (ctx) => running.module.endBlock?.(ctx))
-    })
+    }, cache)
     if (!out.ok) throw out.error
     this.report(out.view)
     await this.apply(sm, out.view)
@@ -418,13 +438,14 @@ export class ModuleHost {
   /** Forgets the block an EVM was building (it was abandoned). */
   dropBlock(evm: EVM): void {
     this.blockModules.delete(evm)
+    this.blockCache.delete(evm)
   }
 
   /** Runs one module's hook on a layer of its own: a hook that throws changes nothing. */
-  private hook(view: StateView, running: RunningModule, env: HostBlockEnv, name: string, fn: (ctx: ModuleContext) => void): void {
+  private hook(view: StateView, running: RunningModule, env: HostBlockEnv, name: string, fn: (ctx: ModuleContext) => void, sender: Address = running.address, value = 0n): void {
     const fork = view.fork()
     try {
-      runDeterministically(() => fn(this.context(fork, running, env, running.address, 0n, () => {})))
+      runModule(running, () => fn(this.context(fork, running, env, sender, value, () => {})))
       fork.merge()
     } catch (err) {
       if (isNeedsLoading(err)) throw err
@@ -437,7 +458,8 @@ export class ModuleHost {
    * The modules' verdict on a transaction before it runs: validateTx of the module it is sent
    * to, then checkTx of every running module. The first refusal decides.
    */
-  async checkTx(sm: HostStateManager, env: HostBlockEnv, tx: ChainTx, modules?: RunningModule[]): Promise<CheckResult> {
+  async checkTx(sm: HostStateManager, env: HostBlockEnv, tx: ChainTx, modules?: RunningModule[], evm?: EVM): Promise<CheckResult> {
+    const cache = evm ? this.blockCache.get(evm) : undefined
     const out = await runWithState(this.source(sm), (view): CheckResult => {
       const running = modules ?? this.modules(view, env.height)
       if (tx.to !== null && isModuleAddress(tx.to)) {
@@ -451,39 +473,39 @@ export class ModuleHost {
             return {ok: false, module: target.id, reason: `module ${target.id} has no function with selector ${tx.data.slice(0, 10)}`}
           }
           const ctx = this.readonlyContext(view, target, env, tx.from, tx.value)
-          const verdict = guarded(() => target.module.validateTx!({from: tx.from, value: tx.value, gasLimit: tx.gasLimit, data: tx.data, name: decoded.name, args: decoded.args}, ctx))
+          const verdict = guarded(target, () => target.module.validateTx!({from: tx.from, value: tx.value, gasLimit: tx.gasLimit, data: tx.data, name: decoded.name, args: decoded.args}, ctx))
           if (!verdict.ok) return {ok: false, module: target.id, reason: verdict.reason}
         }
       }
       const verdicts: TxVerdicts = new Map()
       for (const item of running) {
         if (!item.module.checkTx) continue
-        const verdict = guarded(() => item.module.checkTx!(tx, this.readonlyContext(view, item, env, tx.from, tx.value)))
+        const verdict = guarded(item, () => item.module.checkTx!(tx, this.readonlyContext(view, item, env, tx.from, tx.value)))
         if (!verdict.ok) return {ok: false, module: item.id, reason: verdict.reason}
         verdicts.set(item.id, verdict)
       }
       return {ok: true, verdicts}
-    })
+    }, cache)
     if (!out.ok) return {ok: false, module: 'host', reason: out.error instanceof Error ? out.error.message : String(out.error)}
     return out.result
   }
 
-  /** After a transaction: burnt fees leave the supply, and every running module's afterTx runs. Returns their logs. */
+  /** After a transaction: every running module's afterTx. Returns their logs. */
   async afterTx(evm: EVM, env: HostBlockEnv, tx: ChainTx, outcome: TxOutcome, verdicts: TxVerdicts): Promise<ViewLog[]> {
     const sm = stateOf(evm)
     const modules = this.blockModules.get(evm)
+    if (modules && !modules.some((running) => running.module.afterTx)) return []
+    const cache = this.blockCache.get(evm)
     const out = await runWithState(this.source(sm), (view) => {
-      const supply = view.getStorage(MODULE_REGISTRY_ADDRESS, SUPPLY_SLOT)
-      view.setStorage(MODULE_REGISTRY_ADDRESS, SUPPLY_SLOT, supply > outcome.baseFee ? supply - outcome.baseFee : 0n)
       for (const running of modules ?? this.modules(view, env.height)) {
         if (!running.module.afterTx) continue
         const verdict = verdicts.get(running.id) ?? {ok: true}
-        this.hook(view, running, env, 'afterTx', (ctx) => running.module.afterTx!(tx, outcome, {...ctx, sender: tx.from, value: tx.value}, verdict))
+        this.hook(view, running, env, 'afterTx', (ctx) => running.module.afterTx!(tx, outcome, ctx, verdict), tx.from, tx.value)
       }
-    })
+    }, cache)
     if (!out.ok) throw out.error
     this.report(out.view)
-    await this.apply(sm, out.view)
+    await this.apply(sm, out.view, cache)
     return out.view.logs
   }
 
@@ -516,9 +538,18 @@ function registrySnapshot(view: StateView): RegistrySnapshot {
   return {modules, chain: blockGasLimit === undefined ? {} : {blockGasLimit}, flags: listFeatureFlags(registry)}
 }
 
-function guarded(fn: () => ModuleValidation): ModuleValidation {
+/**
+ * Runs module code: a user module's under the determinism guard (globals only: it cannot reach
+ * node:crypto), a built-in's as it is (the chain's own code, replayed under the full guard by its
+ * tests).
+ */
+function runModule<T>(running: Pick<RunningModule, 'builtin'>, fn: () => T): T {
+  return running.builtin ? fn() : runDeterministically(fn, {nodeBuiltins: false})
+}
+
+function guarded(running: Pick<RunningModule, 'builtin'>, fn: () => ModuleValidation): ModuleValidation {
   try {
-    return runDeterministically(fn)
+    return runModule(running, fn)
   } catch (err) {
     if (isNeedsLoading(err)) throw err
     return {ok: false, reason: `the check failed: ${err instanceof Error ? err.message : String(err)}`}

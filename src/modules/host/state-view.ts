@@ -36,12 +36,24 @@ const MISSES_PER_ROUND = 4_096
  * loading then serves many reads. Nothing a run with stand-ins does is ever kept.
  */
 class Loaded {
-  readonly values = new Map<string, unknown>()
+  private readonly local = new Map<string, unknown>()
   readonly missing = new Map<string, () => Promise<unknown>>()
 
+  /**
+   * `shared`: values kept between runs by the caller (a block's module storage): storage words,
+   * past balances and loaded code, which only the host changes. Balances and code presence are
+   * always read afresh.
+   */
+  constructor(private readonly shared?: Map<string, unknown>) {}
+
+  private store(key: string): Map<string, unknown> {
+    return this.shared && (key.startsWith('s') || key.startsWith('h') || key.startsWith('x')) ? this.shared : this.local
+  }
+
   read<T>(key: string, load: () => Promise<T>, standIn?: T): T {
-    if (this.values.has(key)) {
-      const value = this.values.get(key)
+    const values = this.store(key)
+    if (values.has(key)) {
+      const value = values.get(key)
       if (value instanceof LoadFailed) throw value.error
       return value as T
     }
@@ -56,7 +68,11 @@ class Loaded {
     this.missing.clear()
     // A load may fail because a run read stand-ins (a code hash of zeros); the failure counts only
     // if a run with real values asks for it again.
-    for (const [key, load] of entries) this.values.set(key, await load().catch((error: unknown) => new LoadFailed(error)))
+    for (const [key, load] of entries) {
+      const value = await load().catch((error: unknown) => new LoadFailed(error))
+      // A failed load is never shared: it may come from a run on stand-ins.
+      ;(value instanceof LoadFailed ? this.local : this.store(key)).set(key, value)
+    }
   }
 }
 
@@ -64,7 +80,8 @@ class LoadFailed {
   constructor(readonly error: unknown) {}
 }
 
-const storageKey = (address: Address, slot: bigint) => `s${address.toLowerCase()}:${slot.toString(16)}`
+/** The key of a storage word in views and in a shared cache. */
+export const storageKey = (address: Address, slot: bigint) => `s${address.toLowerCase()}:${slot.toString(16)}`
 const balanceKey = (address: Address) => `b${address.toLowerCase()}`
 
 /**
@@ -191,8 +208,8 @@ const MAX_ROUNDS = 100_000
  * Runs `fn` on a fresh view of `source` until a run misses nothing, and returns that run's result
  * (or error) and its view, whose writes the caller applies or drops.
  */
-export async function runWithState<T>(source: StateSource, fn: (view: StateView) => T): Promise<RunOutcome<T>> {
-  const loaded = new Loaded()
+export async function runWithState<T>(source: StateSource, fn: (view: StateView) => T, shared?: Map<string, unknown>): Promise<RunOutcome<T>> {
+  const loaded = new Loaded(shared)
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const view = new StateView(source, loaded)
     let outcome: RunOutcome<T>
