@@ -227,7 +227,8 @@ export function shortMessage(err: unknown): string {
   return errorMessage(err)
 }
 
-function isTransportError(err: unknown): boolean {
+/** The HTTP transport failed (no answer), rather than the node answering with an error. */
+export function isTransportError(err: unknown): boolean {
   const seen = new Set<unknown>()
   for (let e: unknown = err; e && typeof e === 'object' && !seen.has(e); e = (e as {cause?: unknown}).cause) {
     seen.add(e)

@@ -15,7 +15,7 @@ import {
 import {toJsonSafe} from '../contracts/abi-args.js'
 import {explainMinedRevert, signWithEstimate} from '../contracts/chain-clients.js'
 import {type DecodedRevert, decodeRevert, isRevert} from '../contracts/decode-revert.js'
-import {rpcFailed, shortMessage} from '../contracts/deploy-contract.js'
+import {isTransportError, rpcFailed, shortMessage} from '../contracts/deploy-contract.js'
 import {ExitCode, XaiError} from '../errors.js'
 import {ModulesErrorCode} from './errors.js'
 
@@ -218,16 +218,6 @@ export function nodeMessage(err: unknown): string {
   return innermost ?? shortMessage(err)
 }
 
-/** The HTTP transport failed (no answer), rather than the node answering with an error. */
-export function isTransportError(err: unknown): boolean {
-  const seen = new Set<unknown>()
-  for (let e: unknown = err; e && typeof e === 'object' && !seen.has(e); e = (e as {cause?: unknown}).cause) {
-    seen.add(e)
-    const name = (e as {name?: unknown}).name
-    if (name === 'HttpRequestError' || name === 'TimeoutError' || name === 'AbortError') return true
-  }
-  return false
-}
 
 function rejected(options: SendModuleCallOptions, reason: string, cause?: unknown, message?: string, extra: Record<string, unknown> = {}): XaiError {
   return new XaiError(options.rejectedCode, `${options.what} was refused: ${message ?? reason}`, {

@@ -1,3 +1,4 @@
+import type {BlockEventLog} from '../../../src/rpc/methods/modules.js'
 import {type Hex, bytesToHex, decodeEventLog, encodeFunctionData, numberToHex} from 'viem'
 import {afterEach, describe, expect, it} from 'vitest'
 
@@ -10,18 +11,7 @@ import {MODULE_NODE_ACCOUNTS, type ModuleNode, createModuleNode} from '../../hel
 const GOVERNANCE = moduleAddress('governance')
 const TREASURY = moduleAddress('treasury')
 
-interface BlockEvent {
-  address: Hex
-  topics: Hex[]
-  data: Hex
-  blockNumber: Hex
-  blockHash: Hex
-  blockTimestamp: Hex
-  transactionHash: null
-  transactionIndex: null
-  logIndex: Hex
-  removed: boolean
-}
+type BlockEvent = BlockEventLog
 
 const proposal = parseProposal({
   kind: 'parameter-change',
