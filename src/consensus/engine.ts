@@ -34,8 +34,8 @@ import {
   toInt,
   verifyCommit,
 } from './messages.js'
-import type {ConsensusEffect, ConsensusEvent, TimeoutConfig, ValueId, Vote, VoteType} from './types.js'
-import type {ValidatorSet} from './validator-set.js'
+import type {ConsensusEffect, ConsensusEvent, TimeoutConfig, ValidatorInfo, ValueId, Vote, VoteType} from './types.js'
+import {ValidatorSet} from './validator-set.js'
 import {ConsensusWal, type WalEntry} from './wal.js'
 
 type Bytes = Uint8Array
@@ -83,6 +83,11 @@ export interface ConsensusEngineOptions {
   chain: Chain
   mempool: Mempool
   validators: ValidatorSet
+  /**
+   * The validator set in the state of the head block (governance changes it), read after every
+   * commit: the set for the next height. Undefined or an empty list keeps the current set.
+   */
+  validatorsAtHead?: () => Promise<readonly ValidatorInfo[] | undefined>
   /** This node's validator key; without one the node follows consensus but never votes. */
   key?: ValidatorKey
   host: P2PHost
@@ -126,7 +131,8 @@ interface KnownBundle {
 export class ConsensusEngine {
   private readonly chain: Chain
   private readonly mempool: Mempool
-  readonly validators: ValidatorSet
+  /** The validator set of the height being decided (it changes when governance changes it). */
+  validators: ValidatorSet
   private readonly key?: ValidatorKey
   private readonly host: P2PHost
   private readonly logger: Logger
@@ -175,12 +181,14 @@ export class ConsensusEngine {
   private lastProgressAt = 0
   private readonly peerHeights = new Map<string, number>()
   private syncing = false
+  private readonly validatorsAtHead?: () => Promise<readonly ValidatorInfo[] | undefined>
   readonly stats: ConsensusStats = {evidenceCommitted: 0, evidenceSeen: 0, roundsAboveZero: 0, blocksSynced: 0}
 
   constructor(options: ConsensusEngineOptions) {
     this.chain = options.chain
     this.mempool = options.mempool
     this.validators = options.validators
+    this.validatorsAtHead = options.validatorsAtHead
     this.key = options.key
     this.host = options.host
     this.logger = options.logger ?? silentLogger
@@ -205,6 +213,7 @@ export class ConsensusEngine {
     this.host.subscribe('consensus', (data, from) => this.onGossip(data, from))
     this.host.subscribe('evidence', (data) => this.onEvidenceGossip(data))
     this.host.handle('sync', (request) => this.serveSync(request))
+    await this.refreshValidators()
     await this.waitForPeers()
     await this.work.run(async () => {
       this.resetHeight(Number(this.chain.head.header.number) + 1)
@@ -684,6 +693,7 @@ export class ConsensusEngine {
       throw err
     }
     this.lastCommitAt = this.now()
+    await this.refreshValidators()
     for (const e of evidence) {
       const key = evidenceKey(e)
       this.evidencePool.delete(key)
@@ -702,6 +712,27 @@ export class ConsensusEngine {
         })
       }
     }
+  }
+
+  /** Takes the validator set of the next height from the head state, when it differs. */
+  private async refreshValidators(): Promise<void> {
+    let list: readonly ValidatorInfo[] | undefined
+    try {
+      list = await this.validatorsAtHead?.()
+    } catch (err) {
+      this.logger.error('reading the validator set failed; keeping the current one', {error: errorMessage(err)})
+      return
+    }
+    if (!list || list.length === 0) return
+    const same = list.length === this.validators.size && list.every((v) => this.validators.power(v.address) === v.power)
+    if (same) return
+    const next = new ValidatorSet(list)
+    this.logger.info('validator set changed', {
+      height: Number(this.chain.head.header.number) + 1,
+      validators: next.validators.map((v) => `${v.address}:${v.power}`),
+      self: this.key ? next.has(this.key.address) : null,
+    })
+    this.validators = next
   }
 
   /** Moves to the next height after a commit (ours or synced); starts it after `delayMs`. */

@@ -50,6 +50,8 @@ export function consensusMethods(deps: ConsensusRpcDeps): MethodTable {
         index: deps.index ?? null,
         chainId: Number(chain.chainId),
         validator: engine.address,
+        /** Whether this node's validator is in the set deciding the next height (governance changes it). */
+        validating: engine.address !== null && engine.validators.has(engine.address as never),
         peerId: host.peerId,
         p2pAddrs: host.listenAddrs,
         rpcUrl: deps.rpcUrl(),

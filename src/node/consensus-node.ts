@@ -66,14 +66,27 @@ export async function startConsensusNode(parts: ConsensusNodeParts): Promise<{rp
   const {host, keys} = parts.p2p
   const p2p = options.p2p!
   const validators = new ValidatorSet((genesis.validators ?? []).map((v) => ({address: v.address.toLowerCase() as ValidatorAddress, power: v.power})))
+  // With native modules governance can change the set, so a validator key outside the genesis set
+  // is kept: the node votes from the height its address joins.
+  const changeable = chain.modules !== undefined
   if (keys.validator && !validators.has(keys.validator.address)) {
-    logger.warn('this node\'s validator key is not in the genesis validator set; it follows without voting', {address: keys.validator.address})
+    logger.warn(`this node's validator key is not in the genesis validator set; it follows without voting${changeable ? ' until governance adds it' : ''}`, {address: keys.validator.address})
   }
+  const moduleHost = chain.modules
   const engine = new ConsensusEngine({
     chain,
     mempool,
     validators,
-    key: keys.validator && validators.has(keys.validator.address) ? keys.validator : undefined,
+    ...(moduleHost
+      ? {
+          validatorsAtHead: async () => {
+            const sm = chain.createStateManager()
+            await sm.setStateRoot(chain.head.header.stateRoot)
+            return (await moduleHost.validators(sm as never)).map((v) => ({address: v.address as ValidatorAddress, power: v.power}))
+          },
+        }
+      : {}),
+    key: keys.validator && (changeable || validators.has(keys.validator.address)) ? keys.validator : undefined,
     host,
     walDir: join(options.home, 'wal'),
     blockTime: options.blockTime,

@@ -5,7 +5,7 @@
  * upgrade swaps its version at the set height; a YAML rule set and the withdrawal guard refuse
  * transactions through eth_sendRawTransaction; and every node holds the same blocks throughout.
  */
-import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -19,6 +19,7 @@ import {registryModule} from '../../src/modules/host/registry.js'
 import {MODULE_REGISTRY_ADDRESS, moduleAddress, moduleCodeHash} from '../../src/modules/module.js'
 import {json, runXai} from '../helpers/cli.js'
 import {linkModuleDependencies} from '../helpers/module-project.js'
+import {fillPlaceholders} from '../helpers/proposal-fill.js'
 import {type MultiNodeDevnet, blockHashes, height, rpc, startMultiNodeDevnet, until} from '../helpers/multinode.js'
 
 const TIMEOUT = 600_000
@@ -155,19 +156,23 @@ describe('native modules and governance on four validators', {timeout: TIMEOUT},
     const source = await readFile(join(moduleDir, 'src/counter.ts'), 'utf8')
     const codeHash = moduleCodeHash(source)
     expect(json<{codeHash: string}>(tested).codeHash).toBe(codeHash)
-    await uploadCode(proposer!, source)
 
     // Before activation the module cannot run: a transaction to it is refused.
     const early = await proposer!.sign({to: COUNTER, data: encodeFunctionData({abi: counterAbi, functionName: 'increment'}), gas: 200_000n})
     expect(await refusal(early, 3)).toMatch(/no active native module at/)
 
+    // The scaffold's activation proposal, through the CLI: it uploads the source, then proposes.
     const start = await height(devnet.nodes[0]!.rpcUrl)
-    const activation = start + VOTING_PERIOD + TIMELOCK + 6
+    const activation = start + VOTING_PERIOD + TIMELOCK + 8
+    const activateFile = join(moduleDir, 'proposals/activate.yaml')
+    await writeFile(activateFile, fillPlaceholders((await readFile(activateFile, 'utf8')).replace('<<ACTIVATION_HEIGHT>>', String(activation))))
+    const proposed = await runXai(['governance', 'propose', activateFile, '--rpc-url', devnet.nodes[1]!.rpcUrl, '--account', '5', '--json'], tmp)
+    expect(proposed.exitCode, proposed.stderr).toBe(0)
+    expect(json<{id: number; codeUploaded: boolean}>(proposed)).toMatchObject({id: 1, codeUploaded: true})
     const sent = {
       gasLimit: await propose(proposer!, {kind: 'parameter-change', title: 'Raise the block gas limit', summary: 'Room for more.', ...sections, changes: [{module: 'chain', key: 'blockGasLimit', value: 45_000_000}]}),
       noQuorum: await propose(proposer!, {kind: 'text', title: 'A thought', summary: 'Few care.'}),
       vetoed: await propose(proposer!, {kind: 'parameter-change', title: 'Lower the gas limit', summary: 'Contested.', ...sections, changes: [{module: 'chain', key: 'blockGasLimit', value: 10_000_000}]}),
-      activate: await propose(proposer!, {kind: 'module-activate', title: 'Activate counter', summary: 'A counter.', ...sections, id: 'counter', version: '0.1.0', codeHash, height: activation}),
       rules: await propose(proposer!, {
         kind: 'parameter-change',
         title: 'Large transfers need review',
@@ -177,9 +182,9 @@ describe('native modules and governance on four validators', {timeout: TIMEOUT},
       }),
       guard: await propose(proposer!, {kind: 'parameter-change', title: 'Limit outflows', summary: 'At most 8 ether per 1000 blocks.', ...sections, changes: [{module: 'withdrawal-guard', key: 'limit', value: parseEther('8').toString()}, {module: 'withdrawal-guard', key: 'windowBlocks', value: 1000}]}),
     }
-    const [gasLimit, noQuorum, vetoed, activate, rules, guard] = await proposalIds(Object.values(sent))
-    const ids = {gasLimit: gasLimit!, noQuorum: noQuorum!, vetoed: vetoed!, activate: activate!, rules: rules!, guard: guard!}
-    expect(Object.values(ids)).toEqual([1n, 2n, 3n, 4n, 5n, 6n])
+    const [gasLimit, noQuorum, vetoed, rules, guard] = await proposalIds(Object.values(sent))
+    const ids = {activate: 1n, gasLimit: gasLimit!, noQuorum: noQuorum!, vetoed: vetoed!, rules: rules!, guard: guard!}
+    expect([ids.gasLimit, ids.noQuorum, ids.vetoed, ids.rules, ids.guard]).toEqual([2n, 3n, 4n, 5n, 6n])
 
     const votes: Hex[] = []
     for (const voter of yesVoters) for (const id of [ids.gasLimit, ids.activate, ids.rules, ids.guard]) votes.push(await vote(voter, id, 1))
@@ -197,11 +202,14 @@ describe('native modules and governance on four validators', {timeout: TIMEOUT},
     await waitForState(ids.rules, 'Executed')
     await waitForState(ids.guard, 'Executed')
 
-    // The new gas limit is in the headers of the blocks after execution, on every node.
-    const latest = await height(devnet.nodes[0]!.rpcUrl)
+    // The new gas limit is in the registry and, from the block after the one that executed it, in
+    // the headers, on every node.
+    expect(await view<bigint>(MODULE_REGISTRY_ADDRESS, registryModule.abi, 'chainParam', ['blockGasLimit'])).toBe(45_000_000n)
+    const executedIn = Number((await view<readonly unknown[]>(GOVERNANCE, governanceAbi, 'proposal', [ids.gasLimit]))[4])
+    await until(async () => (await Promise.all(devnet.nodes.map((n) => height(n.rpcUrl)))).every((h) => h > executedIn), `all nodes past block ${executedIn}`, 60_000)
     for (const node of devnet.nodes) {
-      const block = await rpc<{gasLimit: Hex}>(node.rpcUrl, 'eth_getBlockByNumber', [`0x${latest.toString(16)}`, false])
-      expect(BigInt(block.gasLimit)).toBe(45_000_000n)
+      const [at, after] = await Promise.all([executedIn, executedIn + 1].map((n) => rpc<{gasLimit: Hex}>(node.rpcUrl, 'eth_getBlockByNumber', [`0x${n.toString(16)}`, false])))
+      expect([BigInt(at!.gasLimit), BigInt(after!.gasLimit)]).toEqual([30_000_000n, 45_000_000n])
     }
 
     // The module runs from its activation height; its validateTx refuses value on all four nodes.
@@ -281,5 +289,36 @@ describe('native modules and governance on four validators', {timeout: TIMEOUT},
       }),
     )
     for (const other of roots.slice(1)) expect(other).toEqual(roots[0])
+  })
+
+  test('governance removes a validator and adds it back: every node takes the new set at the same height and blocks keep coming', async () => {
+    const proposer = new Sender(devnet.accounts[0]!.privateKey)
+    const yesVoters = [1, 2, 3, 4].map((i) => new Sender(devnet.accounts[i]!.privateKey))
+    const leaving = devnet.nodes[3]!
+    const validatorsOf = (node: number) => rpc<{address: string; power: number}[]>(devnet.nodes[node]!.rpcUrl, 'xai_validators')
+    const validating = async (node: number) => (await rpc<{validating: boolean}>(devnet.nodes[node]!.rpcUrl, 'xai_nodeInfo')).validating
+    expect(await validating(3)).toBe(true)
+
+    const change = async (kind: 'validator-remove' | 'validator-add'): Promise<void> => {
+      const [id] = await proposalIds([await propose(proposer, {kind, title: `${kind} node 3`, summary: 'Rotation.', ...sections, address: leaving.validator})])
+      for (const hash of await Promise.all(yesVoters.map((voter) => vote(voter, id!, 1)))) expect((await receipt(hash)).status).toBe('0x1')
+      await waitForState(id!, 'Executed')
+    }
+
+    await change('validator-remove')
+    await until(async () => (await Promise.all(devnet.nodes.map((n) => validatorsOf(n.index)))).every((set) => set.length === 3), 'every node on the 3-validator set', 60_000)
+    expect((await validatorsOf(0)).map((v) => v.address)).not.toContain(leaving.validator.toLowerCase())
+    expect(await validating(3)).toBe(false)
+    const afterRemoval = await height(devnet.nodes[0]!.rpcUrl)
+    // Three validators decide alone; the fourth node follows them.
+    await until(async () => (await height(leaving.rpcUrl)) >= afterRemoval + 3, 'node 3 following the three validators', 60_000)
+
+    await change('validator-add')
+    await until(async () => (await Promise.all(devnet.nodes.map((n) => validatorsOf(n.index)))).every((set) => set.length === 4), 'every node on the 4-validator set', 60_000)
+    expect(await validating(3)).toBe(true)
+    const end = (await height(devnet.nodes[0]!.rpcUrl)) + 3
+    await until(async () => (await Promise.all(devnet.nodes.map((n) => height(n.rpcUrl)))).every((h) => h >= end), `all nodes at ${end}`, 120_000)
+    const [first, ...rest] = await Promise.all(devnet.nodes.map((n) => blockHashes(n.rpcUrl, end)))
+    for (const other of rest) expect(other).toEqual(first)
   })
 })

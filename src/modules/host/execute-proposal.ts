@@ -4,7 +4,7 @@ import {MODULE_REGISTRY_ADDRESS, moduleAddress} from '../module.js'
 import {governanceParamsSchema} from './governance-module.js'
 import type {HostBlockEnv, ModuleHost} from './host.js'
 
-import {MODULE_ACCOUNT_CODE, builtinCodeHash, deactivateModule, readCode, readEntry, reactivateModule, scheduleModule, versionAt, writeChainParam, writeFeatureFlag, writeParams} from './registry.js'
+import {MODULE_ACCOUNT_CODE, builtinCodeHash, deactivateModule, readCode, readEntry, readValidators, reactivateModule, scheduleModule, versionAt, writeChainParam, writeFeatureFlag, writeParams, writeValidators} from './registry.js'
 import type {StateView} from './state-view.js'
 
 /**
@@ -93,9 +93,22 @@ export function executeProposal({host, view, env, proposalId, proposal: raw, cal
     case 'feature-flag':
       writeFeatureFlag(registry, proposal.flag, proposal.enabled)
       return
-    case 'validator-add':
-    case 'validator-remove':
-      throw new Error('the validator set is fixed at genesis on this chain: validator changes by proposal are not supported yet')
+    case 'validator-add': {
+      const validators = readValidators(registry)
+      if (validators.length === 0) throw new Error('this chain has no validator set to change (its genesis names no validators)')
+      const address = proposal.address.toLowerCase() as `0x${string}`
+      if (validators.some((v) => v.address === address)) throw new Error(`${proposal.address} is already a validator`)
+      writeValidators(registry, [...validators, {address, power: proposal.power ?? 1}])
+      return
+    }
+    case 'validator-remove': {
+      const validators = readValidators(registry)
+      const address = proposal.address.toLowerCase()
+      if (!validators.some((v) => v.address === address)) throw new Error(`${proposal.address} is not a validator`)
+      if (validators.length === 1) throw new Error(`${proposal.address} is the last validator; the chain cannot run without one`)
+      writeValidators(registry, validators.filter((v) => v.address !== address))
+      return
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import type {Genesis, GenesisAccount} from '../../chain/genesis.js'
 import {MODULE_REGISTRY_ADDRESS, type ModuleStorage, type NativeModule, moduleAddress} from '../module.js'
 import {wordToHex} from '../storage-codec.js'
-import {MODULE_ACCOUNT_CODE, REGISTRY_VERSION, SUPPLY_SLOT, builtinCodeHash, scheduleModule} from './registry.js'
+import {MODULE_ACCOUNT_CODE, REGISTRY_VERSION, SUPPLY_SLOT, builtinCodeHash, scheduleModule, writeValidators} from './registry.js'
 
 /** A built-in module a genesis activates from block 0, with its parameters (JSON values). */
 export interface GenesisModule {
@@ -14,7 +14,8 @@ export interface GenesisModule {
 /**
  * Adds the native modules to a genesis: the registry's storage listing every module (active from
  * block 0 at its built-in code hash), each module's account (marker code, starting balance) and
- * the native supply, which the registry then keeps current. Returns a new genesis.
+ * the native supply, which the registry then keeps current, and the genesis validator set, which
+ * governance then changes. Returns a new genesis.
  */
 export function addModulesToGenesis(genesis: Genesis, modules: readonly GenesisModule[]): Genesis {
   const words = new Map<bigint, bigint>()
@@ -32,6 +33,9 @@ export function addModulesToGenesis(genesis: Genesis, modules: readonly GenesisM
     const {id, version} = module.manifest
     scheduleModule(storage, id, {codeHash: builtinCodeHash(id, version), version, from: 0n}, {builtin: true, params: params ?? {}})
     alloc[moduleAddress(id).toLowerCase()] = {balance: `0x${(balance ?? 0n).toString(16)}`, code}
+  }
+  if (genesis.validators && genesis.validators.length > 0) {
+    writeValidators(storage, genesis.validators.map((v) => ({address: v.address.toLowerCase() as `0x${string}`, power: v.power})))
   }
   let supply = 0n
   for (const account of Object.values(alloc)) supply += BigInt(account.balance)

@@ -20,7 +20,7 @@ import {
 import {executeProposal} from './execute-proposal.js'
 import {governanceStats} from './governance-module.js'
 import {loadModuleSource} from './load-module.js'
-import {MODULE_ACCOUNT_CODE, CIRCULATING_SLOT, SUPPLY_SLOT, type RegistryEntry, listFeatureFlags, listModuleIds, readChainParam, readCode, readEntry, registryModule, versionAt} from './registry.js'
+import {MODULE_ACCOUNT_CODE, CIRCULATING_SLOT, SUPPLY_SLOT, type RegistryEntry, type RegistryValidator, listFeatureFlags, readValidators, listModuleIds, readChainParam, readCode, readEntry, registryModule, versionAt} from './registry.js'
 import {type StateSource, type StateView, type ViewLog, isNeedsLoading, runWithState, storageKey} from './state-view.js'
 
 /**
@@ -223,6 +223,13 @@ export class ModuleHost {
         balances: changes.balances.map((write) => ({...write, before: view.getBalance(write.address)})).filter((write) => write.before !== write.value),
       }
     })
+    if (!out.ok) throw out.error
+    return out.result
+  }
+
+  /** The validator set governance keeps, in the state `sm` holds (empty: the chain names none). */
+  async validators(sm: HostStateManager): Promise<RegistryValidator[]> {
+    const out = await runWithState(this.source(sm), (view) => readValidators(registryReader(view)))
     if (!out.ok) throw out.error
     return out.result
   }

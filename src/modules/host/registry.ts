@@ -2,7 +2,7 @@ import {type Address, type Hex, hexToBytes, keccak256, parseAbi, stringToBytes} 
 import {z} from 'zod'
 
 import {type ModuleStorage, type NativeModule, MODULE_REGISTRY_ADDRESS, isModuleId, moduleAddress, moduleCodeHash} from '../module.js'
-import {addressToWord, hexToWord, mappingSlot, namespaceSlot, readBytes, readString, slotAdd, wordToHex, writeBytes, writeString} from '../storage-codec.js'
+import {addressToWord, hexToWord, mappingSlot, namespaceSlot, readBytes, readString, slotAdd, wordToAddress, wordToHex, writeBytes, writeString} from '../storage-codec.js'
 
 /**
  * The module registry: which modules exist, at which version and code hash, from which height,
@@ -20,6 +20,9 @@ import {addressToWord, hexToWord, mappingSlot, namespaceSlot, readBytes, readStr
  * - chain parameters: mappingSlot(namespaceSlot('xai.registry.chain'), keccak(name)).
  * - feature flags: mappingSlot(namespaceSlot('xai.registry.flags'), keccak(name)): 0 unset, 1 on,
  *   2 off; their names as the `ids` list at namespaceSlot('xai.registry.flagNames').
+ * - validators: namespaceSlot('xai.registry.validators') holds the count; validator i's address
+ *   and voting power at validators + 1 + 2i and + 2 + 2i. The consensus engine takes the set for
+ *   block h + 1 from the state after block h.
  * - supply: namespaceSlot('xai.registry.supply') the native supply now;
  *   namespaceSlot('xai.registry.circulating') the supply outside module accounts at the start of
  *   the current block (what governance's quorum is measured against).
@@ -35,6 +38,7 @@ const CODE = namespaceSlot('xai.registry.code')
 const CHAIN = namespaceSlot('xai.registry.chain')
 const FLAGS = namespaceSlot('xai.registry.flags')
 const FLAG_NAMES = namespaceSlot('xai.registry.flagNames')
+const VALIDATORS = namespaceSlot('xai.registry.validators')
 export const SUPPLY_SLOT = namespaceSlot('xai.registry.supply')
 export const CIRCULATING_SLOT = namespaceSlot('xai.registry.circulating')
 
@@ -172,6 +176,37 @@ function sortKeys(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([, item]) => item !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, item]) => [key, sortKeys(item)]))
   }
   return value
+}
+
+export interface RegistryValidator {
+  /** Lowercase. */
+  address: Address
+  power: number
+}
+
+/** The validator set as governance keeps it (empty on a chain whose genesis named none). */
+export function readValidators(storage: Reader): RegistryValidator[] {
+  const count = storage.get(VALIDATORS)
+  const out: RegistryValidator[] = []
+  for (let i = 0n; i < count; i++) {
+    out.push({address: wordToAddress(storage.get(slotAdd(VALIDATORS, 1n + 2n * i))).toLowerCase() as Address, power: Number(storage.get(slotAdd(VALIDATORS, 2n + 2n * i)))})
+  }
+  return out
+}
+
+/** Replaces the validator set (sorted by address, as consensus orders it). */
+export function writeValidators(storage: ModuleStorage, validators: readonly RegistryValidator[]): void {
+  const before = storage.get(VALIDATORS)
+  const sorted = [...validators].sort((a, b) => (a.address.toLowerCase() < b.address.toLowerCase() ? -1 : 1))
+  sorted.forEach((validator, i) => {
+    storage.set(slotAdd(VALIDATORS, 1n + 2n * BigInt(i)), addressToWord(validator.address))
+    storage.set(slotAdd(VALIDATORS, 2n + 2n * BigInt(i)), BigInt(validator.power))
+  })
+  for (let i = BigInt(sorted.length); i < before; i++) {
+    storage.set(slotAdd(VALIDATORS, 1n + 2n * i), 0n)
+    storage.set(slotAdd(VALIDATORS, 2n + 2n * i), 0n)
+  }
+  storage.set(VALIDATORS, BigInt(sorted.length))
 }
 
 export function codeSlot(codeHash: Hex): bigint {
