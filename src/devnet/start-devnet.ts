@@ -155,11 +155,14 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
     if (signal?.aborted) throw interrupted()
   }
   const prior = await readDevnetRecord(paths)
-  const nodeCount = prior?.nodes.length ?? options.nodes ?? 1
-  if (prior && options.nodes !== undefined && options.nodes !== prior.nodes.length) {
+  // A multi-node devnet may grow: the new nodes follow the chain, and validate once governance
+  // adds their validator (validator-add proposal). It never shrinks.
+  const grows = prior !== undefined && prior.nodes.length > 1 && options.nodes !== undefined && options.nodes > prior.nodes.length
+  const nodeCount = grows ? options.nodes! : (prior?.nodes.length ?? options.nodes ?? 1)
+  if (prior && !grows && options.nodes !== undefined && options.nodes !== prior.nodes.length) {
     throw new XaiError('DEVNET_SHAPE_MISMATCH', `Devnet "${name}" has ${prior.nodes.length} node(s), not ${options.nodes}`, {
       exitCode: ExitCode.usage,
-      hint: `Resume it as it is (omit --nodes), or wipe it first: xai devnet reset${name === DEFAULT_DEVNET_NAME ? '' : ` --name ${name}`} --force`,
+      hint: `Resume it as it is (omit --nodes)${prior.nodes.length > 1 ? ', grow it (a larger --nodes)' : ''}, or wipe it first: xai devnet reset${name === DEFAULT_DEVNET_NAME ? '' : ` --name ${name}`} --force`,
     })
   }
   if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > MAX_SUPPORTED_NODES) {
@@ -176,7 +179,7 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
   // 1. The folder: resume devnet.json + genesis.json (and keys), or create them.
   const {genesis, accounts, live, record: base} = await runStep(onEvent, stepOf('prepare'), async (setTitle) => {
     const live = await findLiveNodes(paths, prior)
-    if (prior && live.size >= prior.nodes.length) throw await alreadyRunning(paths, prior, live, prior.rpcHost ?? DEFAULT_RPC_HOST)
+    if (prior && !grows && live.size >= prior.nodes.length) throw await alreadyRunning(paths, prior, live, prior.rpcHost ?? DEFAULT_RPC_HOST)
     if (!prior && live.size > 0) throw await alreadyRunning(paths, prior, live, options.rpcHost ?? DEFAULT_RPC_HOST)
     let genesis = await readGenesisFile(paths.genesis)
     if (prior && !genesis) throw devnetCorrupt(paths.genesis, 'is missing')
@@ -186,17 +189,29 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
     const partial = live.size > 0
     const basePort = options.basePort ?? DEFAULT_BASE_PORT
     const p2pBasePort = options.p2pBasePort ?? DEFAULT_P2P_BASE_PORT
+    // Nodes added to a devnet take the ports after every port it uses: an RPC and a p2p port each.
+    const highest = Math.max(0, ...(prior?.nodes ?? []).flatMap((n) => [n.rpcPort, n.p2pPort ?? 0]))
+    const priorCount = prior?.nodes.length ?? 0
     let nodes: DevnetNodeRecord[] = Array.from({length: nodeCount}, (_, index) => {
       const previous = prior?.nodes.find((n) => n.index === index)
       const keep = partial && previous
+      const added = grows && !previous
+      const offset = 2 * (index - priorCount)
       return {
         index,
-        rpcPort: keep ? previous.rpcPort : basePort + index,
+        rpcPort: keep ? previous.rpcPort : added ? highest + 1 + offset : basePort + index,
         pid: live.get(index) ?? null,
         home: paths.nodeHome(index),
-        ...(consensus ? {p2pPort: keep && previous.p2pPort ? previous.p2pPort : p2pBasePort + index} : {}),
+        ...(consensus ? {p2pPort: keep && previous.p2pPort ? previous.p2pPort : added ? highest + 2 + offset : p2pBasePort + index} : {}),
       }
     })
+    if (grows && genesis) {
+      const chainId = chainIdOf(genesis)
+      for (const node of nodes.filter((n) => !prior!.nodes.some((p) => p.index === n.index))) {
+        const seeds = deriveDevnetSeeds(chainId, name, node.index)
+        await writeNodeKeys(paths.nodeHome(node.index), {validator: seeds.validator, p2pSeed: seeds.p2p})
+      }
+    }
     if (!genesis) {
       await mkdir(paths.folder, {recursive: true})
       const chainId = options.chainId ?? DEFAULT_CHAIN_ID
