@@ -31,6 +31,8 @@ export interface DevnetNodeStatus {
   /** Pending transactions in the node's mempool, when it answers. */
   mempool: number | null
   validator: string | null
+  /** Whether the node's validator is in the current set (governance adds and removes); null when unknown. */
+  validating?: boolean | null
 }
 
 /** What `xai devnet status` reports. */
@@ -52,6 +54,7 @@ interface NodeInfo {
   peers: number
   network: string
   validator: string | null
+  validating?: boolean
   mempool: {pending: number; queued: number}
 }
 
@@ -79,7 +82,7 @@ export async function getDevnetStatus(options: DevnetLocation & {rpcTimeoutMs?: 
       const rpcUrl = `http://${urlHost}:${node.rpcPort}`
       const timeoutMs = options.rpcTimeoutMs ?? 2_000
       const base = {index: node.index, pid, running: pid !== null, rpcUrl, wsUrl: `ws://${urlHost}:${node.rpcPort}`, home: paths.nodeHome(node.index)}
-      const unknown = {height: null, round: null, step: null, peers: null, network: null, headHash: null, headTime: null, mempool: null, validator: node.validator ?? null}
+      const unknown = {height: null, round: null, step: null, peers: null, network: null, headHash: null, headTime: null, mempool: null, validator: node.validator ?? null, validating: null}
       const paused = pid !== null && isStopped(pid)
       if (pid === null || paused) return {...base, ...unknown, paused}
       if (node.p2pPort === undefined) {
@@ -106,6 +109,7 @@ export async function getDevnetStatus(options: DevnetLocation & {rpcTimeoutMs?: 
         headTime: info.headTime,
         mempool: info.mempool.pending,
         validator: info.validator,
+        validating: info.validating ?? null,
       }
     }),
   )
