@@ -29,6 +29,7 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
     {description: 'A second, independent devnet next to the default one', command: '<%= config.bin %> <%= command.id %> --name staging --base-port 8645 --detach'},
     {description: 'Four validators agreeing by Tendermint consensus, with a live dashboard', command: '<%= config.bin %> <%= command.id %> --nodes 4'},
     {description: 'Four validators that make a block only when there is a transaction', command: '<%= config.bin %> <%= command.id %> --nodes 4 --no-empty-blocks --detach'},
+    {description: 'Add a fifth node to a running 4-node devnet (it follows; a validator-add proposal makes it vote)', command: '<%= config.bin %> <%= command.id %> --nodes 5 --detach'},
     {description: 'Short governance cycles for trying proposals: 5-block votes, 2-block timelock', command: '<%= config.bin %> <%= command.id %> --nodes 4 --voting-period 5 --timelock 2 --detach'},
     {description: 'Keep devnets outside the project', command: 'XAI_HOME=~/.xai <%= config.bin %> <%= command.id %> --detach'},
   ]
@@ -36,7 +37,7 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
   static override flags = {
     ...devnetFlags,
     nodes: Flags.integer({
-      description: 'Validator nodes of a new devnet [default: 1]. More than one: the nodes decide blocks by Tendermint BFT consensus; 4 survive one faulty validator',
+      description: 'Validator nodes of a new devnet [default: 1]. More than one: the nodes decide blocks by Tendermint BFT consensus; 4 survive one faulty validator. On an existing multi-node devnet a larger number adds following nodes, which vote once a validator-add proposal names them',
       min: 1,
       max: 16,
       env: 'XAI_NODES',
