@@ -8,6 +8,8 @@ import {mevRedistribution} from '../../../../src/modules/builtin/mev-redistribut
 import {ruleEngine} from '../../../../src/modules/builtin/rule-engine.js'
 import {treasury} from '../../../../src/modules/builtin/treasury.js'
 import {withdrawalGuard} from '../../../../src/modules/builtin/withdrawal-guard.js'
+import {governanceModule} from '../../../../src/modules/host/governance-module.js'
+import {registryModule} from '../../../../src/modules/host/registry.js'
 import {type NativeModule, isModuleId, isSemver, moduleAddress} from '../../../../src/modules/module.js'
 
 const MODULES: [NativeModule, string][] = [
@@ -16,6 +18,8 @@ const MODULES: [NativeModule, string][] = [
   [withdrawalGuard, 'IWithdrawalGuard.sol'],
   [mevRedistribution, 'IMevRedistribution.sol'],
   [ruleEngine, 'IRuleEngine.sol'],
+  [governanceModule, 'IGovernance.sol'],
+  [registryModule, 'IModuleRegistry.sol'],
 ]
 
 /** One function or event of a Solidity interface or an ABI, as a comparable line. */
