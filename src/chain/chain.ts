@@ -95,6 +95,8 @@ export class Chain extends EventEmitter<ChainEvents> {
   private closed = false
   /** The native modules' host, when the chain runs modules. */
   modules?: ModuleHost
+  /** EIP-1559 parameters governance has set; undefined: the hardfork's. */
+  private feeParams?: {denominator: bigint; elasticity: bigint}
 
   private constructor(
     readonly genesisDoc: Genesis,
@@ -176,6 +178,7 @@ export class Chain extends EventEmitter<ChainEvents> {
       this._genesis = genesis.block
       this._head = head
       await this.vm.stateManager.setStateRoot(head.block.header.stateRoot)
+      if (this.modules) await this.readChainParams()
       this.logger.info('resumed chain', {height: head.block.header.number, hash: head.block.hash()})
       return
     }
@@ -241,7 +244,11 @@ export class Chain extends EventEmitter<ChainEvents> {
       const parent = this._head.block
       const env = this.nextHeaderFields(parent, options)
       const host = this.modules
-      if (host) env.gasLimit = (await host.blockGasLimit(this.vm.stateManager as never)) ?? env.gasLimit
+      if (host) {
+        const params = await this.readChainParams()
+        env.gasLimit = params.blockGasLimit ?? env.gasLimit
+        env.baseFeePerGas = this.baseFeeAfter(parent.header)
+      }
       await this.vm.stateManager.checkpoint()
       let events: Log[] = []
       try {
@@ -293,6 +300,7 @@ export class Chain extends EventEmitter<ChainEvents> {
       ops.push(...this.blocks.commitOps(record), ...extraOps)
       await this.blocks.write(ops, record)
       this._head = record
+      if (this.modules) await this.readChainParams()
       this.emit('block', record)
       return record
     })
@@ -330,7 +338,37 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   /** Header of the block that would come next (for pending-block estimates). */
   nextBaseFee(): bigint {
-    return this._head.block.header.calcNextBaseFee()
+    return this.baseFeeAfter(this._head.block.header)
+  }
+
+  /**
+   * The base fee of the block after `parent` (EIP-1559), with the denominator and elasticity
+   * governance has set, else the hardfork's: the same arithmetic as ethereumjs' calcNextBaseFee.
+   */
+  baseFeeAfter(parent: BlockHeader): bigint {
+    const params = this.feeParams
+    if (!params) return parent.calcNextBaseFee()
+    const base = parent.baseFeePerGas ?? 0n
+    const target = parent.gasLimit / params.elasticity
+    if (target === 0n || parent.gasUsed === target) return base
+    if (parent.gasUsed > target) {
+      const delta = (base * (parent.gasUsed - target)) / target / params.denominator
+      return base + (delta > 1n ? delta : 1n)
+    }
+    const delta = (base * (target - parent.gasUsed)) / target / params.denominator
+    return base - delta > 0n ? base - delta : 0n
+  }
+
+  /** Reads the chain parameters governance has set in the live state, keeping the fee ones. */
+  private async readChainParams(): Promise<{blockGasLimit?: bigint}> {
+    const params = await this.modules!.chainParams(this.vm.stateManager as never)
+    const denominator = params.baseFeeMaxChangeDenominator
+    const elasticity = params.elasticityMultiplier
+    this.feeParams =
+      denominator === undefined && elasticity === undefined
+        ? undefined
+        : {denominator: denominator ?? BigInt(this.common.param('baseFeeMaxChangeDenominator')), elasticity: elasticity ?? BigInt(this.common.param('elasticityMultiplier'))}
+    return params
   }
 
   async getBlock(id: bigint | Bytes): Promise<BlockRecord | undefined> {

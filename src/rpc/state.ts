@@ -266,7 +266,7 @@ export class ChainState {
       parentHash: parent.hash(),
       number: parent.number + 1n,
       timestamp: now > parent.timestamp ? now : parent.timestamp + 1n,
-      baseFeePerGas: parent.calcNextBaseFee(),
+      baseFeePerGas: this.chain.baseFeeAfter(parent),
       mixHash: keccak_256(parent.hash()),
       gasUsed: 0n,
     })

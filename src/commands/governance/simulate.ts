@@ -22,7 +22,7 @@ interface WireEntry {
 
 interface WireSnapshot {
   modules: WireEntry[]
-  chain: {blockGasLimit?: string}
+  chain: Record<string, string | undefined>
   flags: Record<string, boolean>
 }
 
@@ -99,8 +99,10 @@ export default class GovernanceSimulate extends XaiCommand<GovernanceSimulateRes
 /** `what: before → after` for every difference between two registry snapshots. */
 export function registryChanges(before: WireSnapshot, after: WireSnapshot): string[] {
   const lines: string[] = []
-  const gas = (s: WireSnapshot) => (s.chain.blockGasLimit === undefined ? 'the genesis value' : BigInt(s.chain.blockGasLimit).toString())
-  if (gas(before) !== gas(after)) lines.push(`chain.blockGasLimit: ${gas(before)} → ${gas(after)}`)
+  const param = (s: WireSnapshot, name: string) => (s.chain[name] === undefined ? 'the genesis value' : BigInt(s.chain[name]).toString())
+  for (const name of new Set([...Object.keys(before.chain), ...Object.keys(after.chain)])) {
+    if (param(before, name) !== param(after, name)) lines.push(`chain.${name}: ${param(before, name)} → ${param(after, name)}`)
+  }
   const describe = (entry?: WireEntry): string => {
     if (!entry) return 'absent'
     const parts = [`${entry.current.version} from block ${BigInt(entry.current.from)}`]

@@ -4,7 +4,7 @@ import {MODULE_REGISTRY_ADDRESS, moduleAddress} from '../module.js'
 import {governanceParamsSchema} from './governance-module.js'
 import type {HostBlockEnv, ModuleHost} from './host.js'
 
-import {MODULE_ACCOUNT_CODE, builtinCodeHash, deactivateModule, readCode, readEntry, readValidators, reactivateModule, scheduleModule, versionAt, writeChainParam, writeFeatureFlag, writeParams, writeValidators} from './registry.js'
+import {CHAIN_PARAMETERS, type ChainParameter, MODULE_ACCOUNT_CODE, builtinCodeHash, deactivateModule, readCode, readEntry, readValidators, reactivateModule, scheduleModule, versionAt, writeChainParam, writeFeatureFlag, writeParams, writeValidators} from './registry.js'
 import type {StateView} from './state-view.js'
 
 /**
@@ -40,8 +40,10 @@ export function executeProposal({host, view, env, proposalId, proposal: raw, cal
     case 'parameter-change': {
       for (const change of proposal.changes) {
         if (change.module === 'chain') {
-          if (change.key !== 'blockGasLimit') throw new Error(`chain parameter ${change.key} cannot be changed on a running chain yet; only blockGasLimit can`)
-          writeChainParam(registry, 'blockGasLimit', BigInt(change.value as number))
+          if (!(CHAIN_PARAMETERS as readonly string[]).includes(change.key)) throw new Error(`chain has no parameter ${change.key}; it has ${CHAIN_PARAMETERS.join(', ')}`)
+          const value = BigInt(change.value as number)
+          if (value < 1n) throw new Error(`chain.${change.key} must be at least 1`)
+          writeChainParam(registry, change.key as ChainParameter, value)
           continue
         }
         const entry = readEntry(registry, change.module)

@@ -20,7 +20,7 @@ import {
 import {executeProposal} from './execute-proposal.js'
 import {governanceStats} from './governance-module.js'
 import {loadModuleSource} from './load-module.js'
-import {MODULE_ACCOUNT_CODE, CIRCULATING_SLOT, SUPPLY_SLOT, type RegistryEntry, type RegistryValidator, listFeatureFlags, readValidators, listModuleIds, readChainParam, readCode, readEntry, registryModule, versionAt} from './registry.js'
+import {CHAIN_PARAMETERS, type ChainParameter, MODULE_ACCOUNT_CODE, CIRCULATING_SLOT, SUPPLY_SLOT, type RegistryEntry, type RegistryValidator, listFeatureFlags, readValidators, listModuleIds, readChainParam, readCode, readEntry, registryModule, versionAt} from './registry.js'
 import {type StateSource, type StateView, type ViewLog, isNeedsLoading, runWithState, storageKey} from './state-view.js'
 
 /**
@@ -192,10 +192,18 @@ export class ModuleHost {
     return this.modules(view, height).find((item) => item.address.toLowerCase() === address.toLowerCase())
   }
 
-  /** The block gas limit governance has set, if it has. */
-  async blockGasLimit(sm: HostStateManager): Promise<bigint | undefined> {
-    const out = await runWithState(this.source(sm), (view) => readChainParam(registryReader(view), 'blockGasLimit'))
-    return out.ok ? out.result : undefined
+  /** The chain parameters governance has set (those it has not are left out). */
+  async chainParams(sm: HostStateManager): Promise<Partial<Record<ChainParameter, bigint>>> {
+    const out = await runWithState(this.source(sm), (view) => {
+      const registry = registryReader(view)
+      const params: Partial<Record<ChainParameter, bigint>> = {}
+      for (const name of CHAIN_PARAMETERS) {
+        const value = readChainParam(registry, name)
+        if (value !== undefined) params[name] = value
+      }
+      return params
+    })
+    return out.ok ? out.result : {}
   }
 
   /**
@@ -525,7 +533,7 @@ export class ModuleHost {
 /** The registry as governance changes it: modules, chain parameters, feature flags. */
 export interface RegistrySnapshot {
   modules: RegistryEntry[]
-  chain: {blockGasLimit?: bigint}
+  chain: Partial<Record<ChainParameter, bigint>>
   flags: Record<string, boolean>
 }
 
@@ -541,8 +549,12 @@ export interface ProposalSimulation {
 function registrySnapshot(view: StateView): RegistrySnapshot {
   const registry = registryReader(view)
   const modules = listModuleIds(registry).flatMap((id) => readEntry(registry, id) ?? [])
-  const blockGasLimit = readChainParam(registry, 'blockGasLimit')
-  return {modules, chain: blockGasLimit === undefined ? {} : {blockGasLimit}, flags: listFeatureFlags(registry)}
+  const chain: Partial<Record<ChainParameter, bigint>> = {}
+  for (const name of CHAIN_PARAMETERS) {
+    const value = readChainParam(registry, name)
+    if (value !== undefined) chain[name] = value
+  }
+  return {modules, chain, flags: listFeatureFlags(registry)}
 }
 
 /**

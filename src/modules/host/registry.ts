@@ -43,7 +43,7 @@ export const SUPPLY_SLOT = namespaceSlot('xai.registry.supply')
 export const CIRCULATING_SLOT = namespaceSlot('xai.registry.circulating')
 
 /** The chain parameters governance may set (see parameter-change proposals). */
-export const CHAIN_PARAMETERS = ['blockGasLimit'] as const
+export const CHAIN_PARAMETERS = ['blockGasLimit', 'baseFeeMaxChangeDenominator', 'elasticityMultiplier'] as const
 export type ChainParameter = (typeof CHAIN_PARAMETERS)[number]
 
 /** Code hash of a built-in module: keccak256("xai-builtin:" + id + "@" + version). */

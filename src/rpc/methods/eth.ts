@@ -135,7 +135,7 @@ export function ethMethods(deps: RpcDeps): MethodTable {
         if (ps) reward.push(rewards(record, ps))
         last = record
       }
-      if (last) baseFeePerGas.push(qty(last.block.header.calcNextBaseFee()))
+      if (last) baseFeePerGas.push(qty(chain.baseFeeAfter(last.block.header)))
       const result: Record<string, unknown> = {
         oldestBlock: qty(oldest),
         baseFeePerGas,

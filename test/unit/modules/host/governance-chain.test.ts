@@ -74,6 +74,38 @@ describe('governance on a chain', () => {
     await chain.close()
   })
 
+  it('changes the EIP-1559 parameters: the blocks after execution take their base fee with the new ones', async () => {
+    const {chain, mempool} = await moduleChain()
+    const proposal = parseProposal({
+      kind: 'parameter-change',
+      title: 'Slower base fee',
+      summary: 'Smaller steps.',
+      riskAnalysis: 'r',
+      dependencyDiff: 'd',
+      migrationSteps: 'm',
+      changes: [{module: 'chain', key: 'baseFeeMaxChangeDenominator', value: 50}, {module: 'chain', key: 'elasticityMultiplier', value: 4}],
+    })
+    await mempool.addRaw(await signTransfer({from: 0, nonce: 0, to: GOVERNANCE, value: 0n, gas: 2_000_000n, data: call('propose', [bytesToHex(canonicalProposal(proposal))])}))
+    await mineBlock(chain, mempool)
+    await mempool.addRaw(await signTransfer({from: 0, nonce: 1, to: GOVERNANCE, value: 0n, gas: 500_000n, data: call('vote', [1n, 1])}))
+    await mempool.addRaw(await signTransfer({from: 1, nonce: 0, to: GOVERNANCE, value: 0n, gas: 500_000n, data: call('vote', [1n, 1])}))
+    while (chain.head.header.number < 5n) await mineBlock(chain, mempool)
+    // Block 5 executed it; block 6 follows the new rule from its parent.
+    await mempool.addRaw(await signTransfer({from: 2, nonce: 0, gas: 21_000n}))
+    const b6 = await mineBlock(chain, mempool)
+    const b7 = await mineBlock(chain, mempool)
+    const expected = (parent: {baseFeePerGas?: bigint; gasLimit: bigint; gasUsed: bigint}) => {
+      const base = parent.baseFeePerGas!
+      const target = parent.gasLimit / 4n
+      const delta = (base * (target - parent.gasUsed)) / target / 50n
+      return base - delta
+    }
+    expect(b7.block.header.baseFeePerGas).toBe(expected(b6.block.header))
+    expect(b7.block.header.baseFeePerGas).not.toBe(b6.block.header.calcNextBaseFee())
+    expect(chain.nextBaseFee()).toBe(expected(b7.block.header))
+    await chain.close()
+  })
+
   it('defeats a proposal without quorum and changes nothing', async () => {
     const {chain, mempool} = await moduleChain()
     const body = bytesToHex(canonicalProposal(gasLimitProposal(50_000_000)))
