@@ -4,55 +4,31 @@
 import {readFile, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {Ajv2020} from 'ajv/dist/2020.js'
 import {type Hex, createPublicClient, http} from 'viem'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {tokenProject} from '../helpers/cli.js'
 import {type E2eDevnet, STANDARD_DEV_ACCOUNTS, startE2eDevnet} from '../helpers/devnet.js'
+import {type OpenApiSpec, type RestReply, type RestRequestOptions, RestClient} from '../helpers/rest-client.js'
 
 let devnet: E2eDevnet | undefined
 let tmp: string
 let project: string
-let spec: {paths: Record<string, Record<string, {responses: Record<string, unknown>}>>}
-const ajv = new Ajv2020({strict: false, allErrors: true})
+let spec: OpenApiSpec
+const restClient = new RestClient(() => devnet!.rpcUrl, () => devnet!.apiKey)
 const [alice, bob, carol] = STANDARD_DEV_ACCOUNTS
 
-interface RestReply {
-  status: number
-  body: any
-}
 
 /** A REST request to node 0; the answer is checked against the OpenAPI document (path template given). */
-async function rest(method: 'GET' | 'POST', path: string, options: {template?: string; body?: unknown; rawBody?: string; key?: string | null} = {}): Promise<RestReply> {
-  const headers: Record<string, string> = {'content-type': 'application/json'}
-  const key = options.key === undefined ? devnet!.apiKey : options.key
-  if (key !== null && key !== undefined) headers['x-api-key'] = key
-  const response = await fetch(`${devnet!.rpcUrl}${path}`, {method, headers, body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body))})
-  const reply = {status: response.status, body: await response.json()}
-  if (spec) conforms(method, options.template ?? path.split('?')[0]!, reply)
-  return reply
-}
-
-/** The reply's status is documented for the operation and its body validates against that schema. */
-function conforms(method: string, template: string, reply: RestReply): void {
-  const operation = spec.paths[template]?.[method.toLowerCase()]
-  expect(operation, `${method} ${template} is not in /openapi.json`).toBeDefined()
-  expect(Object.keys(operation!.responses), `${method} ${template} does not document status ${reply.status}: ${JSON.stringify(reply.body)}`).toContain(String(reply.status))
-  const pointer = ['paths', template, method.toLowerCase(), 'responses', String(reply.status), 'content', 'application/json', 'schema'].map((p) => p.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')
-  const validate = ajv.getSchema(`openapi#/${pointer}`)
-  expect(validate, `no schema at ${pointer}`).toBeDefined()
-  const valid = validate!(reply.body)
-  expect(valid, `${method} ${template} ${reply.status} does not match its schema: ${ajv.errorsText(validate!.errors)}\n${JSON.stringify(reply.body)}`).toBe(true)
+function rest(method: 'GET' | 'POST', path: string, options: RestRequestOptions = {}): Promise<RestReply> {
+  return restClient.request(method, path, options)
 }
 
 describe('the node REST surface (devnet)', () => {
   beforeAll(async () => {
     ;({tmp, project} = await tokenProject('xai-rest-e2e-'))
     devnet = await startE2eDevnet({target: 'xai', blockTime: 0, upArgs: ['--project', project]})
-    const document = (await (await fetch(`${devnet.rpcUrl}/openapi.json`)).json()) as typeof spec
-    ajv.addSchema(document as object, 'openapi')
-    spec = document
+    spec = await restClient.load()
   })
   afterAll(async () => {
     await devnet?.stop()
