@@ -163,7 +163,8 @@ describe('native modules and governance on four validators', {timeout: TIMEOUT},
 
     // The scaffold's activation proposal, through the CLI: it uploads the source, then proposes.
     const start = await height(devnet.nodes[0]!.rpcUrl)
-    const activation = start + VOTING_PERIOD + TIMELOCK + 8
+    // Room for the upload, the proposal and the votes to land before voting ends, on a slow machine.
+    const activation = start + VOTING_PERIOD + TIMELOCK + 15
     const activateFile = join(moduleDir, 'proposals/activate.yaml')
     await writeFile(activateFile, fillPlaceholders((await readFile(activateFile, 'utf8')).replace('<<ACTIVATION_HEIGHT>>', String(activation))))
     const proposed = await runXai(['governance', 'propose', activateFile, '--rpc-url', devnet.nodes[1]!.rpcUrl, '--account', '5', '--json'], tmp)
@@ -213,6 +214,8 @@ describe('native modules and governance on four validators', {timeout: TIMEOUT},
     }
 
     // The module runs from its activation height; its validateTx refuses value on all four nodes.
+    const activeFrom = Number((await view<readonly unknown[]>(MODULE_REGISTRY_ADDRESS, registryModule.abi, 'moduleInfo', ['counter']))[3])
+    expect(activeFrom).toBe(activation)
     await until(async () => (await height(devnet.nodes[0]!.rpcUrl)) >= activation, `height ${activation}`, 120_000)
     const bump = await proposer!.send({to: COUNTER, data: encodeFunctionData({abi: counterAbi, functionName: 'increment'}), gas: 200_000n})
     expect((await receipt(bump)).status).toBe('0x1')
@@ -232,7 +235,7 @@ describe('native modules and governance on four validators', {timeout: TIMEOUT},
     const upgraded = source.replace("version: '0.1.0'", "version: '0.2.0'").replace('const value = ctx.storage.get(VALUE_SLOT) + by', 'const value = ctx.storage.get(VALUE_SLOT) + by * 2n')
     expect(upgraded).not.toBe(source)
     await uploadCode(proposer!, upgraded)
-    const swapAt = (await height(devnet.nodes[0]!.rpcUrl)) + VOTING_PERIOD + TIMELOCK + 6
+    const swapAt = (await height(devnet.nodes[0]!.rpcUrl)) + VOTING_PERIOD + TIMELOCK + 12
     const [upgrade] = await proposalIds([await propose(proposer!, {kind: 'module-upgrade', title: 'counter 0.2.0', summary: 'Counts by two.', ...sections, id: 'counter', version: '0.2.0', codeHash: moduleCodeHash(upgraded), height: swapAt})])
     for (const hash of await Promise.all(yesVoters.map((voter) => vote(voter, upgrade!, 1)))) expect((await receipt(hash)).status).toBe('0x1')
     await waitForState(upgrade!, 'Executed')
