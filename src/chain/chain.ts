@@ -489,7 +489,7 @@ export class OpenBlock {
         let chainTx: ChainTx | undefined
         if (this.host) {
           chainTx = toChainTx(tx)
-          const check = await this.host.checkTx(this.vm.stateManager as never, hostEnv(env), chainTx, this.host.blockModulesOf(this.vm.evm), this.vm.evm)
+          const check = await this.host.checkTx(this.vm.stateManager as never, hostEnv(env), chainTx, {evm: this.vm.evm})
           if (!check.ok) {
             this.rejected.push({tx, error: `rejected by module ${check.module}: ${check.reason}`})
             this.blocked.add(sender)

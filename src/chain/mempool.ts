@@ -198,7 +198,7 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
     if (this.running?.root !== sm) this.running = {root: sm, modules: host.runningModules(sm as never, height)}
     const modules = await this.running.modules.catch(() => undefined)
     const env = {height, timestamp: head.timestamp + 1n, coinbase: '0x0000000000000000000000000000000000000000' as const, baseFeePerGas: this.chain.nextBaseFee()}
-    const check = await host.checkTx(sm as never, env, toChainTx(tx), modules)
+    const check = await host.checkTx(sm as never, env, toChainTx(tx), {modules})
     if (!check.ok) throw new TxRejectedError(`rejected by module ${check.module}: ${check.reason}`)
   }
 

@@ -149,17 +149,11 @@ export async function deployContract(project: Project, options: DeployContractOp
   }
 
   emit({type: 'start', step: 'receipt', title: 'Wait for the receipt'})
-  let receipt: TransactionReceipt
-  try {
-    receipt = await client.waitForTransactionReceipt({hash: entry.txHash, timeout: options.receiptTimeoutMs ?? 120_000, pollingInterval: 200})
-  } catch (err) {
-    throw new XaiError(ContractsErrorCode.rpcUnreachable, `No receipt for ${entry.txHash}: ${shortMessage(err)}`, {
-      exitCode: ExitCode.environment,
-      hint: 'The deployment is recorded as sent; run the same deploy again to wait for it (it will not be signed twice).',
-      cause: err,
-      details: {txHash: entry.txHash},
-    })
-  }
+  const receipt = await waitForReceipt(client, entry.txHash, {
+    timeoutMs: options.receiptTimeoutMs,
+    code: ContractsErrorCode.rpcUnreachable,
+    hint: 'The deployment is recorded as sent; run the same deploy again to wait for it (it will not be signed twice).',
+  })
   emit({type: 'done', step: 'receipt', title: `Mined in block ${receipt.blockNumber}`})
 
   emit({type: 'start', step: 'record', title: 'Record'})
@@ -225,6 +219,27 @@ export function shortMessage(err: unknown): string {
   const details = (err as {details?: unknown}).details
   if (typeof short === 'string') return typeof details === 'string' && details && !short.includes(details) ? `${short} (${details})` : short
   return errorMessage(err)
+}
+
+/**
+ * The receipt of a sent transaction (polled every 200 ms, 120 s by default); no receipt in time
+ * is an environment error with `code` that names the hash (the transaction was sent).
+ */
+export async function waitForReceipt(
+  client: PublicClient,
+  hash: Hex,
+  options: {timeoutMs?: number; code: string; what?: string; hint?: string},
+): Promise<TransactionReceipt> {
+  try {
+    return await client.waitForTransactionReceipt({hash, timeout: options.timeoutMs ?? 120_000, pollingInterval: 200})
+  } catch (err) {
+    throw new XaiError(options.code, `No receipt for ${options.what ? `${options.what} (${hash})` : hash}: ${shortMessage(err)}`, {
+      exitCode: ExitCode.environment,
+      hint: options.hint ?? `The transaction was sent; look it up later (eth_getTransactionReceipt ${hash}).`,
+      cause: err,
+      details: {txHash: hash},
+    })
+  }
 }
 
 /** The HTTP transport failed (no answer), rather than the node answering with an error. */

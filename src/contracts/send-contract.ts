@@ -1,11 +1,11 @@
-import {type Address, type Hex, type PrivateKeyAccount, type TransactionReceipt, decodeEventLog, encodeFunctionData, getAddress} from 'viem'
+import {type Address, type Hex, type PrivateKeyAccount, decodeEventLog, encodeFunctionData, getAddress} from 'viem'
 
 import {ExitCode, XaiError} from '../errors.js'
 import {parseAbiArgs, toJsonSafe} from './abi-args.js'
 import {createChainClient, explainMinedRevert, revertedError, signWithEstimate} from './chain-clients.js'
 import type {ContractTarget} from './contract-target.js'
 import {type DecodedRevert, decodeRevert, isRevert} from './decode-revert.js'
-import {rpcFailed, shortMessage} from './deploy-contract.js'
+import {rpcFailed, shortMessage, waitForReceipt} from './deploy-contract.js'
 import {ContractsErrorCode} from './errors.js'
 import type {ResolvedNetwork} from './network.js'
 import {functionSignature, selectFunction} from './select-function.js'
@@ -82,17 +82,7 @@ export async function sendContract(options: SendContractOptions): Promise<SendCo
   }
   emit({type: 'sent', detail: hash})
 
-  let receipt: TransactionReceipt
-  try {
-    receipt = await client.waitForTransactionReceipt({hash, timeout: options.receiptTimeoutMs ?? 120_000, pollingInterval: 200})
-  } catch (err) {
-    throw new XaiError(ContractsErrorCode.rpcUnreachable, `No receipt for ${hash}: ${shortMessage(err)}`, {
-      exitCode: ExitCode.environment,
-      hint: `The transaction was sent; look it up later (eth_getTransactionReceipt ${hash}).`,
-      cause: err,
-      details: {txHash: hash},
-    })
-  }
+  const receipt = await waitForReceipt(client, hash, {timeoutMs: options.receiptTimeoutMs, code: ContractsErrorCode.rpcUnreachable})
   emit({type: 'mined', detail: `block ${receipt.blockNumber}`})
 
   const events: SentEvent[] = receipt.logs.map((log) => {

@@ -15,7 +15,7 @@ import {
 import {toJsonSafe} from '../contracts/abi-args.js'
 import {explainMinedRevert, signWithEstimate} from '../contracts/chain-clients.js'
 import {type DecodedRevert, decodeRevert, isRevert} from '../contracts/decode-revert.js'
-import {isTransportError, rpcFailed, shortMessage} from '../contracts/deploy-contract.js'
+import {isTransportError, rpcFailed, shortMessage, waitForReceipt} from '../contracts/deploy-contract.js'
 import {ExitCode, XaiError} from '../errors.js'
 import {ModulesErrorCode} from './errors.js'
 
@@ -139,17 +139,7 @@ export async function sendModuleCall(options: SendModuleCallOptions): Promise<Mo
   }
   emit({type: 'sent', detail: hash})
 
-  let receipt: TransactionReceipt
-  try {
-    receipt = await client.waitForTransactionReceipt({hash, timeout: options.receiptTimeoutMs ?? 120_000, pollingInterval: 200})
-  } catch (err) {
-    throw new XaiError(ModulesErrorCode.notMined, `No receipt for ${what} (${hash}): ${shortMessage(err)}`, {
-      exitCode: ExitCode.environment,
-      hint: `The transaction was sent; look it up later (eth_getTransactionReceipt ${hash}).`,
-      cause: err,
-      details: {txHash: hash},
-    })
-  }
+  const receipt = await waitForReceipt(client, hash, {timeoutMs: options.receiptTimeoutMs, code: ModulesErrorCode.notMined, what})
   emit({type: 'mined', detail: `block ${receipt.blockNumber}`})
   if (receipt.status !== 'success') {
     const revert = await explainMinedRevert(client, abi, {from: sender.address, to, data, value, blockNumber: receipt.blockNumber})

@@ -302,7 +302,7 @@ export const governanceModule: NativeModule = {
         let ok = true
         let reason: string | undefined
         try {
-          ctx.system!.execute!(decodeProposalBytes(stored.body), id)
+          ctx.system!.execute!(decodeProposal(stored.body), id)
         } catch (err) {
           ok = false
           reason = err instanceof Error ? err.message : String(err)
@@ -318,10 +318,6 @@ export const governanceModule: NativeModule = {
     }
     setOpenIds(ctx.storage, still)
   },
-}
-
-function decodeProposalBytes(body: Uint8Array): Proposal {
-  return decodeProposal(body)
 }
 
 /** Proposals by state and votes cast, from governance's storage (for the node's metrics). */

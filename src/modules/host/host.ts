@@ -20,7 +20,7 @@ import {
 import {executeProposal} from './execute-proposal.js'
 import {governanceStats} from './governance-module.js'
 import {loadModuleSource} from './load-module.js'
-import {CHAIN_PARAMETERS, type ChainParameter, MODULE_ACCOUNT_CODE, CIRCULATING_SLOT, SUPPLY_SLOT, type RegistryEntry, type RegistryValidator, listFeatureFlags, readValidators, listModuleIds, readChainParam, readCode, readEntry, registryModule, versionAt} from './registry.js'
+import {CHAIN_PARAMETERS, type ChainParameter, CIRCULATING_SLOT, SUPPLY_SLOT, type RegistryEntry, type RegistryValidator, listFeatureFlags, readValidators, listModuleIds, readChainParam, readCode, readEntry, registryModule, versionAt} from './registry.js'
 import {type StateSource, type StateView, type ViewLog, isNeedsLoading, runWithState, storageKey} from './state-view.js'
 
 /**
@@ -80,8 +80,6 @@ const LOG_BYTE_GAS = 8n
 const DEFAULT_CALL_GAS = 10_000n
 
 class CallReverted extends Error {}
-
-export {MODULE_ACCOUNT_CODE}
 
 export class ModuleHost {
   private readonly builtins = new Map<string, NativeModule>()
@@ -473,8 +471,10 @@ export class ModuleHost {
    * The modules' verdict on a transaction before it runs: validateTx of the module it is sent
    * to, then checkTx of every running module. The first refusal decides.
    */
-  async checkTx(sm: HostStateManager, env: HostBlockEnv, tx: ChainTx, modules?: RunningModule[], evm?: EVM): Promise<CheckResult> {
+  async checkTx(sm: HostStateManager, env: HostBlockEnv, tx: ChainTx, where: {evm?: EVM; modules?: RunningModule[]} = {}): Promise<CheckResult> {
+    const {evm} = where
     const cache = evm ? this.blockCache.get(evm) : undefined
+    const modules = where.modules ?? (evm ? this.blockModules.get(evm) : undefined)
     const out = await runWithState(this.source(sm), (view): CheckResult => {
       const running = modules ?? this.modules(view, env.height)
       if (tx.to !== null && isModuleAddress(tx.to)) {
@@ -524,10 +524,6 @@ export class ModuleHost {
     return out.view.logs
   }
 
-  /** The modules of the block `evm` is building (after beginBlock). */
-  blockModulesOf(evm: EVM): RunningModule[] | undefined {
-    return this.blockModules.get(evm)
-  }
 }
 
 /** The registry as governance changes it: modules, chain parameters, feature flags. */

@@ -96,8 +96,6 @@ export class StateView {
   readonly logs: ViewLog[] = []
   /** Hooks that threw in this run (reported only if the run is the one that counts). */
   readonly failures: {module: string; hook: string; error: unknown}[] = []
-  /** Wei created (minted) in this layer. */
-  minted = 0n
 
   constructor(
     private readonly source: StateSource,
@@ -154,8 +152,6 @@ export class StateView {
       const have = this.getBalance(from)
       if (have < amount) throw new Error(`insufficient balance: ${from} holds ${have} wei, ${amount} needed`)
       this.setBalance(from, have - amount)
-    } else {
-      this.minted += amount
     }
     this.setBalance(to, this.getBalance(to) + amount)
   }
@@ -182,7 +178,6 @@ export class StateView {
     for (const {address, code} of this.codeWrites.values()) parent.setCode(address, code)
     parent.logs.push(...this.logs)
     parent.failures.push(...this.failures)
-    parent.minted += this.minted
   }
 
   /** The writes of this (root) layer, to apply to the chain state. */
