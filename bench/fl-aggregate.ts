@@ -18,7 +18,7 @@ const HELP = `Usage: npm run bench -- fl-aggregate [options]
   --d <count>          parameters per update (default 1000000)
   --f <count>          assumed Byzantine updates, also the number of sign-flipped ones (default 10)
   --runs <count>       timed runs per aggregator after one warm-up; the median is reported (default 3)
-  --aggregators <list> comma-separated (default fedavg,median,trimmed-mean:0.1,krum,multi-krum:<n−f>,bulyan)
+  --aggregators <list> comma-separated (default fedavg,median,trimmed-mean:0.1,krum,multi-krum:<n−f>,bulyan,nnm+median)
   --seed <n>           data seed (default 1)
   --no-numpy           skip the numpy comparison
   -h, --help
@@ -245,7 +245,7 @@ export async function main(argv: string[]): Promise<number> {
   const f = count('f', values.f, 10, 0)
   const runs = count('runs', values.runs, 3, 1)
   const seed = count('seed', values.seed, 1, 0)
-  const specs = (values.aggregators ?? `fedavg,median,trimmed-mean:0.1,krum,multi-krum:${Math.max(1, n - f)},bulyan`).split(',').map((s) => parseAggregator(s))
+  const specs = (values.aggregators ?? `fedavg,median,trimmed-mean:0.1,krum,multi-krum:${Math.max(1, n - f)},bulyan,nnm+median`).split(',').map((s) => parseAggregator(s))
   const trimmedSpec = specs.find((s): s is Extract<AggregatorSpec, {kind: 'trimmed-mean'}> => s.kind === 'trimmed-mean')
   const beta = trimmedSpec?.beta ?? 0.1
 

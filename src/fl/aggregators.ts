@@ -1,6 +1,7 @@
 import {ExitCode, XaiError} from '../errors.js'
 import {coordinateWise} from './aggregate/coordinate-wise.js'
 import {KrumScorer} from './aggregate/krum-scorer.js'
+import {nearestNeighborMix} from './aggregate/nearest-neighbor-mixing.js'
 import {pairwiseSquaredDistances} from './aggregate/pairwise-distances.js'
 import {weightedMean} from './aggregate/weighted-mean.js'
 
@@ -17,7 +18,10 @@ import {weightedMean} from './aggregate/weighted-mean.js'
  * Each robust rule refuses, with FL_AGGREGATOR_GUARANTEE, a number of updates n and of Byzantine
  * updates f outside its guarantee.
  */
-export type AggregatorSpec =
+export type AggregatorSpec = BaseAggregatorSpec | {kind: 'nnm'; inner: BaseAggregatorSpec}
+
+/** The rules an update set can be aggregated with directly (NNM wraps one of them). */
+export type BaseAggregatorSpec =
   | {kind: 'fedavg'}
   | {kind: 'median'}
   | {kind: 'trimmed-mean'; beta: number}
@@ -27,7 +31,10 @@ export type AggregatorSpec =
 
 export interface AggregateResult {
   model: Float32Array
-  /** indices of the updates that were used (all for fedavg/median/trimmed; the chosen ones for krum/multi-krum/bulyan), ascending */
+  /**
+   * indices of the updates that were used (all for fedavg/median/trimmed; the chosen ones for
+   * krum/multi-krum/bulyan), ascending; after nearest-neighbour mixing, of the mixed updates
+   */
   selected: number[]
 }
 
@@ -38,7 +45,7 @@ export const AggregatorErrorCode = {
 } as const
 export type AggregatorErrorCode = (typeof AggregatorErrorCode)[keyof typeof AggregatorErrorCode]
 
-export const AGGREGATOR_FORMS = 'fedavg, median, trimmed-mean:<beta> (0 ≤ beta < 0.5), krum, multi-krum:<m> (m ≥ 1), bulyan'
+export const AGGREGATOR_FORMS = 'fedavg, median, trimmed-mean:<beta> (0 ≤ beta < 0.5), krum, multi-krum:<m> (m ≥ 1), bulyan, each optionally after nearest-neighbour mixing: nnm+<rule>'
 
 /**
  * Parses an aggregator as written on the command line.
@@ -46,9 +53,19 @@ export const AGGREGATOR_FORMS = 'fedavg, median, trimmed-mean:<beta> (0 ≤ beta
  * @example
  * parseAggregator('trimmed-mean:0.2') // {kind: 'trimmed-mean', beta: 0.2}
  * parseAggregator('multi-krum:5')     // {kind: 'multi-krum', m: 5}
+ * parseAggregator('nnm+median')       // {kind: 'nnm', inner: {kind: 'median'}}
  */
 export function parseAggregator(text: string): AggregatorSpec {
   const value = text.trim().toLowerCase()
+  if (value.startsWith('nnm+')) {
+    const inner = value.slice('nnm+'.length)
+    if (inner.startsWith('nnm+') || inner === '') throw invalidAggregator(text, 'nnm+ is followed by one aggregation rule, as in nnm+median')
+    return {kind: 'nnm', inner: parseBaseAggregator(text, inner)}
+  }
+  return parseBaseAggregator(text, value)
+}
+
+function parseBaseAggregator(text: string, value: string): BaseAggregatorSpec {
   if (value === 'fedavg' || value === 'median' || value === 'krum' || value === 'bulyan') return {kind: value}
   const [kind, parameter, ...rest] = value.split(':')
   if (kind === 'trimmed-mean' && parameter !== undefined && rest.length === 0) {
@@ -72,6 +89,8 @@ export function formatAggregator(spec: AggregatorSpec): string {
       return `trimmed-mean:${spec.beta}`
     case 'multi-krum':
       return `multi-krum:${spec.m}`
+    case 'nnm':
+      return `nnm+${formatAggregator(spec.inner)}`
     default:
       return spec.kind
   }
@@ -89,7 +108,8 @@ export function trimCount(beta: number, n: number): number {
  * Throws FL_AGGREGATOR_GUARANTEE (exit 2, hint with the numbers) when n updates with f Byzantine
  * are outside the aggregator's guarantee: krum/multi-krum need n > 2f + 2 (multi-krum also
  * 1 ≤ m ≤ n − f), bulyan n ≥ 4f + 3, trimmed-mean needs 0 ≤ beta < 0.5 and ⌊beta·n⌋ ≥ f,
- * median needs n > 2f. FedAvg has no guarantee to check: it only needs one update.
+ * median needs n > 2f, nnm+<rule> needs n > 2f and the rule's own condition. FedAvg has no
+ * guarantee to check: it only needs one update.
  */
 export function checkGuarantee(spec: AggregatorSpec, n: number, f: number): void {
   const name = formatAggregator(spec)
@@ -100,6 +120,9 @@ export function checkGuarantee(spec: AggregatorSpec, n: number, f: number): void
       return
     case 'median':
       return requireAtLeast(name, n, f, 2 * f + 1, 'n > 2f', Math.floor((n - 1) / 2))
+    case 'nnm':
+      requireAtLeast(name, n, f, 2 * f + 1, 'n > 2f', Math.floor((n - 1) / 2))
+      return checkGuarantee(spec.inner, n, f)
     case 'trimmed-mean': {
       const {beta} = spec
       if (!(beta >= 0 && beta < 0.5)) {
@@ -162,6 +185,7 @@ export function aggregate(spec: AggregatorSpec, updates: readonly Float32Array[]
   checkGuarantee(spec, n, f)
   const d = checkInputs(updates, weights, out)
   const model = out ?? new Float32Array(d)
+  if (spec.kind === 'nnm') return aggregate(spec.inner, nearestNeighborMix(updates, f), weights, f, model)
   const all = Array.from({length: n}, (_, i) => i)
   switch (spec.kind) {
     case 'fedavg':

@@ -104,6 +104,15 @@ export async function runFederation(options: RunFederationOptions): Promise<RunF
     })
   }
 
+  if (config.edges > 0 && aggregator.kind === 'nnm') {
+    const inner = formatAggregator(aggregator.inner)
+    throw new XaiError(
+      'FL_NNM_OVER_EDGES',
+      `The global level aggregates the edges assuming none is Byzantine (f = 0), and mixing each update with its n − f nearest then averages every edge: ${formatAggregator(aggregator)} there would be the edges' mean`,
+      {exitCode: ExitCode.usage, hint: `Mix at the edges and aggregate them with the plain rule: --edge-aggregator ${formatAggregator(aggregator)} --aggregator ${inner}.`},
+    )
+  }
+
   const dataset = await loadDataset(config.dataset)
   const {train, test} = splitTrainTest(dataset, FL_DEFAULTS.splitSeed)
   standardize(train, test)
@@ -370,6 +379,8 @@ export function aggregateRound(input: AggregateRoundInput): {update: Float32Arra
 /** The largest f an aggregator tolerates among n updates (rejected updates can shrink n below the planned size). */
 function maxF(spec: AggregatorSpec, n: number): number {
   switch (spec.kind) {
+    case 'nnm':
+      return Math.min(maxF(spec.inner, n), Math.max(0, Math.ceil(n / 2) - 1))
     case 'krum':
     case 'multi-krum':
       return Math.max(0, Math.ceil((n - 2) / 2) - 1)

@@ -75,7 +75,7 @@ describe('xai fl round (CLI, digits)', () => {
     expect(last(flat).bytesUp / last(int8).bytesUp).toBeGreaterThanOrEqual(3.9)
   }, TIMEOUT)
 
-  it('30 % sign-flipping clients break FedAvg; Multi-Krum stays at 93 % or more, median and trimmed mean far above FedAvg', async () => {
+  it('30 % sign-flipping clients break FedAvg; Multi-Krum, and median and trimmed mean after nearest-neighbour mixing, stay at 93 % or more', async () => {
     const attack = ['--byzantine', '0.3', '--attack', 'sign-flip']
     const broken = await federation('byz-fedavg', attack)
     expect(last(broken).accuracy).toBeLessThan(0.5)
@@ -87,6 +87,10 @@ describe('xai fl round (CLI, digits)', () => {
     for (const aggregator of ['median', 'trimmed-mean:0.3']) {
       const robust = await federation(`byz-${aggregator.replace(':', '-')}`, [...attack, '--aggregator', aggregator])
       expect(last(robust).accuracy, aggregator).toBeGreaterThanOrEqual(0.85)
+      // Mixing each update with its n − f nearest first pulls the honest ones together.
+      const mixed = await federation(`byz-nnm-${aggregator.replace(':', '-')}`, [...attack, '--aggregator', `nnm+${aggregator}`])
+      expect(last(mixed).accuracy, `nnm+${aggregator}`).toBeGreaterThanOrEqual(0.93)
+      expect(last(mixed).accuracy, `nnm+${aggregator}`).toBeGreaterThan(last(robust).accuracy)
     }
   }, TIMEOUT)
 
@@ -117,7 +121,7 @@ describe('xai fl round (CLI, digits)', () => {
     expect(history.stdout).toMatch(/^round 1 {2}accuracy \d+\.\d{2} %/)
   }, TIMEOUT)
 
-  it('refuses bad settings clearly: a malformed data set, an aggregator outside its guarantee, an unknown attack', async () => {
+  it('refuses bad settings clearly: a malformed data set, an aggregator outside its guarantee, mixing over edges, an unknown attack', async () => {
     const csv = join(home, 'bad.csv')
     await writeFile(csv, '1,2,0\n3,x,1\n')
     const bad = await xai(['fl', 'round', '--name', 'bad-data', '--dataset', csv, '--clients', '2'])
@@ -129,10 +133,17 @@ describe('xai fl round (CLI, digits)', () => {
     expect(krum.exitCode).toBe(2)
     expect(json(krum).error.code).toBe('FL_AGGREGATOR_GUARANTEE')
 
+    // Over edges the global level assumes f = 0, where mixing would average every edge.
+    const mixedGlobal = await xai(['fl', 'round', '--name', 'bad-nnm', '--edges', '4', '--aggregator', 'nnm+median'])
+    expect(mixedGlobal.exitCode).toBe(2)
+    expect(mixedGlobal.stderr).toContain('[FL_NNM_OVER_EDGES]')
+    expect(mixedGlobal.stderr).toContain('--edge-aggregator nnm+median --aggregator median')
+
     const attack = await xai(['fl', 'round', '--name', 'bad-attack', '--attack', 'sideways'])
     expect(attack.exitCode).toBe(2)
     expect(attack.stderr).toContain('[FL_INVALID_ATTACK]')
     // Nothing is left behind by a refused run.
     await expect(readFile(join(home, 'fl', 'bad-krum', 'federation.json'))).rejects.toThrow()
+    await expect(readFile(join(home, 'fl', 'bad-nnm', 'federation.json'))).rejects.toThrow()
   }, TIMEOUT)
 })

@@ -1,6 +1,7 @@
 /**
  * Properties of the aggregators: FedAvg of identical updates is that update; the median and the
- * trimmed mean stay within the honest values whatever f outliers are added; no aggregator depends
+ * trimmed mean stay within the honest values whatever f outliers are added, and after
+ * nearest-neighbour mixing equal the honest mean when the outliers are far; no aggregator depends
  * on the order of the updates; Krum, Multi-Krum and Bulyan choose only honest updates when the
  * Byzantine ones are far away.
  *
@@ -116,6 +117,8 @@ describe('every aggregator', () => {
     {spec: {kind: 'krum'}, minN: (f) => 2 * f + 3},
     {spec: {kind: 'multi-krum', m: 2}, minN: (f) => 2 * f + 3},
     {spec: {kind: 'bulyan'}, minN: (f) => 4 * f + 3},
+    {spec: {kind: 'nnm', inner: {kind: 'median'}}, minN: (f) => 2 * f + 1},
+    {spec: {kind: 'nnm', inner: {kind: 'krum'}}, minN: (f) => 2 * f + 3},
   ]
 
   it('is independent of the order of the updates', () => {
@@ -136,8 +139,33 @@ describe('every aggregator', () => {
           const perm = rng.shuffle(Array.from({length: n}, (_, i) => i))
           const a = aggregate(spec, updates, weights, f)
           const b = aggregate(spec, perm.map((i) => updates[i]!), perm.map((i) => weights[i]!), f)
-          expect(b.selected.map((i) => perm[i]!).sort((x, y) => x - y)).toEqual(a.selected)
+          // After mixing, updates can become equal, and which of equal updates is chosen follows their order.
+          if (spec.kind !== 'nnm') expect(b.selected.map((i) => perm[i]!).sort((x, y) => x - y)).toEqual(a.selected)
           for (let j = 0; j < d; j++) expect(Math.abs(a.model[j]! - b.model[j]!)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(a.model[j]!)))
+        },
+      ),
+    )
+  })
+})
+
+describe('nearest-neighbour mixing', () => {
+  it('turns median and trimmed mean into the mean of the honest updates when f outliers are far away, spread or together', () => {
+    check(
+      fc.property(
+        fc.record({f: fc.integer({min: 0, max: 5}), extra: fc.integer({min: 1, max: 8}), d: fc.integer({min: 1, max: 16}), seed: fc.integer(), clustered: fc.boolean()}),
+        ({f, extra, d, seed: dataSeed, clustered}) => {
+          const rng = new Random(dataSeed)
+          const n = 2 * f + extra
+          const honest = normalUpdates(rng, n - f, d)
+          const outliers = farUpdates(rng, f, d)
+          if (clustered) outliers.fill(outliers[0]!)
+          const {updates} = mix(rng, honest, outliers)
+          const mean = aggregate({kind: 'fedavg'}, honest, honest.map(() => 1), 0).model
+          const beta = Math.min(0.49, f / n + 0.01)
+          for (const spec of [{kind: 'nnm', inner: {kind: 'median'}}, {kind: 'nnm', inner: {kind: 'trimmed-mean', beta}}] as AggregatorSpec[]) {
+            const {model} = aggregate(spec, updates, weightsFor(rng, n), f)
+            for (let j = 0; j < d; j++) expect(Math.abs(model[j]! - mean[j]!), `${spec.kind} coordinate ${j}`).toBeLessThanOrEqual(1e-5)
+          }
         },
       ),
     )

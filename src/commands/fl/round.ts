@@ -21,13 +21,14 @@ export default class FlRound extends XaiCommand<RunFederationResult> {
 
 Each round: a --fraction of the clients is sampled; each trains --local-epochs of SGD on its own shard (an iid or Dirichlet label-skewed partition of the 80 % training split) in a worker thread, and sends up its update, compressed (--compress) and signed with its key over the round and the hash of the model it started from. Its edge (client i → edge i mod --edges) verifies the signature, round, model hash and replays, and aggregates its clients with --edge-aggregator; the global level aggregates the edges with --aggregator (--edges 0: the clients directly). The model is evaluated on the 20 % test split, which no client sees.
 
-Robustness: --byzantine makes that fraction of clients attack (--attack), and the robust aggregators (median, trimmed-mean:β, krum, multi-krum:m, bulyan) refuse a setting outside their guarantee. Privacy: --dp clips each update to --clip and adds Gaussian noise of --noise-multiplier × clip to the sum (DP-FedAvg); ε for --delta is tracked by an RDP accountant (xai fl privacy reproduces it).
+Robustness: --byzantine makes that fraction of clients attack (--attack), and the robust aggregators (median, trimmed-mean:β, krum, multi-krum:m, bulyan) refuse a setting outside their guarantee. On label-skewed data, prefix a rule with nnm+ (nearest-neighbour mixing: each update first becomes the mean of its n − f nearest, Allouah et al. 2023): honest updates then agree, and median and trimmed mean keep their accuracy where a fixed set of attackers holds most of some classes. With --edges, mix at the edges (--edge-aggregator nnm+median --aggregator median): the global level assumes no Byzantine edge, where mixing would average them all. Privacy: --dp clips each update to --clip and adds Gaussian noise of --noise-multiplier × clip to the sum (DP-FedAvg); ε for --delta is tracked by an RDP accountant (xai fl privacy reproduces it).
 
 On a terminal it shows a live view on stderr; otherwise one line per round. --json prints the whole history, as Flower's History holds it.`
 
   static override examples = [
     {description: 'Thirty rounds of 20 clients on the digits data, four edges', command: '<%= config.bin %> <%= command.id %> --dataset digits --clients 20 --edges 4 --rounds 30'},
     {description: 'Byzantine clients against a robust aggregator', command: '<%= config.bin %> <%= command.id %> --name robust --byzantine 0.3 --attack sign-flip --aggregator median --rounds 30'},
+    {description: 'The same, with nearest-neighbour mixing before the median (for non-IID data)', command: '<%= config.bin %> <%= command.id %> --name robust-nnm --byzantine 0.3 --attack sign-flip --aggregator nnm+median --rounds 30'},
     {description: 'Differential privacy, with ε reported per round', command: '<%= config.bin %> <%= command.id %> --name private --dp --clip 1 --noise-multiplier 1.1 --fraction 0.5 --rounds 20'},
     {description: 'Compressed updates (int8), history as JSON', command: "<%= config.bin %> <%= command.id %> --name small --compress int8 --rounds 10 --json | jq '.history[-1].accuracy'"},
     {description: 'Continue the default federation for five more rounds', command: '<%= config.bin %> <%= command.id %> --rounds 5'},
@@ -46,7 +47,7 @@ On a terminal it shows a live view on stderr; otherwise one line per round. --js
     'batch-size': Flags.integer({description: `Mini-batch size [default: ${d.batchSize}]`, min: 1, env: 'XAI_FL_BATCH_SIZE'}),
     lr: Flags.string({description: `Learning rate [default: ${d.lr}]`, env: 'XAI_FL_LR'}),
     partition: Flags.string({description: `iid | dirichlet:<alpha> [default: ${d.partition}]`, env: 'XAI_FL_PARTITION'}),
-    aggregator: Flags.string({description: `fedavg | median | trimmed-mean:<beta> | krum | multi-krum:<m> | bulyan [default: ${d.aggregator}]`, env: 'XAI_FL_AGGREGATOR'}),
+    aggregator: Flags.string({description: `fedavg | median | trimmed-mean:<beta> | krum | multi-krum:<m> | bulyan, optionally after nearest-neighbour mixing: nnm+<rule> [default: ${d.aggregator}]`, env: 'XAI_FL_AGGREGATOR'}),
     'edge-aggregator': Flags.string({description: 'Aggregator at the edges [default: --aggregator]', env: 'XAI_FL_EDGE_AGGREGATOR'}),
     byzantine: Flags.string({description: `Fraction of Byzantine clients [default: ${d.byzantine}]`, env: 'XAI_FL_BYZANTINE'}),
     attack: Flags.string({description: `sign-flip[:k] | scale:<k> | gaussian:<sigma> | label-flip [default: ${d.attack}]`, env: 'XAI_FL_ATTACK'}),

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {closestToMedianMean, median, trimmedMean} from '../../../src/fl/aggregate/coordinate-wise.js'
+import {nearestNeighborMix} from '../../../src/fl/aggregate/nearest-neighbor-mixing.js'
 import {pairwiseSquaredDistances} from '../../../src/fl/aggregate/pairwise-distances.js'
 import {select} from '../../../src/fl/aggregate/select.js'
 import {
@@ -175,6 +176,53 @@ describe('Bulyan', () => {
   })
 })
 
+describe('nearest-neighbour mixing (nnm+<rule>)', () => {
+  it('replaces each update by the mean of its n − f nearest, itself included', () => {
+    // f = 1: 0 and 1 are each other's nearest; 9's nearest other is 1.
+    expect(nearestNeighborMix(rows([0], [1], [9]), 1).map((u) => Array.from(u))).toEqual([[0.5], [0.5], [5]])
+    // f = 0: every update becomes the mean of all.
+    expect(nearestNeighborMix(rows([0, 3], [3, 0], [6, 6]), 0).map((u) => Array.from(u))).toEqual([
+      [3, 3],
+      [3, 3],
+      [3, 3],
+    ])
+  })
+
+  it('takes the median of the mixed updates: honest ones agree, so two Byzantine ones cannot drag it', () => {
+    const updates = rows([1], [2], [3], [4], [-100], [-100])
+    // Plain median: the two at −100 shift it to the 2nd/3rd smallest honest values, (1 + 2) / 2.
+    expect(aggregate({kind: 'median'}, updates, ones(6), 2).model[0]).toBe(1.5)
+    // Mixed: each honest update becomes (1 + 2 + 3 + 4) / 4; each −100 becomes (−200 + 1 + 2) / 4.
+    expect(nearestNeighborMix(updates, 2).map((u) => u[0])).toEqual([2.5, 2.5, 2.5, 2.5, -49.25, -49.25])
+    const {model, selected} = aggregate(parseAggregator('nnm+median'), updates, ones(6), 2)
+    expect(model[0]).toBe(2.5)
+    expect(selected).toEqual([0, 1, 2, 3, 4, 5])
+    expect(aggregate(parseAggregator('nnm+trimmed-mean:0.34'), updates, ones(6), 2).model[0]).toBe(2.5)
+  })
+
+  it('breaks distance ties by index, so equal distances give one result', () => {
+    // 0 is at distance 1 from both −1 and 1; with n − f = 2 it mixes with −1 (the lower index).
+    expect(Array.from(nearestNeighborMix(rows([-1], [0], [1]), 1)[1]!)).toEqual([-0.5])
+  })
+
+  it('never mixes in an update holding NaN while n − f finite ones remain', () => {
+    const mixed = nearestNeighborMix(rows([1, 1], [Number.NaN, 0], [3, 3]), 1)
+    expect(Array.from(mixed[0]!)).toEqual([2, 2])
+    expect(Array.from(mixed[2]!)).toEqual([2, 2])
+    expect(aggregate(parseAggregator('nnm+median'), rows([1, 1], [Number.NaN, 0], [3, 3]), ones(3), 1).model).toEqual(Float32Array.of(2, 2))
+  })
+
+  it('feeds Krum, Multi-Krum and Bulyan the mixed updates', () => {
+    const updates = [filled(0.2), filled(0.2), filled(0.7), filled(0.7), filled(1), filled(1), filled(50)]
+    for (const text of ['nnm+krum', 'nnm+multi-krum:3', 'nnm+bulyan']) {
+      const {model} = aggregate(parseAggregator(text), updates, ones(7), 1)
+      // Every mixed honest update is a mean of six of the seven: within the honest range once 50 is out.
+      expect(model[0], text).toBeGreaterThan(0.2)
+      expect(model[0], text).toBeLessThan(1)
+    }
+  })
+})
+
 describe('the coordinate reductions', () => {
   it('median and trimmed mean of a range', () => {
     expect(median(Float64Array.of(9, 5, 1, 4, 2, 3), 1, 5)).toBe(3)
@@ -320,6 +368,16 @@ describe('checkGuarantee', () => {
     expect(refusal({kind: 'median'}, 5, 1.5).message).toContain('not 1.5')
   })
 
+  it('nearest-neighbour mixing needs n > 2f, then whatever the rule after it needs', () => {
+    expect(refusal(parseAggregator('nnm+fedavg'), 4, 2)).toEqual({
+      message: 'nnm+fedavg needs n > 2f updates; got n = 4 with f = 2 (needs n ≥ 5)',
+      hint: 'Aggregate at least 5 updates at this level, or assume f ≤ 1 Byzantine updates for n = 4.',
+    })
+    expect(refusal(parseAggregator('nnm+bulyan'), 6, 1).message).toBe('bulyan needs n ≥ 4f + 3 updates; got n = 6 with f = 1 (needs n ≥ 7)')
+    expect(() => checkGuarantee(parseAggregator('nnm+median'), 5, 2)).not.toThrow()
+    expect(() => checkGuarantee(parseAggregator('nnm+trimmed-mean:0.3'), 20, 6)).not.toThrow()
+  })
+
   it('is applied by aggregate before any work', () => {
     const err = thrown(() => aggregate({kind: 'krum'}, [filled(0.2), filled(0.7), filled(1)], ones(3), 1))
     expect(err.code).toBe('FL_AGGREGATOR_GUARANTEE')
@@ -337,8 +395,12 @@ describe('parseAggregator and formatAggregator', () => {
       {kind: 'krum'},
       {kind: 'multi-krum', m: 5},
       {kind: 'bulyan'},
+      {kind: 'nnm', inner: {kind: 'median'}},
+      {kind: 'nnm', inner: {kind: 'trimmed-mean', beta: 0.3}},
+      {kind: 'nnm', inner: {kind: 'multi-krum', m: 4}},
     ]
     for (const spec of specs) expect(parseAggregator(formatAggregator(spec))).toEqual(spec)
+    expect(formatAggregator(parseAggregator(' NNM+Trimmed-Mean:.3 '))).toBe('nnm+trimmed-mean:0.3')
     expect(['fedavg', 'median', 'trimmed-mean:0.2', 'krum', 'multi-krum:5', 'bulyan'].map((t) => formatAggregator(parseAggregator(t)))).toEqual([
       'fedavg',
       'median',
@@ -367,13 +429,19 @@ describe('parseAggregator and formatAggregator', () => {
       ['trimmed-mean:0.2:1', 'trimmed-mean takes one parameter, as in trimmed-mean:0.2'],
       ['multi-krum:0', `multi-krum's m must be a whole number ≥ 1, not "0"`],
       ['multi-krum:2.5', `multi-krum's m must be a whole number ≥ 1, not "2.5"`],
+      ['nnm+', 'nnm+ is followed by one aggregation rule, as in nnm+median'],
+      ['nnm+nnm+median', 'nnm+ is followed by one aggregation rule, as in nnm+median'],
+      ['nnm+foo', 'Unknown aggregator "nnm+foo"'],
+      ['nnm', 'Unknown aggregator "nnm"'],
     ]
     for (const [text, message] of cases) {
       const err = thrown(() => parseAggregator(text))
       expect(err.code).toBe('FL_INVALID_AGGREGATOR')
       expect(err.exitCode).toBe(2)
       expect(err.message).toBe(message)
-      expect(err.hint).toBe('Use one of: fedavg, median, trimmed-mean:<beta> (0 ≤ beta < 0.5), krum, multi-krum:<m> (m ≥ 1), bulyan.')
+      expect(err.hint).toBe(
+        'Use one of: fedavg, median, trimmed-mean:<beta> (0 ≤ beta < 0.5), krum, multi-krum:<m> (m ≥ 1), bulyan, each optionally after nearest-neighbour mixing: nnm+<rule>.',
+      )
     }
   })
 })
@@ -396,7 +464,7 @@ describe('aggregate input checks', () => {
   it('leaves the updates untouched', () => {
     const updates = rows([3, 1], [1, 2], [2, 3], [9, 9], [0, 0])
     const copy = updates.map((u) => Float32Array.from(u))
-    for (const spec of ['median', 'trimmed-mean:0.2', 'krum', 'multi-krum:2', 'fedavg'].map(parseAggregator)) aggregate(spec, updates, ones(5), 1)
+    for (const spec of ['median', 'trimmed-mean:0.2', 'krum', 'multi-krum:2', 'fedavg', 'nnm+median'].map(parseAggregator)) aggregate(spec, updates, ones(5), 1)
     expect(updates).toEqual(copy)
   })
 })
