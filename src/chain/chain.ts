@@ -268,8 +268,7 @@ export class Chain extends EventEmitter<ChainEvents> {
    * EIP-4788 stores the parent beacon root (zero: XAI has no beacon chain) by timestamp, EIP-2935
    * stores the parent hash by number. Each only where its contract is deployed.
    */
-  private async applySystemCalls(env: {number: bigint; timestamp: bigint; parentHash: Bytes; parentBeaconBlockRoot: Bytes}): Promise<void> {
-    const sm = this.vm.stateManager
+  private async applySystemCalls(env: {number: bigint; timestamp: bigint; parentHash: Bytes; parentBeaconBlockRoot: Bytes}, sm = this.vm.stateManager): Promise<void> {
     const beacon = createAddressFromString(BEACON_ROOTS_ADDRESS)
     if ((await sm.getCode(beacon)).length > 0) {
       const length = BigInt(this.common.param('historicalRootsLength'))
@@ -282,6 +281,47 @@ export class Chain extends EventEmitter<ChainEvents> {
       const window = BigInt(this.common.param('historyServeWindow'))
       await sm.putStorage(history, setLengthLeft(bigIntToBytes((env.number - 1n) % window), 32), env.parentHash)
     }
+  }
+
+  /**
+   * Re-executes block `record` on `vm`, a scratch VM at its parent's state, up to transaction
+   * `index` as the block ran: the block-start system calls, the modules' beginBlock, each earlier
+   * transaction between the modules' checks and afterTx, and then the modules' checks of
+   * transaction `index`, which the caller runs (with a tracer attached). Call replayDone with the
+   * VM afterwards: it drops the modules' per-block cache of that EVM.
+   */
+  async replayBefore(vm: VM, record: BlockRecord, index: number): Promise<void> {
+    const {header} = record.block
+    const env: BlockEnv = {
+      parentHash: header.parentHash,
+      number: header.number,
+      timestamp: header.timestamp,
+      gasLimit: header.gasLimit,
+      baseFeePerGas: header.baseFeePerGas ?? 0n,
+      coinbase: header.coinbase,
+      extraData: header.extraData,
+      mixHash: header.mixHash,
+      difficulty: header.difficulty,
+      nonce: header.nonce,
+      uncleHash: header.uncleHash,
+      withdrawalsRoot: header.withdrawalsRoot ?? KECCAK256_RLP,
+      blobGasUsed: 0n,
+      excessBlobGas: header.excessBlobGas ?? 0n,
+      parentBeaconBlockRoot: header.parentBeaconBlockRoot ?? ZERO32,
+      requestsHash: header.requestsHash ?? EMPTY_REQUESTS_HASH,
+    }
+    const host = this.modules
+    await this.applySystemCalls(env, vm.stateManager)
+    if (host) await host.beginBlock(vm.evm, hostEnv(env))
+    const open = new OpenBlock(vm, new Mutex(), env, header.stateRoot, this.keccak, host)
+    await open.add(record.block.transactions.slice(0, index))
+    const target = record.block.transactions[index]
+    if (host && target) await host.checkTx(vm.stateManager as never, hostEnv(env), toChainTx(target), {evm: vm.evm})
+  }
+
+  /** Ends a replayBefore on `vm`. */
+  replayDone(vm: VM): void {
+    this.modules?.dropBlock(vm.evm)
   }
 
   /**

@@ -572,8 +572,9 @@ export class ChainState {
   }
 
   /**
-   * Re-executes the transactions of `record` before `index` on its parent's state, then runs
-   * `task` with the target transaction (which `task` executes, e.g. with a tracer attached).
+   * Re-executes block `record` before transaction `index` on its parent's state as it ran (system
+   * calls, module hooks and checks included), then runs `task` with the target transaction (which
+   * `task` executes, e.g. with a tracer attached).
    */
   async replay<T>(record: BlockRecord, index: number, task: (vm: VM, tx: TypedTransaction, block: Block) => Promise<T>): Promise<T> {
     const parent = await this.chain.getBlock(record.block.header.parentHash)
@@ -582,19 +583,12 @@ export class ChainState {
     return this.archive.scratch(
       root,
       async (view) => {
-      const {block} = record
-      let gasUsed = 0n
-      for (let i = 0; i < index; i++) {
-        const result = await runTx(view.vm, {
-          tx: block.transactions[i]!,
-          block,
-          blockGasUsed: gasUsed,
-          skipHardForkValidation: true,
-          skipBlockGasLimitValidation: true,
-        })
-        gasUsed += result.totalGasSpent
-      }
-      return task(view.vm, block.transactions[index]!, block)
+        try {
+          await this.chain.replayBefore(view.vm, record, index)
+          return await task(view.vm, record.block.transactions[index]!, record.block)
+        } finally {
+          this.chain.replayDone(view.vm)
+        }
       },
       this.traceTimeoutMs,
     )

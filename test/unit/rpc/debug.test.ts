@@ -1,6 +1,7 @@
 import {type Hex, pad, toHex} from 'viem'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {HISTORY_STORAGE_ADDRESS} from '../../../src/chain/genesis.js'
 import type {StructLog} from '../../../src/rpc/trace.js'
 import {ALICE, BOB, type Harness, createHarness, probeCall} from './harness.js'
 
@@ -78,6 +79,18 @@ describe('debug_traceTransaction / debug_traceCall (struct logger)', () => {
     expect(sload.storage).toEqual({[word(0n)]: word(8n)})
     const transfer = await h.rpc<Trace>('debug_traceCall', [{from: ALICE, to: BOB, value: '0x1'}])
     expect(transfer).toEqual({gas: 21_000, failed: false, returnValue: '', structLogs: []})
+  })
+
+  it("replays the block's start too: a read of the parent hash from the EIP-2935 history contract sees it", async () => {
+    const parent = await h.rpc<{number: Hex; hash: Hex}>('eth_getBlockByNumber', ['latest', false])
+    const read = await h.rpc<Hex>('eth_sendRawTransaction', [await h.sign({to: HISTORY_STORAGE_ADDRESS, data: pad(parent.number)})])
+    await h.mine()
+    const receipt = await h.rpc<{blockNumber: Hex; status: Hex}>('eth_getTransactionReceipt', [read])
+    expect(BigInt(receipt.blockNumber)).toBe(BigInt(parent.number) + 1n)
+    const trace = await h.rpc<Trace>('debug_traceTransaction', [read])
+    expect(trace.failed).toBe(false)
+    // The block's system call stored the parent hash before its first transaction ran.
+    expect(`0x${trace.returnValue}`).toBe(parent.hash)
   })
 
   it('errors: unknown transaction, unsupported tracer, bad params', async () => {

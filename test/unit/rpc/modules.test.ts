@@ -1,10 +1,11 @@
 import type {BlockEventLog} from '../../../src/rpc/methods/modules.js'
-import {type Hex, bytesToHex, decodeEventLog, encodeFunctionData, numberToHex} from 'viem'
+import {type Hex, type Log, bytesToHex, decodeEventLog, encodeFunctionData, numberToHex, parseEventLogs} from 'viem'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {canonicalProposal, parseProposal} from '../../../src/governance/proposal.js'
 import {governanceAbi} from '../../../src/modules/host/governance-module.js'
 import {moduleAddress} from '../../../src/modules/module.js'
+import {faucetAbi} from '../../../src/modules/builtin/faucet.js'
 import {treasuryAbi} from '../../../src/modules/builtin/treasury.js'
 import {MODULE_NODE_ACCOUNTS, type ModuleNode, createModuleNode} from '../../helpers/module-node.js'
 
@@ -102,3 +103,26 @@ async function signVote(n: ModuleNode, from: number): Promise<Uint8Array> {
   })
   return Buffer.from(raw.slice(2), 'hex')
 }
+
+describe('debug_traceTransaction with native modules', () => {
+  it('replays the block with its module hooks: a faucet claim traces with the gas and return value it had', async () => {
+    node = await createModuleNode()
+    const n = node
+    const faucet = moduleAddress('faucet')
+    // Two claims in one block: the second is traced after the first and the block's hooks.
+    const hashes: Hex[] = []
+    for (const from of [3, 4]) {
+      hashes.push(await n.rpc<Hex>('eth_sendTransaction', [{from: MODULE_NODE_ACCOUNTS[from]!.address, to: faucet, data: encodeFunctionData({abi: faucetAbi, functionName: 'claim'}), gas: numberToHex(500_000)}]))
+    }
+    await n.mine()
+    for (const hash of hashes) {
+      const receipt = await n.rpc<{status: Hex; gasUsed: Hex; logs: Log[]}>('eth_getTransactionReceipt', [hash])
+      expect(receipt.status).toBe('0x1')
+      const [claimed] = parseEventLogs({abi: faucetAbi, logs: receipt.logs, eventName: 'Claimed'})
+      const trace = await n.rpc<{gas: number; failed: boolean; returnValue: string}>('debug_traceTransaction', [hash])
+      expect(trace.failed).toBe(false)
+      expect(trace.gas).toBe(Number(BigInt(receipt.gasUsed)))
+      expect(BigInt(`0x${trace.returnValue}`)).toBe(claimed!.args.amount)
+    }
+  })
+})
