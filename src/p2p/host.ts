@@ -111,6 +111,10 @@ export interface P2PHost {
 type Services = {identify: Identify; pubsub: GossipSub}
 
 const NETWORK_ID = /^[A-Za-z0-9._-]{1,64}$/
+/** How often the pubsub streams of connected peers are checked. */
+const GOSSIP_CHECK_MS = 2_000
+/** Consecutive checks a connected peer may lack its pubsub streams before it is hung up on and redialed. */
+const GOSSIP_CHECK_MISSES = 3
 const PROTOCOL_NAME = /^[A-Za-z0-9._-]{1,64}$/
 
 /** The gossipsub topic name of `topic` on network `networkId`. */
@@ -272,6 +276,9 @@ class Libp2pHost implements P2PHost {
   private readonly handlers = new Map<string, RequestHandler>()
   private readonly inflight = new Set<AbortController>()
   private readonly redialer: Redialer
+  /** Connected peers found without pubsub streams, and in how many checks in a row. */
+  private readonly gossipMisses = new Map<string, number>()
+  private gossipCheck?: NodeJS.Timeout
   private closing?: Promise<void>
 
   constructor(
@@ -335,6 +342,41 @@ class Libp2pHost implements P2PHost {
     }
     logger.info('p2p host started', {peerId: this.peerId, listenAddrs: this.listenAddrs, peers: this.deps.targets.length})
     void this.redialer.start()
+    this.gossipCheck = setInterval(() => this.checkGossipStreams(), GOSSIP_CHECK_MS)
+    this.gossipCheck.unref()
+  }
+
+  /**
+   * gossipsub opens its stream to a peer only when the peer connects, and forgets the peer when
+   * reading from it fails: a stream reset while the connection stays up (or a duplicate
+   * connection closed under the stream) leaves a connected peer that gossip never reaches again.
+   * A peer found so in GOSSIP_CHECK_MISSES checks in a row is hung up on; the side configured
+   * with it redials, and the new connection opens new streams.
+   */
+  private checkGossipStreams(): void {
+    // Public fields of gossipsub's implementation, outside its exported interface: without them
+    // (another version) there is nothing to check.
+    const {peers, streamsOutbound} = this.node.services.pubsub as unknown as {peers?: Map<string, unknown>; streamsOutbound?: Map<string, unknown>}
+    if (!(peers instanceof Map && streamsOutbound instanceof Map)) return
+    const connected = new Set<string>()
+    for (const connection of this.node.getConnections()) if (connection.status === 'open') connected.add(connection.remotePeer.toString())
+    for (const peer of this.gossipMisses.keys()) if (!connected.has(peer)) this.gossipMisses.delete(peer)
+    for (const peer of connected) {
+      if (peers.has(peer) && streamsOutbound.has(peer)) {
+        this.gossipMisses.delete(peer)
+        continue
+      }
+      const misses = (this.gossipMisses.get(peer) ?? 0) + 1
+      if (misses < GOSSIP_CHECK_MISSES) {
+        this.gossipMisses.set(peer, misses)
+        continue
+      }
+      this.gossipMisses.delete(peer)
+      this.logger.warn('p2p gossip stream to a connected peer lost; reconnecting', {peer})
+      this.node.hangUp(this.deps.peerIdFromString(peer)).catch((err: unknown) => {
+        this.logger.warn('p2p hang-up failed', {peer, error: errorMessage(err)})
+      })
+    }
   }
 
   get listenAddrs(): string[] {
@@ -481,6 +523,7 @@ class Libp2pHost implements P2PHost {
   }
 
   private async shutdown(): Promise<void> {
+    clearInterval(this.gossipCheck)
     this.redialer.close()
     for (const abort of this.inflight) abort.abort(p2pClosed())
     try {

@@ -284,6 +284,25 @@ describe('P2P host', () => {
     await publishUntilReceived(b, 'tx', 'to-a-after-reconnect', [{host: a, received: received[0]!}])
   })
 
+  it('restores a gossip stream that closed while the connection stayed up', async () => {
+    const port = await freePort()
+    const b = await startHost({identitySeed: seed(60), port})
+    const a = await startHost({identitySeed: seed(61), peers: [`/ip4/127.0.0.1/tcp/${port}/p2p/${b.peerId}`]})
+    const receivedA = record(a)
+    const receivedB = record(b)
+    await waitFor(() => peerCount(a) === 1 && peerCount(b) === 1, 'a and b connected')
+    await publishUntilReceived(a, 'tx', 'before', [{host: b, received: receivedB}])
+
+    // The pubsub library keeps one outbound stream per peer and opens it only when the peer
+    // connects; a reset of it (and of the reader on the other side) while the connection stays up
+    // is never repaired by the library itself.
+    const pubsub = (a as unknown as {node: {services: {pubsub: {streamsOutbound: Map<string, {rawStream: {abort(err: Error): void}}>}}}}).node.services.pubsub
+    pubsub.streamsOutbound.get(b.peerId)!.rawStream.abort(new Error('stream reset'))
+    await waitFor(() => !pubsub.streamsOutbound.has(b.peerId), "a's stream to b closed", 5_000)
+    await publishUntilReceived(a, 'tx', 'after-stream-loss', [{host: b, received: receivedB}])
+    await publishUntilReceived(b, 'tx', 'back-to-a', [{host: a, received: receivedA}])
+  })
+
   it('redials a host that is closed and re-created on the same port, and gossip flows again', async () => {
     const {trio, ports, seeds, addrs} = await startTrio()
     const [a, b, c] = trio as [P2PHost, P2PHost, P2PHost]
