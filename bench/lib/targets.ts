@@ -11,7 +11,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {execa} from 'execa'
 import {findFreePortRange} from '../../src/devnet/ports.js'
-import {NODE_PROCESS_FLAGS} from '../../src/devnet/spawn-node.js'
+import {NODE_PROCESS_FLAGS, defaultNodeEntry} from '../../src/devnet/spawn-node.js'
 import {freePort, killTracked, procStatusBytes, sleep, spawnTracked, type Spawned} from './proc.js'
 import {RpcClient} from './rpc.js'
 
@@ -138,11 +138,12 @@ class XaiTarget extends SingleProcessTarget {
   private home: string | undefined
 
   protected async command() {
-    const entry = path.join(REPO_ROOT, 'bin', 'run.js')
-    const builtCommand = path.join(REPO_ROOT, 'dist', 'commands', 'node', 'start.js')
-    if (!existsSync(builtCommand)) {
+    // The entry `xai devnet up` spawns its nodes with (bin/xai-node.js: `xai node start` without the CLI framework).
+    const entry = defaultNodeEntry()
+    const built = path.join(REPO_ROOT, 'dist', 'devnet', 'node', 'node-entry.js')
+    if (!existsSync(built)) {
       throw new Error(
-        `xai: the node command is not built (${path.relative(REPO_ROOT, builtCommand)} is missing). ` +
+        `xai: the node is not built (${path.relative(REPO_ROOT, built)} is missing). ` +
           `Run \`npm run build\` first; if it still is missing, the xai node (src/node/node.ts, \`xai node start\`) has not landed yet.`,
       )
     }
@@ -152,7 +153,7 @@ class XaiTarget extends SingleProcessTarget {
     return {
       command: process.execPath,
       // The same Node.js flags `xai devnet up` starts its nodes with.
-      args: [...NODE_PROCESS_FLAGS, ...nodeFlags, entry, 'node', 'start', '--home', this.home, '--rpc-port', String(this.port), '--block-time', String(Math.round(this.options.blockTimeSec * 1000))],
+      args: [...NODE_PROCESS_FLAGS, ...nodeFlags, entry, '--home', this.home, '--rpc-port', String(this.port), '--block-time', String(Math.round(this.options.blockTimeSec * 1000))],
       cwd: REPO_ROOT,
     }
   }

@@ -1,6 +1,6 @@
 import {Command, Errors, Flags, Interfaces} from '@oclif/core'
 
-import {ExitCode, XaiError, errorMessage, isXaiError} from '../errors.js'
+import {reportCommandError} from './command-error.js'
 
 export type XaiFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof XaiCommand)['baseFlags'] & T['flags']>
 
@@ -27,39 +27,10 @@ export abstract class XaiCommand<T> extends Command {
   }
 
   protected override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
-    const xai = toXaiError(err)
-    if (this.jsonEnabled()) {
-      process.stdout.write(`${JSON.stringify({error: xai.toJSON()}, null, 2)}\n`)
-    } else {
-      process.stderr.write(`✖ ${xai.message} [${xai.code}]\n`)
-      if (xai.hint) process.stderr.write(`Hint: ${xai.hint}\n`)
-    }
+    const xai = reportCommandError(err, this.jsonEnabled())
     process.exitCode = xai.exitCode
     throw new Errors.ExitError(xai.exitCode)
   }
-}
-
-function toXaiError(err: Error & {oclif?: {exit?: number}}): XaiError {
-  if (isXaiError(err)) return err
-  if (err instanceof Errors.CLIError || err.name === 'NonExistentFlagsError' || /flag|argument/i.test(err.constructor.name)) {
-    const exit = err.oclif?.exit
-    if (exit === 0) return new XaiError('OK', err.message, {exitCode: ExitCode.ok})
-    return new XaiError('USAGE', usageMessage(err.message), {
-      exitCode: ExitCode.usage,
-      hint: 'Run the command with --help to see its flags and examples.',
-    })
-  }
-  return new XaiError('INTERNAL', errorMessage(err), {
-    exitCode: ExitCode.bug,
-    cause: err,
-    hint: 'This is a bug in xai; the log of the command above may say more.',
-  })
-}
-
-/** oclif's first line, plus its reason when the first line is only "Parsing --flag". */
-function usageMessage(message: string): string {
-  const [first = message, second] = message.split('\n')
-  return /^Parsing --\S+\s*$/.test(first) && second?.trim() ? `${first.trim()}: ${second.trim()}` : first
 }
 
 export const rpcFlags = {

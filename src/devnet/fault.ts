@@ -15,7 +15,7 @@ export interface FaultOptions extends DevnetLocation {
   node: number
   /** For restart: how the node process is started again. */
   execPath: string
-  cliEntry?: string
+  nodeEntry?: string
   env?: StartDevnetOptions['env']
   graceMs?: number
 }
@@ -72,7 +72,7 @@ export async function injectFault(options: FaultOptions): Promise<FaultResult> {
     case 'restart': {
       if (pid !== null) await stopProcess(pid, {graceMs: options.graceMs})
       await clearPid(paths, record, node.index)
-      const {result} = await startDevnet({dir: options.dir, name: options.name, execPath: options.execPath, cliEntry: options.cliEntry, env: options.env})
+      const {result} = await startDevnet({dir: options.dir, name: options.name, execPath: options.execPath, nodeEntry: options.nodeEntry, env: options.env})
       const restarted = result.nodes.find((n) => n.index === node.index)
       return {kind: 'restart', node: node.index, pid, newPid: restarted?.pid}
     }

@@ -2,7 +2,7 @@
 // on its start-up path.
 import {readFileSync} from 'node:fs'
 import {open, readFile, readlink} from 'node:fs/promises'
-import {isAbsolute, resolve} from 'node:path'
+import {basename, isAbsolute, resolve} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {ExitCode, XaiError} from '../errors.js'
@@ -44,7 +44,8 @@ export async function readProcessCommandLine(pid: number): Promise<string[] | un
 }
 
 /**
- * True when `pid` is alive and is the xai node of `home`: its command line names that home.
+ * True when `pid` is alive and is the xai node of `home`: its command line is `xai node start` or
+ * bin/xai-node.js (what a devnet spawns) and names that home.
  * Where command lines cannot be read (no /proc), a live PID is taken at its word. This guards
  * against a recorded PID that the OS has since given to an unrelated process.
  */
@@ -53,7 +54,7 @@ export async function isNodeProcess(pid: number | null | undefined, home: string
   const cmdline = await readProcessCommandLine(pid)
   if (cmdline === undefined) return true
   const at = cmdline.findIndex((arg) => arg === '--home' || arg.startsWith('--home='))
-  if (at < 0 || !cmdline.includes('start')) return false
+  if (at < 0 || !(cmdline.includes('start') || cmdline.some((arg) => basename(arg) === 'xai-node.js'))) return false
   const value = cmdline[at] === '--home' ? cmdline[at + 1] : cmdline[at]!.slice('--home='.length)
   if (value === undefined) return false
   if (isAbsolute(value)) return resolve(value) === resolve(home)

@@ -26,7 +26,7 @@ import {type DevnetEventSink, type DevnetStep, runStep} from './events.js'
 import {findLiveNodes, stopNodes, withoutPids} from './live-nodes.js'
 import {DEFAULT_RPC_HOST, assertPortsFree} from './ports.js'
 import {isProcessAlive, readLogTail} from './process.js'
-import {defaultCliEntry, spawnNodeProcess} from './spawn-node.js'
+import {defaultNodeEntry, spawnNodeProcess} from './spawn-node.js'
 import {rpcRequest, waitForRpc} from './rpc-client.js'
 
 export const DEFAULT_BASE_PORT = 8545
@@ -58,8 +58,8 @@ export interface StartDevnetOptions extends Partial<DevnetLocation> {
   governance?: Record<string, unknown>
   /** Node.js binary used to run node processes (the CLI passes process.execPath). */
   execPath: string
-  /** The xai CLI script nodes run from; bin/run.js of this package by default. */
-  cliEntry?: string
+  /** The script node processes run (it takes `xai node start`'s flags); bin/xai-node.js of this package by default. */
+  nodeEntry?: string
   /** Environment of the node processes; inherits the caller's when omitted. */
   env?: Record<string, string | undefined>
   /** Further `xai node start` arguments for node i (tests use it for fault flags). */
@@ -286,7 +286,7 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
         logOffsets.set(index, await fileSize(logPath))
         const spawned = spawnNodeProcess({
           execPath: options.execPath,
-          cliEntry: options.cliEntry ?? defaultCliEntry(),
+          nodeEntry: options.nodeEntry ?? defaultNodeEntry(),
           home,
           genesisPath: paths.genesis,
           rpcHost,

@@ -1,0 +1,43 @@
+import {CLIError} from '@oclif/core/errors'
+
+import {ExitCode, XaiError, errorMessage, isXaiError} from '../errors.js'
+
+/**
+ * Prints an error the way every xai command does — `✖ message [CODE]` and `Hint: …` on stderr, or
+ * `{"error": …}` on stdout with --json — and returns it as an XaiError, whose exit code the
+ * process ends with. Only the oclif error classes are loaded here, not the CLI framework, so an
+ * entry point without oclif's runtime reports errors exactly as the commands do.
+ */
+export function reportCommandError(err: unknown, json: boolean): XaiError {
+  const xai = toXaiError(err instanceof Error ? err : new Error(String(err)))
+  if (json) {
+    process.stdout.write(`${JSON.stringify({error: xai.toJSON()}, null, 2)}\n`)
+  } else {
+    process.stderr.write(`✖ ${xai.message} [${xai.code}]\n`)
+    if (xai.hint) process.stderr.write(`Hint: ${xai.hint}\n`)
+  }
+  return xai
+}
+
+function toXaiError(err: Error & {oclif?: {exit?: number}}): XaiError {
+  if (isXaiError(err)) return err
+  if (err instanceof CLIError || err.name === 'NonExistentFlagsError' || /flag|argument/i.test(err.constructor.name)) {
+    const exit = err.oclif?.exit
+    if (exit === 0) return new XaiError('OK', err.message, {exitCode: ExitCode.ok})
+    return new XaiError('USAGE', usageMessage(err.message), {
+      exitCode: ExitCode.usage,
+      hint: 'Run the command with --help to see its flags and examples.',
+    })
+  }
+  return new XaiError('INTERNAL', errorMessage(err), {
+    exitCode: ExitCode.bug,
+    cause: err,
+    hint: 'This is a bug in xai; the log of the command above may say more.',
+  })
+}
+
+/** oclif's first line, plus its reason when the first line is only "Parsing --flag". */
+function usageMessage(message: string): string {
+  const [first = message, second] = message.split('\n')
+  return /^Parsing --\S+\s*$/.test(first) && second?.trim() ? `${first.trim()}: ${second.trim()}` : first
+}
