@@ -78,6 +78,13 @@ function buildBudgetMs(blockTime: number): number {
 const PEER_WAIT_MS = 2_000
 /** Evidence a proposer puts in one block at the most. */
 const MAX_EVIDENCE_PER_BLOCK = 16
+/**
+ * How far ahead of a validator's clock a proposed block's timestamp may be (geth allows 15 s)
+ * unless it is the parent's + 1: further, the validator prevotes nil, so no proposer can move the
+ * chain's time ahead of the validators' clocks. A decided block is committed whatever its time
+ * (the commit is the proof).
+ */
+const MAX_FUTURE_TIMESTAMP_S = 15n
 
 export interface ConsensusEngineOptions {
   chain: Chain
@@ -605,6 +612,13 @@ export class ConsensusEngine {
     if (bundle.hash !== value) return 'the block hash is not the proposed value'
     if (bundle.header.number !== head.header.number + 1n) return `block number ${bundle.header.number} does not follow the head`
     if (bytesToHex(bundle.header.parentHash) !== bytesToHex(head.hash())) return 'the block does not extend our head'
+    if (bundle.header.timestamp <= head.header.timestamp) return `timestamp ${bundle.header.timestamp} is not after the parent's (${head.header.timestamp})`
+    // Blocks faster than one a second push the time ahead by the one second each must add: the
+    // parent's time + 1 is always allowed.
+    const ahead = bundle.header.timestamp - BigInt(Math.floor(this.now() / 1000))
+    if (ahead > MAX_FUTURE_TIMESTAMP_S && bundle.header.timestamp > head.header.timestamp + 1n) {
+      return `timestamp ${bundle.header.timestamp} is ${ahead} s ahead of this node's clock (at most ${MAX_FUTURE_TIMESTAMP_S} s, or the parent's + 1)`
+    }
     if (bytesToHex(bundle.header.extraData) !== bytesToHex(evidenceCommitment(bundle.evidence))) return 'extraData does not commit to the evidence'
     for (const e of bundle.evidence) if (this.committedEvidenceKeys.has(evidenceKey(e))) return 'the block repeats committed evidence'
     return undefined

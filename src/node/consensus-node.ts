@@ -92,6 +92,7 @@ export async function startConsensusNode(parts: ConsensusNodeParts): Promise<{rp
     blockTime: options.blockTime,
     emptyBlocks: p2p.emptyBlocks ?? true,
     doubleSign: p2p.doubleSign,
+    ...(p2p.clockSkewMs ? {now: () => Date.now() + p2p.clockSkewMs!} : {}),
     logger,
   })
   const gossip = new TxGossip(mempool, host, (raw) => decodeTransaction(chain, raw), logger)

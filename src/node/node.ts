@@ -49,6 +49,8 @@ export interface NodeP2POptions {
   emptyBlocks?: boolean
   /** Test only: sign a conflicting second vote for each vote. */
   doubleSign?: boolean
+  /** Test only: milliseconds added to the clock consensus reads (block timestamps included). */
+  clockSkewMs?: number
   /** The node's index in its devnet, reported by xai_nodeInfo. */
   index?: number
 }

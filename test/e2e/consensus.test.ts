@@ -212,11 +212,12 @@ describe('a 4-validator devnet under faults', () => {
   }, 180_000)
 })
 
-describe('a validator that double-signs', () => {
+describe('a validator that double-signs, and one whose clock is a minute ahead', () => {
   let devnet: MultiNodeDevnet
 
   beforeAll(async () => {
-    devnet = await startMultiNodeDevnet({nodes: 4, blockTime: 500, extraArgs: ['--test-double-sign', '3']})
+    // One-second blocks: faster ones would push the chain's time ahead by themselves (each block adds at least a second).
+    devnet = await startMultiNodeDevnet({nodes: 4, blockTime: 1000, extraArgs: ['--test-double-sign', '3', '--test-clock-ahead', '2']})
   }, 180_000)
 
   afterAll(async () => {
@@ -243,5 +244,23 @@ describe('a validator that double-signs', () => {
     // The chain goes on: one faulty validator of four does not stop it.
     const h = await height(devnet.nodes[0]!.rpcUrl)
     await until(async () => (await height(devnet.nodes[0]!.rpcUrl)) > h + 2, 'progress', 30_000)
+  }, 180_000)
+
+  it("refuses the fast clock's timestamps: the chain's time stays within 15 s of the others' clocks, and it goes on", async () => {
+    const url = devnet.nodes[0]!.rpcUrl
+    const start = await height(url)
+    // Node 2 proposes (a minute ahead) in every fourth round 0; the others prevote nil for those.
+    await until(async () => (await height(url)) >= start + 8, 'eight more blocks', 90_000)
+    const log = await readFile(devnet.nodes[0]!.logPath, 'utf8')
+    expect(log).toMatch(/"invalid proposal".*s ahead of this node's clock/)
+    const end = await height(url)
+    let parent: number | undefined
+    for (let n = 1; n <= end; n++) {
+      const block = await rpc<{timestamp: string}>(url, 'eth_getBlockByNumber', [`0x${n.toString(16)}`, false])
+      const time = Number(BigInt(block.timestamp))
+      expect(time, `block ${n}`).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 15)
+      if (parent !== undefined) expect(time - parent, `block ${n} after its parent`).toBeLessThanOrEqual(15)
+      parent = time
+    }
   }, 180_000)
 })
