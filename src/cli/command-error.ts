@@ -36,8 +36,14 @@ function toXaiError(err: Error & {oclif?: {exit?: number}}): XaiError {
   })
 }
 
-/** oclif's first line, plus its reason when the first line is only "Parsing --flag". */
-function usageMessage(message: string): string {
-  const [first = message, second] = message.split('\n')
-  return /^Parsing --\S+\s*$/.test(first) && second?.trim() ? `${first.trim()}: ${second.trim()}` : first
+/**
+ * oclif's first line, plus its reason when the first line is only "Parsing --flag" or a heading
+ * such as "The following error occurred:" (whose reasons follow on indented lines).
+ */
+export function usageMessage(message: string): string {
+  const [first = message, ...rest] = message.split('\n')
+  const reasons = rest.filter((line) => /^\s+\S/.test(line)).map((line) => line.trim())
+  if (/^Parsing --\S+\s*$/.test(first) && rest[0]?.trim()) return `${first.trim()}: ${rest[0].trim()}`
+  if (/:\s*$/.test(first) && reasons.length > 0) return reasons.join('; ')
+  return first
 }
