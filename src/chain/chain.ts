@@ -284,13 +284,13 @@ export class Chain extends EventEmitter<ChainEvents> {
   }
 
   /**
-   * Re-executes block `record` on `vm`, a scratch VM at its parent's state, up to transaction
+   * Re-executes block `record` on `vm`, a scratch VM at its parent's state (`parentStateRoot`), up to transaction
    * `index` as the block ran: the block-start system calls, the modules' beginBlock, each earlier
    * transaction between the modules' checks and afterTx, and then the modules' checks of
    * transaction `index`, which the caller runs (with a tracer attached). Call replayDone with the
    * VM afterwards: it drops the modules' per-block cache of that EVM.
    */
-  async replayBefore(vm: VM, record: BlockRecord, index: number): Promise<void> {
+  async replayBefore(vm: VM, record: BlockRecord, index: number, parentStateRoot: Bytes): Promise<void> {
     const {header} = record.block
     const env: BlockEnv = {
       parentHash: header.parentHash,
@@ -313,7 +313,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     const host = this.modules
     await this.applySystemCalls(env, vm.stateManager)
     if (host) await host.beginBlock(vm.evm, hostEnv(env))
-    const open = new OpenBlock(vm, new Mutex(), env, header.stateRoot, this.keccak, host)
+    const open = new OpenBlock(vm, new Mutex(), env, parentStateRoot, this.keccak, host)
     await open.add(record.block.transactions.slice(0, index))
     const target = record.block.transactions[index]
     if (host && target) await host.checkTx(vm.stateManager as never, hostEnv(env), toChainTx(target), {evm: vm.evm})

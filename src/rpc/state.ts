@@ -584,7 +584,7 @@ export class ChainState {
       root,
       async (view) => {
         try {
-          await this.chain.replayBefore(view.vm, record, index)
+          await this.chain.replayBefore(view.vm, record, index, root)
           return await task(view.vm, record.block.transactions[index]!, record.block)
         } finally {
           this.chain.replayDone(view.vm)
