@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // One xai node process: `xai node start`'s flags, without the CLI framework (what `xai devnet up` spawns).
-import {runNodeEntry} from '../dist/devnet/node/node-entry.js'
+import {runNodeEntry} from '../dist/cli/node-entry.js'
 
 process.exitCode = await runNodeEntry(process.argv.slice(2))

@@ -19,14 +19,14 @@ import {Bloom, type RunTxResult, type VM, createVM, encodeReceipt, runTx} from '
 import {keccak_256} from '@noble/hashes/sha3.js'
 import {sha256} from '@noble/hashes/sha2.js'
 
-import {ExitCode, XaiError} from '../errors.js'
-import {type Logger, silentLogger} from '../logger.js'
+import {XaiError} from '../util/errors.js'
+import {type Logger, silentLogger} from '../util/logger.js'
 import type {Bytes, KeyValueStore, WriteOp} from '../storage/database.js'
 import {TrieDB} from '../storage/trie-db.js'
 import {type BlockRecord, BlockStore, type ReceiptRecord} from './block-store.js'
 import {createCustomCrypto} from './crypto.js'
 import {BEACON_ROOTS_ADDRESS, HISTORY_STORAGE_ADDRESS, type Genesis, createChainCommon} from './genesis.js'
-import {Mutex} from './mutex.js'
+import {Mutex} from '../util/mutex.js'
 import {enableJumpCache} from './jump-cache.js'
 import {orderedTrieRoot} from './trie-root.js'
 import type {HostBlockEnv, ModuleHost, TxVerdicts} from '../modules/host/host.js'
@@ -164,14 +164,12 @@ export class Chain extends EventEmitter<ChainEvents> {
       const genesis = genesisHash && (await this.blocks.recordByHash(genesisHash))
       if (!head || !genesis) {
         throw new XaiError('STORAGE_CORRUPT', 'The database names a head block it does not hold.', {
-          exitCode: ExitCode.environment,
           hint: 'The node folder is damaged; reset the devnet (xai devnet reset).',
         })
       }
       const expected = await this.computeGenesisStateRoot()
       if (bytesToHex(expected) !== bytesToHex(genesis.block.header.stateRoot)) {
         throw new XaiError('GENESIS_MISMATCH', 'The database was created from a different genesis.', {
-          exitCode: ExitCode.environment,
           hint: 'Use the genesis.json the node was created with, or reset the devnet (xai devnet reset).',
         })
       }

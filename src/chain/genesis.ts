@@ -1,12 +1,12 @@
 import {type Common, type GethGenesis, Hardfork, createCommonFromGethGenesis} from '@ethereumjs/common'
 import type {CustomCrypto} from '@ethereumjs/common'
 
-import {XaiError, ExitCode} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 
 export const DEFAULT_CHAIN_ID = 31337
 export const DEFAULT_GAS_LIMIT = 30_000_000n
 export const DEFAULT_BASE_FEE = 1_000_000_000n
-export const DEV_MNEMONIC = 'test test test test test test test test test test test junk'
+export {DEV_MNEMONIC} from '../util/dev-accounts.js'
 export const DEV_BALANCE = 10_000n * 10n ** 18n
 export const HARDFORK = Hardfork.Prague
 
@@ -107,7 +107,6 @@ export function createChainCommon(genesis: Genesis, customCrypto: CustomCrypto =
     return withConstantEipLookup(createCommonFromGethGenesis(genesis, {chain: 'xai', hardfork: HARDFORK, customCrypto}))
   } catch (err) {
     throw new XaiError('GENESIS_INVALID', `The genesis document is not valid: ${(err as Error).message}`, {
-      exitCode: ExitCode.environment,
       hint: 'Recreate the devnet (xai devnet reset) or fix genesis.json.',
       cause: err,
     })
@@ -132,7 +131,6 @@ export function assertGenesis(value: unknown): asserts value is Genesis {
   const g = value as Partial<Genesis> | null
   if (!g || typeof g !== 'object' || !g.config || typeof g.config.chainId !== 'number' || !g.alloc || typeof g.gasLimit !== 'string') {
     throw new XaiError('GENESIS_INVALID', 'The genesis document lacks config.chainId, gasLimit or alloc.', {
-      exitCode: ExitCode.environment,
       hint: 'Recreate the devnet (xai devnet reset) or fix genesis.json.',
     })
   }

@@ -4,8 +4,8 @@ import {Capability, type TypedTransaction, TransactionType} from '@ethereumjs/tx
 import {Address, bytesToHex} from '@ethereumjs/util'
 import type {MerkleStateManager} from '@ethereumjs/statemanager'
 
-import {ExitCode, XaiError} from '../errors.js'
-import {type Logger, silentLogger} from '../logger.js'
+import {ExitCode, XaiError} from '../util/errors.js'
+import {type Logger, silentLogger} from '../util/logger.js'
 import type {BlockRecord, Chain} from './chain.js'
 import {decodeTransaction, sealTransaction, toChainTx} from './chain.js'
 import type {RunningModule} from '../modules/host/host.js'

@@ -1,10 +1,10 @@
 import {type Address, bytesToHex} from '@ethereumjs/util'
 
-import {errorMessage} from '../errors.js'
-import {type Logger, silentLogger} from '../logger.js'
+import {errorMessage} from '../util/errors.js'
+import {type Logger, silentLogger} from '../util/logger.js'
 import type {BlockRecord, BuiltBlock, Chain, OpenBlock} from './chain.js'
 import type {Mempool} from './mempool.js'
-import {Mutex} from './mutex.js'
+import {Mutex} from '../util/mutex.js'
 
 /** Transactions executed into the open block between two turns of the event loop. */
 const FEED_BATCH = 128

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {type ResolvedNetwork, resolveNetwork} from '../contracts/network.js'
 import {findProject, openProject} from '../contracts/project.js'
 import {DEFAULT_DEVNET_NAME} from '../devnet/devnet-folder.js'
-import {isXaiError} from '../errors.js'
+import {isXaiError} from '../util/errors.js'
 import {devnetsRoot} from './devnet-flags.js'
 
 /**

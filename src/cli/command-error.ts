@@ -1,6 +1,6 @@
 import {CLIError} from '@oclif/core/errors'
 
-import {ExitCode, XaiError, errorMessage, isXaiError} from '../errors.js'
+import {XaiError, errorMessage, isXaiError} from '../util/errors.js'
 
 /**
  * Prints an error the way every xai command does — `✖ message [CODE]` and `Hint: …` on stderr, or
@@ -23,14 +23,12 @@ function toXaiError(err: Error & {oclif?: {exit?: number}}): XaiError {
   if (isXaiError(err)) return err
   if (err instanceof CLIError || err.name === 'NonExistentFlagsError' || /flag|argument/i.test(err.constructor.name)) {
     const exit = err.oclif?.exit
-    if (exit === 0) return new XaiError('OK', err.message, {exitCode: ExitCode.ok})
+    if (exit === 0) return new XaiError('OK', err.message)
     return new XaiError('USAGE', usageMessage(err.message), {
-      exitCode: ExitCode.usage,
       hint: 'Run the command with --help to see its flags and examples.',
     })
   }
   return new XaiError('INTERNAL', errorMessage(err), {
-    exitCode: ExitCode.bug,
     cause: err,
     hint: 'This is a bug in xai; the log of the command above may say more.',
   })

@@ -4,8 +4,8 @@ import {join} from 'node:path'
 
 import {hexToBytes} from '@ethereumjs/util'
 
-import {writeFileAtomic} from '../devnet/atomic-write.js'
-import {ExitCode, XaiError} from '../errors.js'
+import {writeFileAtomic} from '../util/atomic-write.js'
+import {XaiError} from '../util/errors.js'
 import {type ValidatorKey, validatorKeyFromPrivate} from './keys.js'
 
 /** The keys of one node, in `<home>/keys/`. */
@@ -36,7 +36,6 @@ export async function loadNodeKeys(home: string): Promise<NodeKeys> {
       validator = validatorKeyFromPrivate(hexToBytes(validatorHex.trim() as `0x${string}`))
     } catch (err) {
       throw new XaiError('NODE_KEY_INVALID', `${join(dir, 'validator.key')} does not hold a secp256k1 private key.`, {
-        exitCode: ExitCode.environment,
         hint: 'It must be one line: 0x and 64 hex digits. Recreate the devnet (xai devnet reset) if it came from one.',
         cause: err,
       })

@@ -3,8 +3,8 @@ import type {TypedTransaction} from '@ethereumjs/tx'
 import {bytesToHex} from '@ethereumjs/util'
 
 import type {Mempool, PooledTx} from '../chain/mempool.js'
-import {errorMessage} from '../errors.js'
-import {type Logger, silentLogger} from '../logger.js'
+import {errorMessage} from '../util/errors.js'
+import {type Logger, silentLogger} from '../util/logger.js'
 import type {P2PHost} from '../p2p/host.js'
 
 type Bytes = Uint8Array

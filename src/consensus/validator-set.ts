@@ -1,4 +1,4 @@
-import {ExitCode, XaiError} from '../errors.js'
+import {ExitCode, XaiError} from '../util/errors.js'
 import type {ValidatorAddress, ValidatorInfo} from './types.js'
 
 /** The longest proposer schedule kept; larger power sums are scaled down for the schedule only. */

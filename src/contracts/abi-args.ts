@@ -1,6 +1,6 @@
 import {type AbiParameter, getAddress, isAddress} from 'viem'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {ContractsErrorCode} from './errors.js'
 
 /**
@@ -138,7 +138,6 @@ function mismatch(label: string, param: AbiParameter, value: unknown, expected: 
 
 function invalidArgument(message: string, details: Record<string, unknown>): XaiError {
   return new XaiError(ContractsErrorCode.invalidArgument, message, {
-    exitCode: ExitCode.usage,
     hint: 'Integers as decimal or 0x-hex, addresses as 0x…, bool as true/false, bytes as 0x-hex, arrays and tuples as JSON (quote them for the shell).',
     details,
   })

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 
 import type {Abi, Hex} from 'viem'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {ContractsErrorCode} from './errors.js'
 import type {Project} from './project.js'
 import {toSourceName} from './sources.js'
@@ -95,7 +95,6 @@ export async function readArtifact(project: Project, name: string): Promise<Arti
   if (matches.length === 0) {
     const names = [...new Set(all.map((a) => a.contractName))]
     throw new XaiError(ContractsErrorCode.artifactNotFound, `No compiled contract named ${name}`, {
-      exitCode: ExitCode.usage,
       hint: all.length === 0 ? 'Compile first: xai contract compile' : `Known contracts: ${names.join(', ')} (run \`xai contract compile\` if ${name} is new).`,
       details: {name, candidates: names},
     })
@@ -103,7 +102,6 @@ export async function readArtifact(project: Project, name: string): Promise<Arti
   if (matches.length > 1) {
     const candidates = matches.map((a) => a.fullyQualifiedName)
     throw new XaiError(ContractsErrorCode.artifactAmbiguous, `${matches.length} compiled contracts are named ${name}: ${candidates.join(', ')}`, {
-      exitCode: ExitCode.usage,
       hint: `Name one by source: ${candidates[0]}`,
       details: {name, candidates},
     })
@@ -113,7 +111,6 @@ export async function readArtifact(project: Project, name: string): Promise<Arti
     return JSON.parse(await readFile(file, 'utf8')) as Artifact
   } catch (err) {
     throw new XaiError(ContractsErrorCode.artifactCorrupt, `Cannot read the artifact ${matches[0]!.path}: ${(err as Error).message}`, {
-      exitCode: ExitCode.environment,
       hint: 'Rebuild it: xai contract compile --force',
       cause: err,
     })

@@ -1,7 +1,7 @@
 import {type Abi, type Chain, type Hex, type PublicClient, createPublicClient, defineChain, http} from 'viem'
 import type {PrivateKeyAccount} from 'viem/accounts'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {type DecodedRevert, decodeRevert, formatRevert} from './decode-revert.js'
 import {ContractsErrorCode} from './errors.js'
 import type {ResolvedNetwork} from './network.js'
@@ -24,7 +24,6 @@ export function createChainClient(network: Pick<ResolvedNetwork, 'chainId' | 'rp
 /** CONTRACT_REVERTED (exit 4) with the decoded reason in details.revert. */
 export function revertedError(what: string, revert: DecodedRevert, extra: Record<string, unknown> = {}): XaiError {
   return new XaiError(ContractsErrorCode.reverted, `${what} reverted: ${formatRevert(revert)}`, {
-    exitCode: ExitCode.chainRejected,
     hint: revert.kind === 'custom' ? `The contract raised ${revert.signature}; check the arguments, the sender (--account/--private-key) and the contract's state.` : 'Check the arguments, the sender and the contract state.',
     details: {revert, ...extra},
   })

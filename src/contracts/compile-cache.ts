@@ -1,6 +1,6 @@
 import {readFile} from 'node:fs/promises'
 
-import {writeJsonAtomic} from '../devnet/atomic-write.js'
+import {writeJsonAtomic} from '../util/atomic-write.js'
 
 export const COMPILE_CACHE_FORMAT = 'xai-compile-cache-1'
 

@@ -4,8 +4,8 @@ import {setImmediate as yieldToEventLoop} from 'node:timers/promises'
 
 import type {Abi, Hex} from 'viem'
 
-import {writeJsonAtomic} from '../devnet/atomic-write.js'
-import {ExitCode, XaiError} from '../errors.js'
+import {writeJsonAtomic} from '../util/atomic-write.js'
+import {XaiError} from '../util/errors.js'
 import {ARTIFACT_FORMAT, type Artifact, type ArtifactRef, type BuildInfo, artifactPath, listArtifacts} from './artifacts.js'
 import {type CompileCache, COMPILE_CACHE_FORMAT, readCompileCache, writeCompileCache} from './compile-cache.js'
 import {type Diagnostic, toDiagnostic} from './diagnostics.js'
@@ -132,7 +132,6 @@ export async function compileProject(project: Project, options: CompileProjectOp
         ContractsErrorCode.compileFailed,
         `Compilation failed: ${errors.length} error${errors.length === 1 ? '' : 's'}${files.length > 0 ? ` in ${files.join(', ')}` : ''}`,
         {
-          exitCode: ExitCode.usage,
           hint: 'Fix the errors above and compile again; the artifacts of the last successful compile are unchanged.',
           details: {diagnostics},
         },

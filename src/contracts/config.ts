@@ -2,7 +2,7 @@ import {readFile} from 'node:fs/promises'
 
 import {z} from 'zod'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {ExitCode, XaiError} from '../util/errors.js'
 import {ContractsErrorCode} from './errors.js'
 
 /** The project file whose folder is a contracts project's root. */
@@ -86,7 +86,6 @@ export function parseConfig(value: unknown, file = CONFIG_FILE): XaiConfig {
   if (result.success) return result.data
   const problems = result.error.issues.map((issue) => `${issue.path.length === 0 ? '(root)' : issue.path.join('.')}: ${issue.message}`)
   throw new XaiError(ContractsErrorCode.configInvalid, `${file} is invalid: ${problems.join('; ')}`, {
-    exitCode: ExitCode.usage,
     hint: `Fix ${file}; e.g. {"solc": {"optimizer": {"enabled": true, "runs": 200}, "evmVersion": "prague"}, "networks": {"local": {"devnet": "default"}}, "defaultNetwork": "local"}`,
     details: {file, problems},
   })
@@ -109,7 +108,6 @@ export async function loadConfig(path: string): Promise<XaiConfig> {
     json = JSON.parse(text)
   } catch (err) {
     throw new XaiError(ContractsErrorCode.configInvalid, `${path} is not valid JSON: ${(err as Error).message}`, {
-      exitCode: ExitCode.usage,
       hint: `Fix the JSON syntax of ${path}.`,
       cause: err,
       details: {file: path},

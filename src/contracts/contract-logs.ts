@@ -1,7 +1,7 @@
 import {type Abi, type AbiEvent, type Address, type Hex, type PublicClient, decodeEventLog, getAddress, numberToHex, toEventSelector, toEventSignature} from 'viem'
 import WebSocket from 'ws'
 
-import {ExitCode, XaiError, errorMessage} from '../errors.js'
+import {XaiError, errorMessage} from '../util/errors.js'
 import {toJsonSafe} from './abi-args.js'
 import {createChainClient} from './chain-clients.js'
 import type {ContractTarget} from './contract-target.js'
@@ -94,7 +94,7 @@ export async function readContractLogs(options: ContractLogsOptions): Promise<Co
   const head = await headBlock(client, network.rpcUrl)
   const fromBlock = options.fromBlock ?? 0n
   if (options.toBlock !== undefined && options.toBlock < fromBlock) {
-    throw new XaiError(ContractsErrorCode.invalidArgument, `--to-block ${options.toBlock} is before --from-block ${fromBlock}`, {exitCode: ExitCode.usage, hint: 'Give a range with from ≤ to.'})
+    throw new XaiError(ContractsErrorCode.invalidArgument, `--to-block ${options.toBlock} is before --from-block ${fromBlock}`, {hint: 'Give a range with from ≤ to.'})
   }
   const toBlock = options.toBlock === undefined || options.toBlock > head ? head : options.toBlock
   const logs: ContractLogEntry[] = []
@@ -192,7 +192,6 @@ export function selectEvents(abi: Abi, spec: string): AbiEvent[] {
   if (matches.length === 0) {
     const candidates = events.map((e) => toEventSignature(e))
     throw new XaiError(ContractsErrorCode.unknownEvent, `No event ${spec} in the ABI`, {
-      exitCode: ExitCode.usage,
       hint: candidates.length === 0 ? 'This ABI has no events.' : `Events: ${candidates.join(', ')}`,
       details: {event: spec, candidates},
     })
@@ -200,7 +199,6 @@ export function selectEvents(abi: Abi, spec: string): AbiEvent[] {
   const anonymous = matches.find((e) => e.anonymous)
   if (anonymous) {
     throw new XaiError(ContractsErrorCode.unknownEvent, `${toEventSignature(anonymous)} is anonymous: its logs carry no signature to filter by`, {
-      exitCode: ExitCode.usage,
       hint: 'Leave out --event to see every log of the contract.',
       details: {event: spec},
     })
@@ -277,7 +275,6 @@ export function parseBlockNumber(text: string, flag: string): bigint | undefined
   if (value === 'latest' && flag === '--to-block') return undefined
   if (/^(0x[0-9a-f]+|\d+)$/.test(value)) return BigInt(value)
   throw new XaiError(ContractsErrorCode.invalidArgument, `${flag} ${text} is not a block number`, {
-    exitCode: ExitCode.usage,
     hint: `A decimal or 0x-hex block number${flag === '--to-block' ? ', or latest' : ', or earliest'}.`,
   })
 }
@@ -287,7 +284,7 @@ export function wsUrlFor(rpcUrl: string): string {
   const url = new URL(rpcUrl)
   if (url.protocol === 'ws:' || url.protocol === 'wss:') return url.toString()
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new XaiError(ContractsErrorCode.invalidArgument, `Cannot derive a WebSocket URL from ${rpcUrl}`, {exitCode: ExitCode.usage, hint: 'Pass --ws-url ws://host:port.'})
+    throw new XaiError(ContractsErrorCode.invalidArgument, `Cannot derive a WebSocket URL from ${rpcUrl}`, {hint: 'Pass --ws-url ws://host:port.'})
   }
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
   return url.toString()
@@ -302,7 +299,7 @@ export function assertWsUrl(wsUrl: string): string {
     protocol = undefined
   }
   if (protocol !== 'ws:' && protocol !== 'wss:') {
-    throw new XaiError(ContractsErrorCode.invalidArgument, `--ws-url ${wsUrl} is not a ws(s) URL`, {exitCode: ExitCode.usage, hint: 'e.g. --ws-url ws://127.0.0.1:8545'})
+    throw new XaiError(ContractsErrorCode.invalidArgument, `--ws-url ${wsUrl} is not a ws(s) URL`, {hint: 'e.g. --ws-url ws://127.0.0.1:8545'})
   }
   return wsUrl
 }
@@ -393,7 +390,6 @@ async function subscribeLogs(url: string, filter: {address: Address; topics: (He
   } catch (err) {
     socket.terminate()
     throw new XaiError(ContractsErrorCode.rpcUnreachable, `Cannot open a WebSocket to ${url}: ${errorMessage(err)}`, {
-      exitCode: ExitCode.environment,
       hint: 'Following logs needs the node\'s WebSocket endpoint; pass --ws-url if it is not on the RPC URL\'s port.',
       cause: err,
       details: {wsUrl: url},
@@ -412,7 +408,6 @@ async function subscribeLogs(url: string, filter: {address: Address; topics: (He
     clearInterval(heartbeat)
     fail(
       new XaiError(ContractsErrorCode.subscriptionLost, `Lost the log subscription: ${reason}`, {
-        exitCode: ExitCode.environment,
         hint: 'The node stopped or the connection broke; every log up to the last one printed was delivered. To go on, run the command again with --from-block set to the block after the last log printed.',
         cause,
         details: {wsUrl: url},
@@ -494,7 +489,6 @@ async function subscribeLogs(url: string, filter: {address: Address; topics: (He
   if (!answer || answer.error || typeof answer.result !== 'string') {
     await close()
     throw new XaiError(ContractsErrorCode.rpcUnreachable, `The node at ${url} refused the log subscription: ${answer?.error ? `${answer.error.message} (${answer.error.code})` : 'no answer to eth_subscribe'}`, {
-      exitCode: ExitCode.environment,
       hint: 'The endpoint must support eth_subscribe over WebSocket; check --ws-url.',
       details: {wsUrl: url},
     })

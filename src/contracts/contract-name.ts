@@ -1,7 +1,7 @@
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {ContractsErrorCode} from './errors.js'
 import type {Project} from './project.js'
 import {listSolidityFiles, stripComments} from './sources.js'
@@ -29,7 +29,6 @@ const RESERVED = new Set(
 export function validateContractName(name: string): void {
   const fail = (why: string): never => {
     throw new XaiError(ContractsErrorCode.invalidName, `"${name}" is not a valid contract name: ${why}`, {
-      exitCode: ExitCode.usage,
       hint: 'Use an identifier such as MyToken: letters, digits and "_", starting with a letter.',
       details: {name},
     })
@@ -55,7 +54,6 @@ export function declaredContractNames(source: string): string[] {
 export async function assertContractNameFree(project: Project, name: string): Promise<void> {
   const taken = (message: string, file: string): never => {
     throw new XaiError(ContractsErrorCode.nameTaken, message, {
-      exitCode: ExitCode.environment,
       hint: `Choose another name, or remove ${file} first.`,
       details: {name, file},
     })

@@ -1,6 +1,6 @@
 import {type Address, BlockNotFoundError, type Hex, type PublicClient, getAddress, numberToHex} from 'viem'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {readArtifact} from './artifacts.js'
 import {createChainClient} from './chain-clients.js'
 import {resolveContractTarget} from './contract-target.js'
@@ -53,7 +53,6 @@ export async function contractState(project: Project, options: ContractStateOpti
   const artifact = await readArtifact(project, options.abi ?? options.target)
   if (artifact.storageLayout === null || artifact.storageLayout === undefined) {
     throw new XaiError(ContractsErrorCode.storageLayoutMissing, `The artifact of ${artifact.contractName} has no storage layout`, {
-      exitCode: ExitCode.environment,
       hint: 'Recompile to write it: xai contract compile --force',
       details: {contract: artifact.contractName, sourceName: artifact.sourceName},
     })
@@ -70,7 +69,6 @@ export async function contractState(project: Project, options: ContractStateOpti
   }
   if (code === undefined || code === '0x') {
     throw new XaiError(ContractsErrorCode.notDeployed, `No contract code at ${address} on chain ${network.chainId} at block ${blockNumber}`, {
-      exitCode: ExitCode.environment,
       hint:
         address.toLowerCase() === options.target.toLowerCase()
           ? 'Check the address, the network (--network/--rpc-url) and --block.'
@@ -115,7 +113,6 @@ export function parseBlockSelector(raw: string | undefined): bigint | BlockTag {
   if ((BLOCK_TAGS as readonly string[]).includes(text)) return text as BlockTag
   if (/^(\d+|0x[0-9a-fA-F]+)$/.test(text)) return BigInt(text)
   throw new XaiError(ContractsErrorCode.invalidArgument, `Invalid block ${JSON.stringify(raw)}`, {
-    exitCode: ExitCode.usage,
     hint: `Pass a block number (decimal or 0x-hex) or one of ${BLOCK_TAGS.join(', ')}.`,
     details: {block: raw},
   })
@@ -130,7 +127,6 @@ async function resolveBlock(client: PublicClient, network: ResolvedNetwork, bloc
     if (!(err instanceof BlockNotFoundError)) throw rpcFailed('eth_getBlockByNumber', network.rpcUrl, err)
     const head = await client.getBlockNumber().catch(() => undefined)
     throw new XaiError(ContractsErrorCode.invalidArgument, `Block ${block} is not on chain ${network.chainId}${head === undefined ? '' : ` (its head is block ${head})`}`, {
-      exitCode: ExitCode.usage,
       hint: `Pass a block number up to the head, or one of ${BLOCK_TAGS.join(', ')}.`,
       details: {block: block.toString(), chainId: network.chainId, ...(head === undefined ? {} : {head: head.toString()})},
     })

@@ -1,6 +1,6 @@
 import {type Abi, type Address, getAddress, isAddress} from 'viem'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {readArtifact} from './artifacts.js'
 import {journalPath, latestDeployed, readJournal} from './deployment-journal.js'
 import {ContractsErrorCode} from './errors.js'
@@ -21,10 +21,10 @@ export interface ContractTarget {
 export async function resolveContractTarget(project: Project | undefined, target: string, options: {chainId: number; abiName?: string}): Promise<ContractTarget> {
   if (/^0x[0-9a-fA-F]{40}$/.test(target)) {
     if (!isAddress(target, {strict: true})) {
-      throw new XaiError(ContractsErrorCode.invalidArgument, `${target} is not a correctly checksummed address`, {exitCode: ExitCode.usage, hint: 'Pass it checksummed or all lowercase.'})
+      throw new XaiError(ContractsErrorCode.invalidArgument, `${target} is not a correctly checksummed address`, {hint: 'Pass it checksummed or all lowercase.'})
     }
     if (!options.abiName) {
-      throw new XaiError(ContractsErrorCode.invalidArgument, 'An address needs an ABI (and, for state, its storage layout)', {exitCode: ExitCode.usage, hint: 'Pass --abi <ContractName> (a compiled artifact of the project).'})
+      throw new XaiError(ContractsErrorCode.invalidArgument, 'An address needs an ABI (and, for state, its storage layout)', {hint: 'Pass --abi <ContractName> (a compiled artifact of the project).'})
     }
     const artifact = await readArtifact(requireProject(project), options.abiName)
     return {address: getAddress(target), abi: artifact.abi, contract: artifact.contractName}
@@ -35,7 +35,6 @@ export async function resolveContractTarget(project: Project | undefined, target
   const entry = latestDeployed(await readJournal(path, artifact.contractName, options.chainId))
   if (!entry?.address) {
     throw new XaiError(ContractsErrorCode.notDeployed, `${target} is not deployed on chain ${options.chainId} (no deployment in ${path})`, {
-      exitCode: ExitCode.environment,
       hint: `Deploy it first: xai contract deploy ${target} (same --network/--rpc-url), or pass its address and --abi ${artifact.contractName}.`,
       details: {contract: target, chainId: options.chainId},
     })
@@ -50,7 +49,6 @@ function readName(target: string): string {
 function requireProject(project: Project | undefined): Project {
   if (project) return project
   throw new XaiError(ContractsErrorCode.projectNotFound, 'Not in a contracts project: contracts and ABIs are looked up in one', {
-    exitCode: ExitCode.environment,
     hint: 'Run inside a project made with `xai contract init` (or pass --project).',
   })
 }

@@ -2,7 +2,7 @@ import {relative} from 'node:path'
 
 import {type Hex, type PrivateKeyAccount, type PublicClient, type TransactionReceipt, encodeDeployData, getAddress, keccak256} from 'viem'
 
-import {ExitCode, XaiError, errorMessage} from '../errors.js'
+import {ExitCode, XaiError, errorMessage, type ErrorCode} from '../util/errors.js'
 import {parseAbiArgs} from './abi-args.js'
 import {type Artifact, readArtifact} from './artifacts.js'
 import {createChainClient, explainMinedRevert, revertedError, signWithEstimate} from './chain-clients.js'
@@ -138,7 +138,6 @@ export async function deployContract(project: Project, options: DeployContractOp
         journal = {...journal, deployments: journal.deployments.filter((e) => e.txHash !== entry.txHash)}
         await writeJournal(path, journal)
         throw new XaiError(ContractsErrorCode.txRejected, `The node rejected the deployment of ${name}: ${shortMessage(err)}`, {
-          exitCode: ExitCode.chainRejected,
           hint: 'Check the sender has funds (--account/--private-key) and the chain accepts the transaction.',
           cause: err,
         })
@@ -191,7 +190,6 @@ async function rebroadcast(client: PublicClient, entry: DeploymentEntry): Promis
   } catch (err) {
     if (/already known|known transaction|already imported/i.test(shortMessage(err))) return
     throw new XaiError(ContractsErrorCode.journalStale, `The interrupted deployment ${entry.txHash} can no longer be sent: ${shortMessage(err)}`, {
-      exitCode: ExitCode.chainRejected,
       hint: 'Its nonce was probably used by another transaction (or the chain was reset); deploy a new instance with --force.',
       cause: err,
       details: {txHash: entry.txHash, nonce: entry.nonce},
@@ -202,13 +200,11 @@ async function rebroadcast(client: PublicClient, entry: DeploymentEntry): Promis
 function assertDeployable(artifact: Artifact): void {
   if (artifact.bytecode === '0x' || artifact.bytecode.length <= 2) {
     throw new XaiError(ContractsErrorCode.notDeployable, `${artifact.contractName} has no bytecode (an interface or abstract contract)`, {
-      exitCode: ExitCode.usage,
       hint: 'Deploy a concrete contract.',
     })
   }
   if (Object.keys(artifact.linkReferences ?? {}).length > 0) {
     throw new XaiError(ContractsErrorCode.notDeployable, `${artifact.contractName} needs linked libraries, which deploy does not support yet`, {
-      exitCode: ExitCode.usage,
       hint: 'Make the library functions internal, or deploy with a script.',
     })
   }
@@ -228,7 +224,7 @@ export function shortMessage(err: unknown): string {
 export async function waitForReceipt(
   client: PublicClient,
   hash: Hex,
-  options: {timeoutMs?: number; code: string; what?: string; hint?: string},
+  options: {timeoutMs?: number; code: ErrorCode; what?: string; hint?: string},
 ): Promise<TransactionReceipt> {
   try {
     return await client.waitForTransactionReceipt({hash, timeout: options.timeoutMs ?? 120_000, pollingInterval: 200})
@@ -255,7 +251,6 @@ export function isTransportError(err: unknown): boolean {
 
 export function rpcFailed(what: string, rpcUrl: string, err: unknown): XaiError {
   return new XaiError(ContractsErrorCode.rpcUnreachable, `${what} failed at ${rpcUrl}: ${shortMessage(err)}`, {
-    exitCode: ExitCode.environment,
     hint: 'Check that the node is running and reachable.',
     cause: err,
   })

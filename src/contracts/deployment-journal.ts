@@ -4,8 +4,8 @@ import {join} from 'node:path'
 import type {Address, Hex} from 'viem'
 import {z} from 'zod'
 
-import {writeJsonAtomic} from '../devnet/atomic-write.js'
-import {ExitCode, XaiError} from '../errors.js'
+import {writeJsonAtomic} from '../util/atomic-write.js'
+import {XaiError} from '../util/errors.js'
 import {ContractsErrorCode} from './errors.js'
 
 export const JOURNAL_FORMAT = 'xai-deployments-1'
@@ -117,7 +117,6 @@ export async function decideDeploy(
 
 function corrupt(path: string, reason: string, cause?: unknown): XaiError {
   return new XaiError(ContractsErrorCode.journalCorrupt, `The deployment journal ${path} is unreadable: ${reason}`, {
-    exitCode: ExitCode.environment,
     hint: 'Fix or remove the file (it only records past deployments), then deploy again.',
     cause,
     details: {file: path},

@@ -1,4 +1,4 @@
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 
 /**
  * Every error code the contracts layer raises. Exit codes: malformed input (a bad name, an
@@ -41,7 +41,6 @@ export type ContractsErrorCode = (typeof ContractsErrorCode)[keyof typeof Contra
 
 export function projectNotFound(from: string): XaiError {
   return new XaiError(ContractsErrorCode.projectNotFound, `No xai.config.json in ${from} or any folder above it`, {
-    exitCode: ExitCode.environment,
     hint: 'Create a contracts project with `xai contract init` (or run the command inside one, or pass --project).',
     details: {from},
   })

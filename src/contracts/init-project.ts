@@ -1,8 +1,8 @@
 import {readFile, stat} from 'node:fs/promises'
 import {basename, join, resolve} from 'node:path'
 
-import {writeFileAtomic} from '../devnet/atomic-write.js'
-import {ExitCode, XaiError} from '../errors.js'
+import {writeFileAtomic} from '../util/atomic-write.js'
+import {XaiError} from '../util/errors.js'
 import {CONFIG_FILE} from './config.js'
 import {ContractsErrorCode} from './errors.js'
 import {readTemplateFile, renderContractTemplate} from './templates.js'
@@ -49,13 +49,11 @@ export async function initProject(options: InitProjectOptions): Promise<InitProj
   const existing = await kind(root)
   if (existing === 'other') {
     throw new XaiError(ContractsErrorCode.projectExists, `${root} exists and is not a folder`, {
-      exitCode: ExitCode.environment,
       hint: 'Pass the folder to create the project in: xai contract init <dir>',
     })
   }
   if (!options.force && (await kind(join(root, CONFIG_FILE))) === 'file') {
     throw new XaiError(ContractsErrorCode.projectExists, `${root} is already a contracts project (it has ${CONFIG_FILE})`, {
-      exitCode: ExitCode.environment,
       hint: 'Add contracts with `xai contract new <Name>`, or run `xai contract init --force` to rewrite the template files (your other files are kept).',
       details: {root},
     })

@@ -1,7 +1,7 @@
 import {type DevnetRecord, devnetPaths, readDevnetRecord} from '../devnet/devnet-folder.js'
-import {DEFAULT_RPC_HOST} from '../devnet/ports.js'
-import {rpcRequest} from '../devnet/rpc-client.js'
-import {ExitCode, XaiError, errorMessage} from '../errors.js'
+import {DEFAULT_RPC_HOST} from '../util/ports.js'
+import {rpcRequest} from '../util/rpc-client.js'
+import {XaiError, errorMessage} from '../util/errors.js'
 import type {XaiConfig} from './config.js'
 import {ContractsErrorCode} from './errors.js'
 
@@ -46,7 +46,6 @@ export async function resolveNetwork(options: ResolveNetworkOptions): Promise<Re
   const name = options.network ?? options.config?.defaultNetwork
   if (name === undefined) {
     throw new XaiError(ContractsErrorCode.unknownNetwork, 'No network to use: not in a contracts project and no --rpc-url', {
-      exitCode: ExitCode.usage,
       hint: 'Pass --rpc-url http://127.0.0.1:8545, or run inside a project whose xai.config.json has networks.',
     })
   }
@@ -54,7 +53,6 @@ export async function resolveNetwork(options: ResolveNetworkOptions): Promise<Re
   if (!network) {
     const known = Object.keys(networks)
     throw new XaiError(ContractsErrorCode.unknownNetwork, `Unknown network "${name}"`, {
-      exitCode: ExitCode.usage,
       hint: known.length > 0 ? `Known networks (xai.config.json): ${known.join(', ')}; or pass --rpc-url.` : 'Add it to "networks" in xai.config.json, or pass --rpc-url.',
       details: {network: name, known},
     })
@@ -68,7 +66,6 @@ export async function resolveNetwork(options: ResolveNetworkOptions): Promise<Re
   const url = record ? devnetRpcUrl(record) : undefined
   if (!record || !url) {
     throw new XaiError(ContractsErrorCode.devnetNotRunning, `Network "${name}" is the devnet "${devnet}", which does not exist (no ${paths.record})`, {
-      exitCode: ExitCode.environment,
       hint: upHint,
       details: {network: name, devnet, record: paths.record},
     })
@@ -77,7 +74,6 @@ export async function resolveNetwork(options: ResolveNetworkOptions): Promise<Re
     return {name, rpcUrl: url, chainId: await fetchChainId(url, timeoutMs), devnet}
   } catch (err) {
     throw new XaiError(ContractsErrorCode.devnetNotRunning, `The devnet "${devnet}" (network "${name}") is not running: ${url} does not answer`, {
-      exitCode: ExitCode.environment,
       hint: upHint,
       cause: err,
       details: {network: name, devnet, rpcUrl: url},
@@ -105,7 +101,6 @@ async function probeChainId(url: string, timeoutMs: number): Promise<number> {
     return await fetchChainId(url, timeoutMs)
   } catch (err) {
     throw new XaiError(ContractsErrorCode.rpcUnreachable, `Cannot reach the JSON-RPC endpoint ${url}: ${errorMessage(err)}`, {
-      exitCode: ExitCode.environment,
       hint: 'Check that the node is running and the URL is right (e.g. `xai devnet up --detach`, then `xai devnet status` shows its RPC URL).',
       cause: err,
       details: {rpcUrl: url},
@@ -122,7 +117,6 @@ function assertUrl(url: string): void {
   }
   if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
     throw new XaiError(ContractsErrorCode.unknownNetwork, `--rpc-url ${url} is not an http(s) URL`, {
-      exitCode: ExitCode.usage,
       hint: 'e.g. --rpc-url http://127.0.0.1:8545',
     })
   }

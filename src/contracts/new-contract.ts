@@ -1,8 +1,8 @@
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {writeFileAtomic} from '../devnet/atomic-write.js'
-import {ExitCode, XaiError} from '../errors.js'
+import {writeFileAtomic} from '../util/atomic-write.js'
+import {XaiError} from '../util/errors.js'
 import {assertContractNameFree, validateContractName} from './contract-name.js'
 import {ContractsErrorCode} from './errors.js'
 import type {Project} from './project.js'
@@ -40,7 +40,6 @@ export async function newContract(project: Project, options: NewContractOptions)
   const {name, template} = options
   if (!isContractTemplateId(template)) {
     throw new XaiError(ContractsErrorCode.unknownTemplate, `Unknown template "${template}"`, {
-      exitCode: ExitCode.usage,
       hint: `Templates: ${CONTRACT_TEMPLATE_IDS.join(', ')}`,
       details: {template, templates: CONTRACT_TEMPLATE_IDS},
     })

@@ -1,6 +1,6 @@
 import {type Abi, type AbiFunction, toFunctionSignature} from 'viem'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {ContractsErrorCode} from './errors.js'
 
 /** `transfer(address,uint256)`: the canonical signature of a function. */
@@ -26,7 +26,6 @@ export function selectFunction(abi: Abi, spec: string, argCount?: number): AbiFu
     const sameName = functions.filter((fn) => fn.name === name).map(functionSignature)
     const candidates = sameName.length > 0 ? sameName : functions.map(functionSignature)
     throw new XaiError(ContractsErrorCode.unknownFunction, `No function ${spec} in the ABI`, {
-      exitCode: ExitCode.usage,
       hint: candidates.length === 0 ? 'This ABI has no functions.' : `Functions: ${candidates.join(', ')}`,
       details: {function: spec, candidates},
     })
@@ -35,7 +34,6 @@ export function selectFunction(abi: Abi, spec: string, argCount?: number): AbiFu
   if (byCount.length === 1) return byCount[0]!
   const candidates = matches.map(functionSignature)
   throw new XaiError(ContractsErrorCode.ambiguousFunction, `${spec} is overloaded: ${candidates.join(', ')}`, {
-    exitCode: ExitCode.usage,
     hint: `Name one by its signature, e.g. '${candidates[0]}'`,
     details: {function: spec, candidates},
   })

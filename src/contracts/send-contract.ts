@@ -1,6 +1,6 @@
 import {type Address, type Hex, type PrivateKeyAccount, decodeEventLog, encodeFunctionData, getAddress} from 'viem'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {parseAbiArgs, toJsonSafe} from './abi-args.js'
 import {createChainClient, explainMinedRevert, revertedError, signWithEstimate} from './chain-clients.js'
 import type {ContractTarget} from './contract-target.js'
@@ -75,7 +75,6 @@ export async function sendContract(options: SendContractOptions): Promise<SendCo
     hash = await client.sendRawTransaction({serializedTransaction: raw})
   } catch (err) {
     throw new XaiError(ContractsErrorCode.txRejected, `Sending ${what} failed: ${shortMessage(err)}`, {
-      exitCode: ExitCode.chainRejected,
       hint: 'Check the sender has funds and the node is reachable.',
       cause: err,
     })

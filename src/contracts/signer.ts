@@ -1,8 +1,8 @@
 import {type Hex, type PrivateKeyAccount} from 'viem'
 import {privateKeyToAccount} from 'viem/accounts'
 
-import {DEV_ACCOUNT_COUNT, deriveDevAccounts} from '../devnet/accounts.js'
-import {ExitCode, XaiError} from '../errors.js'
+import {DEV_ACCOUNT_COUNT, deriveDevAccounts} from '../util/dev-accounts.js'
+import {XaiError} from '../util/errors.js'
 import {ContractsErrorCode} from './errors.js'
 
 export interface ResolveSignerOptions {
@@ -24,20 +24,18 @@ export function resolveSigner(options: ResolveSignerOptions = {}): PrivateKeyAcc
     const key = options.privateKey.startsWith('0x') ? options.privateKey : `0x${options.privateKey}`
     if (!/^0x[0-9a-fA-F]{64}$/.test(key)) {
       throw new XaiError(ContractsErrorCode.invalidSigner, 'The private key must be 32 bytes of hex (0x + 64 hex digits)', {
-        exitCode: ExitCode.usage,
         hint: 'Pass --private-key 0x… (or set XAI_PRIVATE_KEY), or use a dev account with --account 0..9.',
       })
     }
     try {
       return privateKeyToAccount(key as Hex)
     } catch (err) {
-      throw new XaiError(ContractsErrorCode.invalidSigner, 'The private key is not a valid secp256k1 key', {exitCode: ExitCode.usage, cause: err})
+      throw new XaiError(ContractsErrorCode.invalidSigner, 'The private key is not a valid secp256k1 key', {cause: err})
     }
   }
   const index = options.account ?? 0
   if (!Number.isInteger(index) || index < 0 || index >= DEV_ACCOUNT_COUNT) {
     throw new XaiError(ContractsErrorCode.invalidSigner, `There is no dev account ${index}`, {
-      exitCode: ExitCode.usage,
       hint: `Dev accounts are 0..${DEV_ACCOUNT_COUNT - 1}; or pass --private-key.`,
     })
   }

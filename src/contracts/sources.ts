@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto'
 import {readFile, readdir} from 'node:fs/promises'
 import {join, posix, relative, sep} from 'node:path'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {formatDiagnostic, locate} from './diagnostics.js'
 import {ContractsErrorCode} from './errors.js'
 
@@ -116,7 +116,6 @@ export async function loadSourceGraph(root: string, roots: readonly string[]): P
   }
   if (missing.length > 0) {
     throw new XaiError(ContractsErrorCode.importNotFound, missing.length === 1 ? 'An import cannot be resolved' : `${missing.length} imports cannot be resolved`, {
-      exitCode: ExitCode.usage,
       hint: 'Imports starting with ./ or ../ are relative to the importing file; others are relative to the project root (e.g. "contracts/xai/Ownable.sol").',
       details: {diagnostics: missing},
     })

@@ -1,7 +1,7 @@
 import {type AbiParameter, type Hex, concat, encodeAbiParameters, getAddress, hexToBigInt, hexToBytes, keccak256, numberToHex, pad, slice, stringToHex} from 'viem'
 import {z} from 'zod'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {parseAbiValue} from './abi-args.js'
 import {ContractsErrorCode} from './errors.js'
 
@@ -534,7 +534,6 @@ function validateKeys(layout: StorageLayout, labeled: Map<string, string[][]>, b
     const found = mappingPath(layout, path)
     if (!found.keyTypes) {
       throw new XaiError(ContractsErrorCode.invalidArgument, `Cannot read keys of ${path}: ${found.problem}`, {
-        exitCode: ExitCode.usage,
         hint: `Name a mapping by its variable (balanceOf=0x…) or struct member path (config.limits=1). ${mappings()}`,
         details: {label: path},
       })
@@ -586,7 +585,6 @@ function toWord(word: Hex | undefined): Hex {
 
 function invalidLayout(problems: string[]): XaiError {
   return new XaiError(ContractsErrorCode.storageLayoutInvalid, `The storage layout is invalid: ${problems.join('; ')}`, {
-    exitCode: ExitCode.environment,
     hint: "It must be solc's storageLayout output; recompile the contract: xai contract compile --force",
     details: {problems},
   })
@@ -594,7 +592,6 @@ function invalidLayout(problems: string[]): XaiError {
 
 function invalidKey(message: string, details: Record<string, unknown>): XaiError {
   return new XaiError(ContractsErrorCode.invalidArgument, message, {
-    exitCode: ExitCode.usage,
     hint: 'Give mapping keys as --slot-key <mapping>=<key>[,<key>…] (nested mappings take one key per level), or --slot-key <key> for every mapping whose key type takes it.',
     details,
   })

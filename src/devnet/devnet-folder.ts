@@ -4,8 +4,8 @@ import {join, resolve} from 'node:path'
 import {z} from 'zod'
 
 import {type Genesis, assertGenesis} from '../chain/genesis.js'
-import {ExitCode, XaiError, isXaiError} from '../errors.js'
-import {writeJsonAtomic} from './atomic-write.js'
+import {XaiError, isXaiError} from '../util/errors.js'
+import {writeJsonAtomic} from '../util/atomic-write.js'
 import {DevnetErrorCode, devnetCorrupt, devnetNotFound} from './errors.js'
 
 export const DEFAULT_DEVNET_NAME = 'default'
@@ -72,7 +72,6 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 export function devnetPaths(location: DevnetLocation): DevnetPaths {
   if (!NAME.test(location.name)) {
     throw new XaiError(DevnetErrorCode.invalidName, `"${location.name}" is not a valid devnet name`, {
-      exitCode: ExitCode.usage,
       hint: 'Use letters, digits, ".", "_" and "-" (up to 64), starting with a letter or digit.',
     })
   }

@@ -7,7 +7,7 @@ import {type Stats} from 'node:fs'
 import {open, stat} from 'node:fs/promises'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import type {DevnetPaths, DevnetRecord} from './devnet-folder.js'
 
 export const DevnetLogsErrorCode = {
@@ -48,7 +48,6 @@ export function nodeLogFiles(paths: DevnetPaths, record: DevnetRecord, node?: nu
   if (node === undefined) return indexes.map((i) => ({node: i, path: paths.nodeLog(i)}))
   if (!indexes.includes(node)) {
     throw new XaiError(DevnetLogsErrorCode.unknownNode, `Devnet "${record.name}" has no node ${node}`, {
-      exitCode: ExitCode.usage,
       hint: `Pass --node with one of its nodes: ${indexes.join(', ')}.`,
       details: {node, nodes: indexes},
     })

@@ -2,8 +2,8 @@ import {readFileSync} from 'node:fs'
 
 import {type DevnetLocation, devnetPaths, requireDevnetRecord} from './devnet-folder.js'
 import {findLiveNodes} from './live-nodes.js'
-import {DEFAULT_RPC_HOST} from './ports.js'
-import {rpcRequest} from './rpc-client.js'
+import {DEFAULT_RPC_HOST} from '../util/ports.js'
+import {rpcRequest} from '../util/rpc-client.js'
 
 export interface DevnetNodeStatus {
   index: number

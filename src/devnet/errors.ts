@@ -1,6 +1,6 @@
 import {basename, dirname} from 'node:path'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 
 /** Every error code the devnet orchestrator and the node process raise. */
 export const DevnetErrorCode = {
@@ -24,7 +24,6 @@ export type DevnetErrorCode = (typeof DevnetErrorCode)[keyof typeof DevnetErrorC
 
 export function devnetNotFound(name: string, folder: string): XaiError {
   return new XaiError(DevnetErrorCode.notFound, `No devnet named "${name}" (looked for ${folder})`, {
-    exitCode: ExitCode.environment,
     hint: `Start one with: xai devnet up${name === 'default' ? '' : ` --name ${name}`} (or pass the --dir it was created in).`,
     details: {name, folder},
   })
@@ -34,7 +33,6 @@ export function devnetCorrupt(file: string, reason: string, cause?: unknown): Xa
   const name = basename(dirname(file))
   const nameFlag = name === 'default' ? '' : ` --name ${name}`
   return new XaiError(DevnetErrorCode.corrupt, `The devnet folder is corrupt: ${file} ${reason}`, {
-    exitCode: ExitCode.environment,
     hint: `Wipe it and start afresh: xai devnet reset${nameFlag} --force && xai devnet up${nameFlag}`,
     cause,
     details: {file},

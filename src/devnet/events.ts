@@ -1,4 +1,4 @@
-import type {StopOutcome} from './process.js'
+import type {StopOutcome} from '../util/process.js'
 
 /** A step of a devnet operation, for progress views (a listr2 task list, plain lines). */
 export interface DevnetStep {

@@ -1,10 +1,10 @@
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {readAdminToken} from '../consensus/node-keys.js'
 import {type DevnetLocation, type DevnetRecord, devnetPaths, requireDevnetRecord, writeDevnetRecord} from './devnet-folder.js'
 import {findLiveNodes} from './live-nodes.js'
-import {DEFAULT_RPC_HOST} from './ports.js'
-import {stopProcess} from './process.js'
-import {rpcRequest} from './rpc-client.js'
+import {DEFAULT_RPC_HOST} from '../util/ports.js'
+import {stopProcess} from '../util/process.js'
+import {rpcRequest} from '../util/rpc-client.js'
 import {type StartDevnetOptions, startDevnet} from './start-devnet.js'
 
 export const FAULT_KINDS = ['kill', 'pause', 'resume', 'restart', 'disconnect', 'reconnect'] as const
@@ -41,7 +41,6 @@ export async function injectFault(options: FaultOptions): Promise<FaultResult> {
   const node = record.nodes.find((n) => n.index === options.node)
   if (!node) {
     throw new XaiError('DEVNET_NO_SUCH_NODE', `Devnet "${record.name}" has no node ${options.node}`, {
-      exitCode: ExitCode.usage,
       hint: `Its nodes are ${record.nodes.map((n) => n.index).join(', ')}.`,
     })
   }
@@ -50,7 +49,6 @@ export async function injectFault(options: FaultOptions): Promise<FaultResult> {
   const requireRunning = (): number => {
     if (pid === null) {
       throw new XaiError('DEVNET_NODE_NOT_RUNNING', `Node ${node.index} is not running`, {
-        exitCode: ExitCode.environment,
         hint: `Start it again with: xai devnet fault restart --node ${node.index} (or xai devnet up)`,
       })
     }
@@ -81,14 +79,12 @@ export async function injectFault(options: FaultOptions): Promise<FaultResult> {
       requireRunning()
       if (node.p2pPort === undefined) {
         throw new XaiError('DEVNET_SINGLE_NODE', 'A single-node devnet has no peers to disconnect from', {
-          exitCode: ExitCode.usage,
           hint: 'Create a multi-node devnet: xai devnet up --nodes 4',
         })
       }
       const token = await readAdminToken(paths.nodeHome(node.index))
       if (!token) {
         throw new XaiError('DEVNET_NO_ADMIN_TOKEN', `Node ${node.index} has no admin token in its keys folder`, {
-          exitCode: ExitCode.environment,
           hint: 'Restart the node (xai devnet fault restart) so it creates one.',
         })
       }

@@ -1,7 +1,7 @@
 import type {DevnetPaths, DevnetRecord} from './devnet-folder.js'
 import {readNodePidFiles} from './devnet-folder.js'
 import type {DevnetEventSink} from './events.js'
-import {type StopOutcome, isNodeProcess, stopProcess} from './process.js'
+import {type StopOutcome, isNodeProcess, stopProcess} from '../util/process.js'
 
 export interface LiveNode {
   index: number

@@ -1,6 +1,6 @@
 import {rm} from 'node:fs/promises'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {type DevnetLocation, DEFAULT_DEVNET_NAME, devnetPaths, pathExists, readDevnetRecord} from './devnet-folder.js'
 import {DevnetErrorCode, devnetNotFound} from './errors.js'
 import type {DevnetEventSink} from './events.js'
@@ -36,7 +36,6 @@ export async function resetDevnet(options: ResetDevnetOptions, deps: {onEvent?: 
   if (live.size > 0 && !options.force) {
     const nameFlag = paths.name === DEFAULT_DEVNET_NAME ? '' : ` --name ${paths.name}`
     throw new XaiError(DevnetErrorCode.running, `Devnet "${paths.name}" is running (PID ${[...live.values()].join(', ')}); not removing it`, {
-      exitCode: ExitCode.environment,
       hint: `Stop it first (xai devnet down${nameFlag}) or stop and remove it at once: xai devnet reset${nameFlag} --force`,
       details: {pids: [...live.values()]},
     })

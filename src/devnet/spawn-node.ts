@@ -3,7 +3,7 @@ import {fileURLToPath} from 'node:url'
 
 import {execa} from 'execa'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {DevnetErrorCode} from './errors.js'
 
 /**
@@ -113,7 +113,6 @@ export function spawnNodeProcess(options: SpawnNodeOptions): SpawnedNode {
     const pid = subprocess.pid
     if (pid === undefined) {
       throw new XaiError(DevnetErrorCode.nodeFailed, `Could not start ${options.execPath}`, {
-        exitCode: ExitCode.environment,
         hint: 'Check that Node.js can start processes here (permissions, process limits).',
       })
     }

@@ -2,12 +2,12 @@ import {randomBytes} from 'node:crypto'
 import {mkdir, stat} from 'node:fs/promises'
 
 import {DEFAULT_CHAIN_ID, DEV_MNEMONIC, type Genesis, createDevGenesis} from '../chain/genesis.js'
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {defaultGenesisModules} from '../modules/builtin/index.js'
 import {addModulesToGenesis} from '../modules/host/genesis-modules.js'
-import {type Logger, silentLogger} from '../logger.js'
-import {DEV_DERIVATION_PATH, type DevAccount, deriveDevAccounts} from './accounts.js'
-import {writeFileAtomic, writeJsonAtomic} from './atomic-write.js'
+import {type Logger, silentLogger} from '../util/logger.js'
+import {DEV_DERIVATION_PATH, type DevAccount, deriveDevAccounts} from '../util/dev-accounts.js'
+import {writeFileAtomic, writeJsonAtomic} from '../util/atomic-write.js'
 import {deriveDevnetSeeds, validatorKeyFromPrivate} from '../consensus/keys.js'
 import {loadNodeKeys, writeNodeKeys} from '../consensus/node-keys.js'
 import {
@@ -24,10 +24,10 @@ import {
 import {DevnetErrorCode, devnetCorrupt, logTailHint} from './errors.js'
 import {type DevnetEventSink, type DevnetStep, runStep} from './events.js'
 import {findLiveNodes, stopNodes, withoutPids} from './live-nodes.js'
-import {DEFAULT_RPC_HOST, assertPortsFree} from './ports.js'
-import {isProcessAlive, readLogTail} from './process.js'
+import {DEFAULT_RPC_HOST, assertPortsFree} from '../util/ports.js'
+import {isProcessAlive, readLogTail} from '../util/process.js'
 import {defaultNodeEntry, spawnNodeProcess} from './spawn-node.js'
-import {rpcRequest, waitForRpc} from './rpc-client.js'
+import {rpcRequest, waitForRpc} from '../util/rpc-client.js'
 
 export const DEFAULT_BASE_PORT = 8545
 export const DEFAULT_P2P_BASE_PORT = 26656
@@ -161,13 +161,11 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
   const nodeCount = grows ? options.nodes! : (prior?.nodes.length ?? options.nodes ?? 1)
   if (prior && !grows && options.nodes !== undefined && options.nodes !== prior.nodes.length) {
     throw new XaiError('DEVNET_SHAPE_MISMATCH', `Devnet "${name}" has ${prior.nodes.length} node(s), not ${options.nodes}`, {
-      exitCode: ExitCode.usage,
       hint: `Resume it as it is (omit --nodes)${prior.nodes.length > 1 ? ', grow it (a larger --nodes)' : ''}, or wipe it first: xai devnet reset${name === DEFAULT_DEVNET_NAME ? '' : ` --name ${name}`} --force`,
     })
   }
   if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > MAX_SUPPORTED_NODES) {
     throw new XaiError(DevnetErrorCode.multiNodeUnsupported, `A devnet has 1 to ${MAX_SUPPORTED_NODES} nodes, not ${nodeCount}`, {
-      exitCode: ExitCode.usage,
       hint: 'Pick --nodes between 1 and 16 (4 is the smallest network that survives a faulty validator).',
       details: {nodes: nodeCount, max: MAX_SUPPORTED_NODES},
     })
@@ -256,7 +254,6 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
     const all = [...rpcPorts, ...p2pPorts]
     if (all.some((port) => port < 1 || port > 65_535)) {
       throw new XaiError('DEVNET_INVALID_PORT', `Ports ${all.join(', ')} are not all valid TCP ports`, {
-        exitCode: ExitCode.usage,
         hint: 'Pick a --base-port (and --p2p-base-port) between 1024 and 65535 minus the number of nodes.',
       })
     }
@@ -394,7 +391,6 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
       const status = await Promise.race([exited.get(index)!, new Promise<undefined>((r) => setTimeout(r, 200, undefined))])
       const how = status?.signal ? ` (killed by ${status.signal})` : status?.exitCode === undefined ? '' : ` (exit code ${status.exitCode})`
       throw new XaiError(DevnetErrorCode.nodeFailed, `Node ${index} exited before its RPC answered${how}`, {
-        exitCode: ExitCode.environment,
         hint: logTailHint(logPath, tail),
         details: {index, pid, logPath, logTail: tail, exitCode: status?.exitCode, signal: status?.signal},
       })
@@ -403,7 +399,6 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
       DevnetErrorCode.nodeTimeout,
       `Node ${index} did not answer JSON-RPC on ${rpcUrl} within ${Math.round((options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) / 1000)} s`,
       {
-        exitCode: ExitCode.environment,
         hint: logTailHint(logPath, tail),
         details: {index, pid, logPath, logTail: tail, lastError: outcome.lastError},
       },
@@ -460,7 +455,6 @@ async function pollNodes<T>(check: () => Promise<T | undefined>, options: {timeo
     if (value !== undefined) return value
     if (Date.now() > deadline) {
       throw new XaiError(DevnetErrorCode.nodeTimeout, `${options.failure} within ${Math.round(options.timeoutMs / 1000)} s`, {
-        exitCode: ExitCode.environment,
         hint: options.hint,
       })
     }
@@ -486,7 +480,6 @@ async function fileSize(path: string): Promise<number> {
 
 function interrupted(): XaiError {
   return new XaiError(DevnetErrorCode.interrupted, 'Interrupted; the nodes started so far were stopped', {
-    exitCode: ExitCode.interrupted,
     hint: 'Run xai devnet up again to start it.',
   })
 }
@@ -504,7 +497,6 @@ async function alreadyRunning(paths: DevnetPaths, record: DevnetRecord | undefin
       ? `Devnet "${paths.name}" is already running (node ${index}, PID ${pid}, ${rpcUrl})`
       : `Devnet "${paths.name}" is already running (node ${index}, PID ${pid}) but its RPC does not answer`,
     {
-      exitCode: ExitCode.environment,
       hint: `Use it as it is, or stop it first: xai devnet down${nameFlag}`,
       details: {name: paths.name, index, pid, rpcUrl, answering},
     },

@@ -1,7 +1,7 @@
 import {type DevnetLocation, devnetPaths, requireDevnetRecord, writeDevnetRecord} from './devnet-folder.js'
 import type {DevnetEventSink} from './events.js'
 import {findLiveNodes, stopNodes, withoutPids} from './live-nodes.js'
-import type {StopOutcome} from './process.js'
+import type {StopOutcome} from '../util/process.js'
 
 export interface StopDevnetOptions extends DevnetLocation {
   /** Grace period between SIGTERM and SIGKILL (default 10 s). */

@@ -1,9 +1,9 @@
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {readDevnetRecord, writeDevnetRecord} from './devnet-folder.js'
 import {DevnetErrorCode, logTailHint} from './errors.js'
 import type {DevnetEventSink} from './events.js'
 import {type StoppedNode, findLiveNodes, stopNodes, withoutPids} from './live-nodes.js'
-import {isProcessAlive, readLogTail} from './process.js'
+import {isProcessAlive, readLogTail} from '../util/process.js'
 import type {StartedDevnet} from './start-devnet.js'
 
 export interface SuperviseDevnetOptions {
@@ -73,7 +73,6 @@ export async function superviseDevnet(started: StartedDevnet, options: Supervise
   const tail = await readLogTail(logPath, 15, started.logOffsets.get(ending.index))
   const how = ending.signal ? `killed by ${ending.signal}` : ending.exitCode === undefined ? 'exited' : `exited with code ${ending.exitCode}`
   throw new XaiError(DevnetErrorCode.nodeExited, `Node ${ending.index} (PID ${ending.pid}) ${how}; the devnet was stopped`, {
-    exitCode: ExitCode.environment,
     hint: `${logTailHint(logPath, tail)}\nStart it again with: xai devnet up`,
     details: {index: ending.index, pid: ending.pid, exitCode: ending.exitCode, signal: ending.signal, logPath, logTail: tail},
   })

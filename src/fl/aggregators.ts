@@ -1,4 +1,4 @@
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {coordinateWise} from './aggregate/coordinate-wise.js'
 import {KrumScorer} from './aggregate/krum-scorer.js'
 import {nearestNeighborMix} from './aggregate/nearest-neighbor-mixing.js'
@@ -236,19 +236,17 @@ function checkInputs(updates: readonly Float32Array[], weights: readonly number[
 
 function invalidAggregator(text: string, message: string): XaiError {
   return new XaiError(AggregatorErrorCode.invalidAggregator, message, {
-    exitCode: ExitCode.usage,
     hint: `Use one of: ${AGGREGATOR_FORMS}.`,
     details: {aggregator: text},
   })
 }
 
 function guarantee(aggregator: string, message: string, hint: string, details: Record<string, unknown>): XaiError {
-  return new XaiError(AggregatorErrorCode.guarantee, message, {exitCode: ExitCode.usage, hint, details: {aggregator, ...details}})
+  return new XaiError(AggregatorErrorCode.guarantee, message, {hint, details: {aggregator, ...details}})
 }
 
 function invalidInput(message: string, details: Record<string, unknown>): XaiError {
   return new XaiError(AggregatorErrorCode.invalidInput, message, {
-    exitCode: ExitCode.bug,
     hint: 'Updates must be validated (one length, positive example counts) before they are aggregated.',
     details,
   })

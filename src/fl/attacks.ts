@@ -1,4 +1,4 @@
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import type {Random} from './random.js'
 
 /**
@@ -71,5 +71,5 @@ function positive(value: number, text: string): number {
 }
 
 function invalidAttack(text: string): XaiError {
-  return new XaiError('FL_INVALID_ATTACK', `"${text}" is not an attack`, {exitCode: ExitCode.usage, hint: `Use one of: ${ATTACK_FORMS}`})
+  return new XaiError('FL_INVALID_ATTACK', `"${text}" is not an attack`, {hint: `Use one of: ${ATTACK_FORMS}`})
 }

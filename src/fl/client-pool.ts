@@ -1,7 +1,8 @@
 import {availableParallelism} from 'node:os'
 import {Worker} from 'node:worker_threads'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {ExitCode, XaiError} from '../util/errors.js'
+import {isErrorCode} from '../util/error-codes.js'
 import type {ClientResult, ClientSetup, ClientTask} from './client-task.js'
 
 export interface ClientPool {
@@ -49,14 +50,14 @@ export function createClientPool(setup: ClientSetup, options: {size?: number} = 
       busy.delete(worker)
       if (pending) {
         if (message.result) pending.resolve(message.result)
-        else pending.reject(new XaiError(message.error?.code ?? 'FL_CLIENT_FAILED', `Client ${pending.task.clientId} failed: ${message.error?.message}`, {exitCode: ExitCode.bug, hint: message.error?.hint}))
+        else pending.reject(new XaiError(isErrorCode(message.error?.code) ? message.error.code : 'FL_CLIENT_FAILED', `Client ${pending.task.clientId} failed: ${message.error?.message}`, {exitCode: ExitCode.bug, hint: message.error?.hint}))
       }
       idle.push(worker)
       pump()
     })
-    worker.on('error', (err) => fail(worker, new XaiError('FL_CLIENT_FAILED', `A client worker crashed: ${err.message}`, {exitCode: ExitCode.bug, cause: err})))
+    worker.on('error', (err) => fail(worker, new XaiError('FL_CLIENT_FAILED', `A client worker crashed: ${err.message}`, {cause: err})))
     worker.on('exit', (code) => {
-      if (!closed) fail(worker, new XaiError('FL_CLIENT_FAILED', `A client worker exited with code ${code}`, {exitCode: ExitCode.bug}))
+      if (!closed) fail(worker, new XaiError('FL_CLIENT_FAILED', `A client worker exited with code ${code}`))
     })
     idle.push(worker)
     return worker
@@ -74,8 +75,8 @@ export function createClientPool(setup: ClientSetup, options: {size?: number} = 
   return {
     size,
     run(task) {
-      if (dead.size === workers.length && workers.length > 0) return Promise.reject(new XaiError('FL_CLIENT_FAILED', 'Every client worker has stopped', {exitCode: ExitCode.bug}))
-      if (closed) return Promise.reject(new XaiError('FL_POOL_CLOSED', 'The client pool is closed', {exitCode: ExitCode.bug}))
+      if (dead.size === workers.length && workers.length > 0) return Promise.reject(new XaiError('FL_CLIENT_FAILED', 'Every client worker has stopped'))
+      if (closed) return Promise.reject(new XaiError('FL_POOL_CLOSED', 'The client pool is closed'))
       return new Promise((resolve, reject) => {
         queue.push({task, resolve, reject})
         pump()
@@ -84,7 +85,7 @@ export function createClientPool(setup: ClientSetup, options: {size?: number} = 
     async close() {
       if (closed) return
       closed = true
-      for (const pending of queue.splice(0)) pending.reject(new XaiError('FL_INTERRUPTED', 'Stopped before this client ran', {exitCode: ExitCode.interrupted}))
+      for (const pending of queue.splice(0)) pending.reject(new XaiError('FL_INTERRUPTED', 'Stopped before this client ran'))
       await Promise.all(workers.map((w) => w.terminate()))
     },
   }

@@ -1,4 +1,4 @@
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import type {Random} from './random.js'
 
 /**
@@ -81,7 +81,6 @@ export interface Compressor {
 export function createCompressor(spec: CompressionSpec, size: number): Compressor {
   if (!Number.isSafeInteger(size) || size < 0 || size > MAX_UPDATE_SIZE) {
     throw new XaiError(CompressErrorCode.sizeMismatch, `Cannot compress updates of ${size} parameters`, {
-      exitCode: ExitCode.usage,
       hint: `A model must have between 0 and ${MAX_UPDATE_SIZE} parameters.`,
       details: {size},
     })
@@ -386,7 +385,6 @@ function checkUpdate(update: Float32Array, size: number): Float32Array {
 
 function nonFinite(index: number): XaiError {
   return new XaiError(CompressErrorCode.nonFiniteUpdate, `The update has a non-finite value at parameter ${index}`, {
-    exitCode: ExitCode.usage,
     hint: 'Training diverged: lower --lr, or bound updates with --dp --clip.',
     details: {index},
   })
@@ -401,7 +399,6 @@ export function badUpdate(reason: string): XaiError {
 
 function invalidCompression(text: string): XaiError {
   return new XaiError(CompressErrorCode.invalidCompression, `Unknown compression "${text}"`, {
-    exitCode: ExitCode.usage,
     hint: 'Use --compress none, int8 or topk:<fraction> with 0 < fraction ≤ 1 (for example topk:0.1).',
     details: {compression: text},
   })

@@ -4,7 +4,7 @@ import {fileURLToPath} from 'node:url'
 import {gunzip} from 'node:zlib'
 import {promisify} from 'node:util'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {Random} from './random.js'
 
 /**
@@ -81,7 +81,6 @@ export async function loadDataset(spec: string): Promise<Dataset> {
           ? `No data set "${spec}": it is neither ${builtinNames()}, and ${path} ${what}`
           : `The shipped data set ${spec} is missing: ${path} ${what}`,
         {
-          exitCode: ExitCode.usage,
           hint:
             builtin === undefined
               ? `Pass --dataset ${builtinNames('or')}, or the path of a .csv or .csv.gz file in the layout of datasets/README.md.`
@@ -92,7 +91,6 @@ export async function loadDataset(spec: string): Promise<Dataset> {
       )
     }
     throw new XaiError(FlDataErrorCode.datasetNotFound, `Cannot read the data set ${path}: ${(err as Error).message}`, {
-      exitCode: ExitCode.usage,
       hint: 'Check that the file is readable.',
       details: {spec, path},
       cause: err,
@@ -195,7 +193,6 @@ export function parseDataset(text: string, name: string, source = name): Dataset
 export function splitTrainTest(data: Dataset, seed: number, testFraction = 0.2): {train: Dataset; test: Dataset} {
   if (!(testFraction > 0 && testFraction < 1)) {
     throw new XaiError(FlDataErrorCode.datasetInvalid, `The test fraction must be between 0 and 1 (exclusive), got ${testFraction}`, {
-      exitCode: ExitCode.usage,
       hint: 'Use a test fraction such as 0.2.',
       details: {testFraction},
     })
@@ -203,7 +200,6 @@ export function splitTrainTest(data: Dataset, seed: number, testFraction = 0.2):
   const testSize = Math.ceil(data.n * testFraction)
   if (testSize >= data.n) {
     throw new XaiError(FlDataErrorCode.datasetInvalid, `The data set ${data.name} has ${data.n} examples: too few to split into a training and a test part`, {
-      exitCode: ExitCode.usage,
       hint: 'Use a data set with more examples.',
       details: {n: data.n, testFraction},
     })
@@ -239,7 +235,6 @@ export function standardize(train: Dataset, ...others: Dataset[]): void {
   for (const other of others) {
     if (other.d !== d) {
       throw new XaiError(FlDataErrorCode.datasetInvalid, `Cannot standardize ${other.name} (${other.d} features) with the statistics of ${train.name} (${d} features)`, {
-        exitCode: ExitCode.usage,
         hint: 'Standardize parts of the same data set together.',
       })
     }
@@ -292,14 +287,12 @@ export function standardize(train: Dataset, ...others: Dataset[]): void {
 export function partition(train: Dataset, clients: number, spec: PartitionSpec, seed: number): Uint32Array[] {
   if (!Number.isInteger(clients) || clients < 1) {
     throw new XaiError(FlDataErrorCode.invalidPartition, `The number of clients must be a positive integer, got ${clients}`, {
-      exitCode: ExitCode.usage,
       hint: 'Pass --clients 1 or more.',
       details: {clients},
     })
   }
   if (clients > train.n) {
     throw new XaiError(FlDataErrorCode.invalidPartition, `${clients} clients but only ${train.n} training examples: every client needs at least one`, {
-      exitCode: ExitCode.usage,
       hint: `Use at most ${train.n} clients, or a larger data set.`,
       details: {clients, examples: train.n},
     })
@@ -317,7 +310,6 @@ export function parsePartition(text: string): PartitionSpec {
   const match = /^dirichlet:(.*)$/.exec(value)
   if (match === null) {
     throw new XaiError(FlDataErrorCode.invalidPartition, `Unknown partition "${text}"`, {
-      exitCode: ExitCode.usage,
       hint: 'Use --partition iid or --partition dirichlet:<alpha>, e.g. dirichlet:0.5 (smaller alpha, more skew).',
       details: {partition: text},
     })
@@ -407,7 +399,6 @@ function indicesByClass(data: Dataset): number[][] {
 function assertAlpha(alpha: number, text: string): void {
   if (!(Number.isFinite(alpha) && alpha > 0)) {
     throw new XaiError(FlDataErrorCode.invalidPartition, `Invalid Dirichlet concentration in "${text}": alpha must be a number above 0`, {
-      exitCode: ExitCode.usage,
       hint: 'Use --partition dirichlet:<alpha> with alpha > 0, e.g. dirichlet:0.5 (smaller alpha, more skew).',
       details: {partition: text},
     })
@@ -454,7 +445,6 @@ function builtinNames(joiner = 'nor'): string {
 
 function invalid(source: string, line: number | undefined, problem: string): XaiError {
   return new XaiError(FlDataErrorCode.datasetInvalid, line === undefined ? `${source}: ${problem}` : `${source} line ${line}: ${problem}`, {
-    exitCode: ExitCode.usage,
     hint: 'Fix the file to the layout of datasets/README.md: an optional header n_samples,n_features,<class names>, then one row per example, its numeric features then its integer label (0 to classes - 1).',
     details: {source, line, problem},
   })

@@ -1,4 +1,4 @@
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import type {Random} from './random.js'
 
 /**
@@ -28,7 +28,6 @@ const SAFETY = 1 - 2 ** -22
 export function clipUpdate(update: Float32Array, clip: number): number {
   if (!(clip > 0 && clip < Infinity)) {
     throw new XaiError(DpErrorCode.invalidClip, `The clipping norm must be a positive number, not ${clip}`, {
-      exitCode: ExitCode.usage,
       hint: 'Pass --clip with a positive value (for example --clip 1).',
       details: {clip},
     })
@@ -36,7 +35,6 @@ export function clipUpdate(update: Float32Array, clip: number): number {
   const norm = l2Norm(update)
   if (!Number.isFinite(norm)) {
     throw new XaiError(DpErrorCode.nonFiniteUpdate, 'The update has a non-finite norm and cannot be clipped', {
-      exitCode: ExitCode.usage,
       hint: 'Training diverged: lower --lr.',
     })
   }
@@ -60,7 +58,6 @@ export function l2Norm(values: Float32Array): number {
 export function addGaussianNoise(sum: Float32Array, std: number, rng: Random): void {
   if (!(std >= 0 && std < Infinity)) {
     throw new XaiError(DpErrorCode.invalidNoise, `The noise standard deviation must be a non-negative number, not ${std}`, {
-      exitCode: ExitCode.usage,
       hint: 'Pass --noise-multiplier and --clip as non-negative numbers.',
       details: {std},
     })

@@ -3,8 +3,8 @@ import {join, resolve} from 'node:path'
 
 import {z} from 'zod'
 
-import {writeFileAtomic, writeJsonAtomic} from '../devnet/atomic-write.js'
-import {ExitCode, XaiError} from '../errors.js'
+import {writeFileAtomic, writeJsonAtomic} from '../util/atomic-write.js'
+import {XaiError} from '../util/errors.js'
 
 export const FEDERATION_FORMAT = 'xai-federation-1'
 
@@ -80,7 +80,6 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 export function federationPaths(home: string, name: string): FederationPaths {
   if (!NAME.test(name)) {
     throw new XaiError('FL_INVALID_NAME', `"${name}" is not a valid federation name`, {
-      exitCode: ExitCode.usage,
       hint: 'Use letters, digits, ".", "_" and "-" (up to 64), starting with a letter or digit.',
     })
   }
@@ -120,7 +119,6 @@ export async function requireFederation(paths: FederationPaths, name: string): P
   const state = await readFederation(paths)
   if (state) return state
   throw new XaiError('FL_NOT_FOUND', `No federation "${name}" in ${paths.folder}`, {
-    exitCode: ExitCode.environment,
     hint: `Create it by running a round: xai fl round${name === 'default' ? '' : ` --name ${name}`}`,
   })
 }
@@ -149,7 +147,6 @@ export async function readParams(path: string, size: number): Promise<Float32Arr
 
 function corrupt(path: string, why: string, cause?: unknown): XaiError {
   return new XaiError('FL_CORRUPT', `Cannot read ${path}: ${why}`, {
-    exitCode: ExitCode.environment,
     hint: 'Remove the federation folder to start over (rm -r it), or run with another --name.',
     cause,
   })

@@ -1,4 +1,4 @@
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import type {Dataset} from './data.js'
 import type {Random} from './random.js'
 
@@ -346,14 +346,12 @@ function dotActivation(w: Float32Array, wAt: number, h: Float64Array, n: number)
 function checkShapes(model: Model, params: Float32Array, data: Dataset): void {
   if (params.length !== model.size) {
     throw new XaiError(FlModelErrorCode.modelMismatch, `The parameters have ${params.length} values but the model ${describe(model)} has ${model.size}`, {
-      exitCode: ExitCode.usage,
       hint: 'Use parameters made for the same --model, --hidden and data set (start a new federation with --name to change them).',
       details: {parameters: params.length, expected: model.size},
     })
   }
   if (data.d !== model.inputs) {
     throw new XaiError(FlModelErrorCode.modelMismatch, `The data set ${data.name} has ${data.d} features but the model ${describe(model)} takes ${model.inputs}`, {
-      exitCode: ExitCode.usage,
       hint: 'Use the data set the model was created for.',
       details: {features: data.d, inputs: model.inputs},
     })
@@ -365,12 +363,11 @@ function describe(model: Model): string {
 }
 
 function invalidModel(message: string, hint = 'Use --model logreg or --model mlp with --hidden 1 or more.'): XaiError {
-  return new XaiError(FlModelErrorCode.invalidModel, message, {exitCode: ExitCode.usage, hint})
+  return new XaiError(FlModelErrorCode.invalidModel, message, {hint})
 }
 
 function invalidTraining(message: string): XaiError {
   return new XaiError(FlModelErrorCode.invalidTraining, message, {
-    exitCode: ExitCode.usage,
     hint: 'Use --local-epochs 0 or more, --batch-size 1 or more and --lr above 0.',
   })
 }

@@ -10,7 +10,7 @@
  * RDP composes by addition over rounds; the conversion to (ε, δ) is Balle et al. 2020
  * (https://arxiv.org/abs/1905.09982, Theorem 21), minimized over the orders.
  */
-import {ExitCode, XaiError} from '../errors.js'
+import {ExitCode, XaiError} from '../util/errors.js'
 
 /** A parameter of the accountant is out of its domain (exit code 2). */
 export const FL_INVALID_PRIVACY_PARAMS = 'FL_INVALID_PRIVACY_PARAMS'

@@ -1,6 +1,6 @@
 import {bytesToHex} from '@noble/hashes/utils.js'
 
-import {ExitCode, XaiError, isXaiError} from '../errors.js'
+import {XaiError, isXaiError} from '../util/errors.js'
 import {type AggregatorSpec, aggregate, checkGuarantee, formatAggregator, parseAggregator} from './aggregators.js'
 import {parseAttack} from './attacks.js'
 import {createClientPool} from './client-pool.js'
@@ -99,7 +99,6 @@ export async function runFederation(options: RunFederationOptions): Promise<RunF
   parseCompression(config.compress)
   if (config.dp && (aggregator.kind !== 'fedavg' || edgeAggregator.kind !== 'fedavg')) {
     throw new XaiError('FL_DP_AGGREGATOR', `Differential privacy is accounted for FedAvg (clipped sums plus noise), not ${formatAggregator(aggregator.kind === 'fedavg' ? edgeAggregator : aggregator)}`, {
-      exitCode: ExitCode.usage,
       hint: 'Use --aggregator fedavg (and --edge-aggregator fedavg) with --dp.',
     })
   }
@@ -109,7 +108,7 @@ export async function runFederation(options: RunFederationOptions): Promise<RunF
     throw new XaiError(
       'FL_NNM_OVER_EDGES',
       `The global level aggregates the edges assuming none is Byzantine (f = 0), and mixing each update with its n − f nearest then averages every edge: ${formatAggregator(aggregator)} there would be the edges' mean`,
-      {exitCode: ExitCode.usage, hint: `Mix at the edges and aggregate them with the plain rule: --edge-aggregator ${formatAggregator(aggregator)} --aggregator ${inner}.`},
+      {hint: `Mix at the edges and aggregate them with the plain rule: --edge-aggregator ${formatAggregator(aggregator)} --aggregator ${inner}.`},
     )
   }
 
@@ -117,7 +116,7 @@ export async function runFederation(options: RunFederationOptions): Promise<RunF
   const {train, test} = splitTrainTest(dataset, FL_DEFAULTS.splitSeed)
   standardize(train, test)
   if (config.clients > train.n) {
-    throw new XaiError('FL_TOO_MANY_CLIENTS', `${config.clients} clients cannot share ${train.n} training examples`, {exitCode: ExitCode.usage, hint: `Use at most ${train.n} clients.`})
+    throw new XaiError('FL_TOO_MANY_CLIENTS', `${config.clients} clients cannot share ${train.n} training examples`, {hint: `Use at most ${train.n} clients.`})
   }
   const shards = partition(train, config.clients, parsePartition(config.partition), config.seed)
   const modelSpec: ModelSpec = config.model === 'mlp' ? {kind: 'mlp', hidden: config.hidden} : {kind: 'logreg'}
@@ -134,7 +133,7 @@ export async function runFederation(options: RunFederationOptions): Promise<RunF
     if (edges === 0) checkGuarantee(aggregator, perRound, assumedF(perRound))
     else {
       const perEdge = Math.floor(perRound / edges)
-      if (perEdge < 1) throw new XaiError('FL_TOO_MANY_EDGES', `${edges} edges for ${perRound} clients a round leaves some edges empty`, {exitCode: ExitCode.usage, hint: `Use at most ${perRound} edges.`})
+      if (perEdge < 1) throw new XaiError('FL_TOO_MANY_EDGES', `${edges} edges for ${perRound} clients a round leaves some edges empty`, {hint: `Use at most ${perRound} edges.`})
       checkGuarantee(edgeAggregator, perEdge, assumedF(perEdge))
       checkGuarantee(aggregator, edges, 0)
     }
@@ -405,7 +404,6 @@ export function resolveConfig(given: Partial<FederationConfig>, prior: Federatio
     const conflicts = Object.entries(given).filter(([key, value]) => value !== undefined && prior[key as keyof FederationConfig] !== value)
     if (conflicts.length > 0) {
       throw new XaiError('FL_CONFIG_MISMATCH', `Federation "${name}" was created with ${conflicts.map(([key]) => `${key}=${JSON.stringify(prior[key as keyof FederationConfig])}`).join(', ')}; it cannot change (${conflicts.map(([key, value]) => `${key}=${JSON.stringify(value)}`).join(', ')} given)`, {
-        exitCode: ExitCode.usage,
         hint: 'Leave those flags out to continue it, or start another federation with --name.',
         details: {conflicts: Object.fromEntries(conflicts)},
       })
@@ -416,7 +414,7 @@ export function resolveConfig(given: Partial<FederationConfig>, prior: Federatio
   const parsed = federationConfigSchema.safeParse(merged)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
-    throw new XaiError('FL_INVALID_CONFIG', `Invalid federation setting ${issue.path.join('.')}: ${issue.message}`, {exitCode: ExitCode.usage, hint: 'See xai fl round --help for the ranges.'})
+    throw new XaiError('FL_INVALID_CONFIG', `Invalid federation setting ${issue.path.join('.')}: ${issue.message}`, {hint: 'See xai fl round --help for the ranges.'})
   }
   return parsed.data
 }

@@ -3,7 +3,7 @@ import {secp256k1} from '@noble/curves/secp256k1.js'
 import {equalBytes} from '@noble/curves/utils.js'
 import {sha256, sha512} from '@noble/hashes/sha2.js'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {badUpdate, CompressErrorCode} from './compress.js'
 
 /**
@@ -90,7 +90,6 @@ export function clientKey(seed: number | Uint8Array, clientId: string): {private
   if (typeof seed === 'number') {
     if (!Number.isSafeInteger(seed)) {
       throw new XaiError(UpdateMessageErrorCode.invalidSeed, `A federation seed must be an integer, not ${seed}`, {
-        exitCode: ExitCode.usage,
         hint: 'Pass --seed with an integer.',
         details: {seed},
       })

@@ -2,7 +2,7 @@ import {type Address, type Hex, type PublicClient, bytesToHex, getAddress, hexTo
 
 import {decodeRevert, isRevert} from '../contracts/decode-revert.js'
 import {rpcFailed} from '../contracts/deploy-contract.js'
-import {ExitCode, XaiError} from '../errors.js'
+import {ExitCode, XaiError} from '../util/errors.js'
 import {SUPPORT, governanceAbi, governanceParamsSchema} from '../modules/host/governance-module.js'
 import {ModulesErrorCode} from '../modules/errors.js'
 import {moduleAddress} from '../modules/module.js'
@@ -449,7 +449,6 @@ export async function voteOnProposal(client: PublicClient, sender: ModuleTxSende
 
 function proposalNotFound(id: number | bigint): XaiError {
   return new XaiError(GovernanceErrorCode.proposalNotFound, `There is no proposal ${id}`, {
-    exitCode: ExitCode.usage,
     hint: '`xai governance list` lists the proposals of the chain.',
     details: {id: Number(id)},
   })
@@ -463,11 +462,10 @@ async function readGovernance<T>(client: PublicClient, functionName: string, arg
     if (isRevert(err)) {
       const reason = revertReason(decodeRevert(governanceAbi, err))
       if (onRevert) onRevert(reason)
-      throw new XaiError(GovernanceErrorCode.rejected, `governance.${functionName} reverted: ${reason}`, {exitCode: ExitCode.chainRejected, cause: err, details: {reason}})
+      throw new XaiError(GovernanceErrorCode.rejected, `governance.${functionName} reverted: ${reason}`, {cause: err, details: {reason}})
     }
     if (hasZeroData(err)) {
       throw new XaiError(ModulesErrorCode.notFound, 'This chain has no governance module (its address answers nothing)', {
-        exitCode: ExitCode.environment,
         hint: 'Governance runs on xai chains whose genesis activates the built-in modules (a devnet made by `xai devnet up` does).',
         cause: err,
       })

@@ -3,8 +3,8 @@ import {link, mkdir, open, readFile, rm, stat} from 'node:fs/promises'
 import {basename, dirname, join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {writeFileAtomic} from '../devnet/atomic-write.js'
-import {ExitCode, XaiError} from '../errors.js'
+import {writeFileAtomic} from '../util/atomic-write.js'
+import {XaiError} from '../util/errors.js'
 import {GovernanceErrorCode} from './errors.js'
 import {PLACEHOLDER_PATTERN, PROPOSAL_KINDS, PROPOSAL_KIND_DESCRIPTIONS, type ProposalKind} from './proposal.js'
 
@@ -52,13 +52,13 @@ export interface DraftProposalResult {
 export async function draftProposal({kind, out, cwd, title, force = false}: DraftProposalParameters): Promise<DraftProposalResult> {
   if (!isProposalKind(kind)) throw unknownKind(kind)
   if (title !== undefined && (title.trim() === '' || /[\r\n]/.test(title))) {
-    throw new XaiError(GovernanceErrorCode.invalidProposal, 'The title must be one non-empty line', {exitCode: ExitCode.usage, details: {title}})
+    throw new XaiError(GovernanceErrorCode.invalidProposal, 'The title must be one non-empty line', {details: {title}})
   }
   const path = resolve(cwd, out ?? `proposal-${kind}.yaml`)
   const content = await renderProposalTemplate(kind, {title})
   const exists = await stat(path).then((s) => s, () => undefined)
   if (exists?.isDirectory()) {
-    throw new XaiError(GovernanceErrorCode.fileExists, `${path} is a folder`, {exitCode: ExitCode.environment, hint: 'Pass --out with a file name.', details: {path}})
+    throw new XaiError(GovernanceErrorCode.fileExists, `${path} is a folder`, {hint: 'Pass --out with a file name.', details: {path}})
   }
   if (exists && !force) throw fileExists(path)
   if (force) await writeFileAtomic(path, content)
@@ -69,7 +69,6 @@ export async function draftProposal({kind, out, cwd, title, force = false}: Draf
 
 export function unknownKind(kind: string): XaiError {
   return new XaiError(GovernanceErrorCode.unknownKind, `Unknown proposal kind "${kind}"; the kinds are: ${PROPOSAL_KINDS.join(', ')}`, {
-    exitCode: ExitCode.usage,
     hint: `Kinds:\n${PROPOSAL_KINDS.map((k) => `  ${k.padEnd(18)}${PROPOSAL_KIND_DESCRIPTIONS[k]}`).join('\n')}`,
     details: {kind, kinds: PROPOSAL_KINDS},
   })
@@ -77,7 +76,6 @@ export function unknownKind(kind: string): XaiError {
 
 function fileExists(path: string): XaiError {
   return new XaiError(GovernanceErrorCode.fileExists, `${path} already exists`, {
-    exitCode: ExitCode.environment,
     hint: 'Choose another file with --out, or pass --force to replace it.',
     details: {path},
   })

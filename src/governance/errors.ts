@@ -1,4 +1,4 @@
-import {ExitCode, XaiError} from '../errors.js'
+import {ExitCode, XaiError} from '../util/errors.js'
 
 /**
  * Every error code the governance layer raises. A proposal file that does not parse or validate,

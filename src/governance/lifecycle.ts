@@ -1,4 +1,4 @@
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {GovernanceErrorCode, lifecycleError} from './errors.js'
 
 /**
@@ -133,7 +133,7 @@ export function checkGovernanceParams(params: GovernanceParams): GovernanceParam
     for (const key of ['quorum', 'threshold', 'vetoThreshold'] as const) if (params[key] > BASIS_POINTS) problems.push(`${key} must be at most ${BASIS_POINTS} basis points`)
   }
   if (problems.length > 0) {
-    throw new XaiError(GovernanceErrorCode.invalidParams, `Invalid governance parameters: ${problems.join('; ')}`, {exitCode: ExitCode.usage, details: {problems}})
+    throw new XaiError(GovernanceErrorCode.invalidParams, `Invalid governance parameters: ${problems.join('; ')}`, {details: {problems}})
   }
   return params
 }
@@ -177,9 +177,9 @@ export function openProposal({id, proposer, submitHeight, params, proposalHash, 
  */
 export function castVote(record: ProposalRecord, voter: string, option: VoteOption, power: bigint, height: bigint): Transition {
   if (!(VOTE_OPTIONS as readonly string[]).includes(option)) {
-    throw new XaiError(GovernanceErrorCode.invalidVote, `Unknown vote option "${option}"; vote ${VOTE_OPTIONS.join(', ')}`, {exitCode: ExitCode.usage, details: {option}})
+    throw new XaiError(GovernanceErrorCode.invalidVote, `Unknown vote option "${option}"; vote ${VOTE_OPTIONS.join(', ')}`, {details: {option}})
   }
-  if (power < 0n) throw new XaiError(GovernanceErrorCode.invalidVote, `Voting power must not be negative (got ${power})`, {exitCode: ExitCode.usage, details: {power}})
+  if (power < 0n) throw new XaiError(GovernanceErrorCode.invalidVote, `Voting power must not be negative (got ${power})`, {details: {power}})
   const details = {proposalId: record.id, state: record.state, height, votingEndHeight: record.votingEndHeight}
   if (record.state !== 'Active') {
     throw lifecycleError(GovernanceErrorCode.votingClosed, `Proposal ${record.id} is ${record.state}, not Active: it takes no more votes`, details)

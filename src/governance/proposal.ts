@@ -2,9 +2,9 @@ import {type Hex, getAddress, isAddress, keccak256} from 'viem'
 import {type Document, LineCounter, type Node, isMap, isNode, isScalar, isSeq, parseDocument} from 'yaml'
 import {z} from 'zod'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {GovernanceErrorCode} from './errors.js'
-import {canonicalJson} from '../canonical-json.js'
+import {canonicalJson} from '../util/canonical-json.js'
 
 /**
  * Governance proposals as the file a user writes (YAML) and `xai governance propose` submits:
@@ -366,7 +366,6 @@ function invalidProposal(source: string, problems: ProposalProblem[]): XaiError 
   const lines = problems.map((p) => `  ${p.line === undefined ? '' : `line ${p.line}: `}${p.path ? `${p.path}: ` : ''}${p.message}`)
   const placeholders = problems.some((p) => p.message.startsWith('placeholder '))
   return new XaiError(GovernanceErrorCode.invalidProposal, `${source} is not a valid proposal (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`, {
-    exitCode: ExitCode.usage,
     hint: placeholders
       ? 'Replace every <<PLACEHOLDER>> the template left with your value, then run `xai governance validate` again.'
       : 'Fix the fields named above; `xai governance draft <kind>` writes a commented template for each kind.',

@@ -4,7 +4,7 @@ import {dirname, join, resolve} from 'node:path'
 
 import type {Hex, PublicClient} from 'viem'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {ModulesErrorCode} from '../modules/errors.js'
 import {builtinCodeHash} from '../modules/host/registry.js'
 import {moduleCodeHash} from '../modules/module.js'
@@ -55,7 +55,6 @@ export async function prepareProposal(options: {file: string; cwd: string; modul
   if (path === undefined) {
     if (options.moduleDir !== undefined) {
       throw new XaiError(ModulesErrorCode.sourceNotFound, `No module source at ${candidates[0]}`, {
-        exitCode: ExitCode.usage,
         hint: `--module-dir names the module folder (the one \`xai module create ${named.id}\` made, holding src/${named.id}.ts).`,
         details: {path: candidates[0]},
       })
@@ -66,7 +65,6 @@ export async function prepareProposal(options: {file: string; cwd: string; modul
   const codeHash = moduleCodeHash(bytes)
   if (codeHash !== named.codeHash) {
     throw new XaiError(GovernanceErrorCode.codeHashMismatch, `The code hash of ${path} is ${codeHash}, but ${validated.file} names ${named.codeHash}`, {
-      exitCode: ExitCode.usage,
       hint: `The source changed since the proposal was written: set codeHash: "${codeHash}" in the proposal file (or restore the source it was written for), then propose again.`,
       details: {source: path, sourceHash: codeHash, proposalHash: named.codeHash},
     })
@@ -112,7 +110,6 @@ export async function submitPreparedProposal(
     } else {
       if (!prepared.source) {
         throw new XaiError(ModulesErrorCode.sourceNotFound, `The registry has no code with hash ${named.codeHash}, and no source of module ${named.id} was found to upload`, {
-          exitCode: ExitCode.usage,
           hint: `Pass --module-dir <the module folder holding src/${named.id}.ts>, or keep the proposal in that folder's proposals/.`,
           details: {codeHash: named.codeHash, file: prepared.file},
         })

@@ -3,7 +3,7 @@ import {resolve} from 'node:path'
 
 import {type Hex} from 'viem'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {GovernanceErrorCode} from './errors.js'
 import {type Proposal, type ProposalKind, describeProposal, parseProposalFile, proposalHash} from './proposal.js'
 
@@ -32,7 +32,6 @@ export async function validateProposalFile(file: string, cwd: string): Promise<V
     text = await readFile(path, 'utf8')
   } catch (err) {
     throw new XaiError(GovernanceErrorCode.fileNotFound, `Cannot read proposal file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-      exitCode: ExitCode.usage,
       cause: err,
       hint: 'Write one with `xai governance draft <kind>`.',
       details: {path},

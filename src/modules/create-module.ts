@@ -3,8 +3,8 @@ import {readFile, readdir} from 'node:fs/promises'
 import {join, relative, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {writeFileAtomic} from '../devnet/atomic-write.js'
-import {ExitCode} from '../errors.js'
+import {writeFileAtomic} from '../util/atomic-write.js'
+import {ExitCode} from '../util/errors.js'
 import {ModulesErrorCode, moduleError} from './errors.js'
 import {MODULE_ID_PATTERN, isModuleId, moduleAddress, moduleCodeHash} from './module.js'
 

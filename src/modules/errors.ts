@@ -1,4 +1,4 @@
-import {ExitCode, XaiError} from '../errors.js'
+import {ExitCode, XaiError} from '../util/errors.js'
 
 /**
  * Every error code the modules layer raises. A bad name, a module folder that is not one, and a

@@ -16,7 +16,7 @@ import {toJsonSafe} from '../contracts/abi-args.js'
 import {explainMinedRevert, signWithEstimate} from '../contracts/chain-clients.js'
 import {type DecodedRevert, decodeRevert, isRevert} from '../contracts/decode-revert.js'
 import {isTransportError, rpcFailed, shortMessage, waitForReceipt} from '../contracts/deploy-contract.js'
-import {ExitCode, XaiError} from '../errors.js'
+import {ExitCode, XaiError, type ErrorCode} from '../util/errors.js'
 import {ModulesErrorCode} from './errors.js'
 
 /**
@@ -76,7 +76,7 @@ export interface SendModuleCallOptions {
   /** Names the call in messages: `governance.vote(1, yes)`. */
   what: string
   /** The error code of a refusal (a revert or the mempool's "rejected by module"). */
-  rejectedCode: string
+  rejectedCode: ErrorCode
   /** Hint of a refusal. */
   rejectedHint?: string
   receiptTimeoutMs?: number

@@ -3,7 +3,7 @@ import {type Address, type Hex, type PublicClient, bytesToHex, getAddress, strin
 import {toJsonSafe} from '../contracts/abi-args.js'
 import {decodeRevert, isRevert} from '../contracts/decode-revert.js'
 import {rpcFailed} from '../contracts/deploy-contract.js'
-import {ExitCode, XaiError} from '../errors.js'
+import {ExitCode, XaiError} from '../util/errors.js'
 import {BUILTIN_MODULES} from './builtin/index.js'
 import {ModulesErrorCode} from './errors.js'
 import {builtinCodeHash, registryModule, versionAt} from './host/registry.js'
@@ -68,7 +68,6 @@ export async function listModules(client: PublicClient, options: RegistryReadOpt
 export async function readModule(client: PublicClient, id: string, options: RegistryReadOptions = {}): Promise<ModuleInfo> {
   if (!isModuleId(id)) {
     throw new XaiError(ModulesErrorCode.invalidName, `"${id}" is not a module id`, {
-      exitCode: ExitCode.usage,
       hint: 'A module id is lowercase letters, digits and dashes, starting with a letter (e.g. faucet); `xai module list` lists them.',
       details: {id},
     })
@@ -179,7 +178,6 @@ async function readRegistry<T>(client: PublicClient, functionName: string, args:
     if (revert !== undefined && onRevert) onRevert(revert)
     if (revert !== undefined || hasZeroData(err)) {
       throw new XaiError(ModulesErrorCode.notFound, `This chain has no module registry (registry.${functionName} ${revert === undefined ? 'returned nothing' : `reverted: ${revert}`})`, {
-        exitCode: ExitCode.environment,
         hint: 'Native modules run on xai chains whose genesis activates them (a devnet made by `xai devnet up` does).',
         cause: err,
       })

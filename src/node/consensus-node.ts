@@ -10,8 +10,8 @@ import {adminMethods, consensusMethods} from '../consensus/rpc.js'
 import {TxGossip} from '../consensus/tx-gossip.js'
 import type {ValidatorAddress} from '../consensus/types.js'
 import {ValidatorSet} from '../consensus/validator-set.js'
-import {ExitCode, XaiError} from '../errors.js'
-import type {Logger} from '../logger.js'
+import {XaiError} from '../util/errors.js'
+import type {Logger} from '../util/logger.js'
 import {type P2PHost, createP2PHost} from '../p2p/host.js'
 import {RpcError, RpcErrorCode} from '../rpc/errors.js'
 import {type RpcServerOptions, createRpcServer} from '../rpc/server.js'
@@ -41,7 +41,6 @@ export async function startP2P(options: NodeOptions, genesis: Genesis, logger: L
   const p2p = options.p2p
   if (!p2p) {
     throw new XaiError('NODE_P2P_REQUIRED', 'This genesis names validators: the node needs peer-to-peer settings.', {
-      exitCode: ExitCode.usage,
       hint: 'Start it with --p2p-port and --peers (xai devnet up does this for you).',
     })
   }

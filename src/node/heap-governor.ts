@@ -2,7 +2,7 @@ import {runInNewContext} from 'node:vm'
 import {setFlagsFromString} from 'node:v8'
 
 import type {Chain} from '../chain/chain.js'
-import type {Logger} from '../logger.js'
+import type {Logger} from '../util/logger.js'
 
 /**
  * Keeps a node's memory near its live set. Building a full block promotes a burst of short-lived

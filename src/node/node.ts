@@ -6,8 +6,8 @@ import {assertGenesis, type Genesis} from '../chain/genesis.js'
 import {Mempool} from '../chain/mempool.js'
 import {BlockProducer} from '../chain/producer.js'
 import type {ConsensusEngine} from '../consensus/engine.js'
-import {ExitCode, XaiError} from '../errors.js'
-import {type Logger, silentLogger} from '../logger.js'
+import {XaiError} from '../util/errors.js'
+import {type Logger, silentLogger} from '../util/logger.js'
 import {genesisHasModules} from '../modules/host/genesis-modules.js'
 import type {NodeRestOptions} from '../rest/node-rest.js'
 import {createRpcServer, type RpcServer} from '../rpc/server.js'
@@ -158,7 +158,6 @@ async function readGenesis(path: string): Promise<Genesis> {
     text = await readFile(path, 'utf8')
   } catch (err) {
     throw new XaiError('GENESIS_MISSING', `No genesis document at ${path}.`, {
-      exitCode: ExitCode.environment,
       hint: 'Start nodes through `xai devnet up`, which writes it, or pass --genesis.',
       cause: err,
     })
@@ -168,7 +167,6 @@ async function readGenesis(path: string): Promise<Genesis> {
     value = JSON.parse(text)
   } catch (err) {
     throw new XaiError('GENESIS_INVALID', `${path} is not valid JSON.`, {
-      exitCode: ExitCode.environment,
       hint: 'Recreate the devnet (xai devnet reset) or fix genesis.json.',
       cause: err,
     })

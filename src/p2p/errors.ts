@@ -1,4 +1,4 @@
-import {ExitCode, XaiError} from '../errors.js'
+import {ExitCode, XaiError} from '../util/errors.js'
 
 /** Every error code the peer-to-peer layer raises. */
 export const P2PErrorCode = {

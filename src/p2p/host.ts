@@ -9,8 +9,8 @@ import type {Identify} from '@libp2p/identify'
 import type {Connection, ConnectionGater, Libp2p, PeerId, PrivateKey, Stream} from '@libp2p/interface'
 import type {Multiaddr} from '@multiformats/multiaddr'
 
-import {errorMessage, isXaiError} from '../errors.js'
-import {type Logger, silentLogger} from '../logger.js'
+import {errorMessage, isXaiError} from '../util/errors.js'
+import {type Logger, silentLogger} from '../util/logger.js'
 import {
   invalidP2POptions,
   messageTooLarge,

@@ -1,5 +1,5 @@
-import {errorMessage} from '../errors.js'
-import type {Logger} from '../logger.js'
+import {errorMessage} from '../util/errors.js'
+import type {Logger} from '../util/logger.js'
 
 /** A configured peer to keep a connection to. */
 export interface RedialTarget {

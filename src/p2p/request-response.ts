@@ -1,7 +1,7 @@
 import type {Stream} from '@libp2p/interface'
 
-import {errorMessage} from '../errors.js'
-import type {Logger} from '../logger.js'
+import {errorMessage} from '../util/errors.js'
+import type {Logger} from '../util/logger.js'
 import {remoteHandlerFailed, responseTooLarge} from './errors.js'
 import {FrameReader, FramingError, decodeVarint, encodeVarint, writeFrames} from './framing.js'
 

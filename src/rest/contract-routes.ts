@@ -13,7 +13,7 @@ import type {Project} from '../contracts/project.js'
 import {functionSignature, selectFunction} from '../contracts/select-function.js'
 import {parseSlotKeys} from '../contracts/contract-state.js'
 import {decodeStorage} from '../contracts/storage-layout.js'
-import {ExitCode, XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 import {RpcError, RpcErrorCode} from '../rpc/errors.js'
 import {RestErrorCode, restError} from './rest-errors.js'
 import type {RestRoute} from './route.js'
@@ -122,7 +122,6 @@ export function contractRoutes(deps: ContractRoutesDeps): RestRoute[] {
       const receipt = await waitForReceipt(txHash)
       if (receipt.status !== '0x1' || !receipt.contractAddress) {
         throw new XaiError(ContractsErrorCode.reverted, `The deployment ${txHash} reverted in block ${decimal(receipt.blockNumber)}`, {
-          exitCode: ExitCode.chainRejected,
           hint: 'Replay it with eth_call to see why (the constructor reverted or ran out of gas).',
           details: {txHash, blockNumber: decimal(receipt.blockNumber), gasUsed: decimal(receipt.gasUsed)},
         })
@@ -252,7 +251,6 @@ function toArgStrings(args: readonly unknown[]): string[] {
     if (typeof value === 'string') return value
     if (typeof value === 'number' && !Number.isSafeInteger(value)) {
       throw new XaiError(ContractsErrorCode.invalidArgument, `Argument ${i + 1} (${value}) is not an exact integer`, {
-        exitCode: ExitCode.usage,
         hint: 'Send large or fractional numbers as decimal strings ("1000000000000000000").',
       })
     }
@@ -269,7 +267,7 @@ function asRevert(err: unknown, abi: Abi, what: string): unknown {
 }
 
 function notDeployable(name: string, why: string): XaiError {
-  return new XaiError(ContractsErrorCode.notDeployable, `${name} ${why}`, {exitCode: ExitCode.usage, hint: 'Deploy a concrete contract.'})
+  return new XaiError(ContractsErrorCode.notDeployable, `${name} ${why}`, {hint: 'Deploy a concrete contract.'})
 }
 
 function noAccount(): never {

@@ -2,7 +2,7 @@ import {z} from 'zod'
 
 import type {Chain} from '../chain/chain.js'
 import {type Project, openProject} from '../contracts/project.js'
-import type {Logger} from '../logger.js'
+import type {Logger} from '../util/logger.js'
 import type {Dispatcher} from '../rpc/dispatcher.js'
 import {contractRoutes} from './contract-routes.js'
 import {moduleRoutes} from './module-routes.js'

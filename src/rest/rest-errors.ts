@@ -1,4 +1,4 @@
-import {ExitCode, XaiError, type XaiErrorOptions} from '../errors.js'
+import {ExitCode, XaiError, type XaiErrorOptions} from '../util/errors.js'
 import {GovernanceErrorCode} from '../governance/errors.js'
 import {ModulesErrorCode} from '../modules/errors.js'
 import {ContractsErrorCode} from '../contracts/errors.js'

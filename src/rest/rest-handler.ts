@@ -3,8 +3,8 @@ import type http from 'node:http'
 
 import {ZodError, type z} from 'zod'
 
-import {XaiError, errorMessage, isXaiError} from '../errors.js'
-import type {Logger} from '../logger.js'
+import {XaiError, errorMessage, isXaiError} from '../util/errors.js'
+import type {Logger} from '../util/logger.js'
 import {RpcError, RpcErrorCode} from '../rpc/errors.js'
 import {RestErrorCode, restError, statusOf} from './rest-errors.js'
 import type {RestRoute} from './route.js'

@@ -1,6 +1,6 @@
 import {TxRejectedError} from '../chain/mempool.js'
-import {errorMessage} from '../errors.js'
-import type {Logger} from '../logger.js'
+import {errorMessage} from '../util/errors.js'
+import type {Logger} from '../util/logger.js'
 import {RpcErrorCode, isRpcError, methodNotFound} from './errors.js'
 import type {RpcConnection} from './filters.js'
 

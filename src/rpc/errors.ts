@@ -1,4 +1,4 @@
-import {XaiError} from '../errors.js'
+import {XaiError} from '../util/errors.js'
 
 /** JSON-RPC error codes, with the meanings geth gives them (clients classify errors by code). */
 export const RpcErrorCode = {

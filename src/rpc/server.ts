@@ -4,7 +4,7 @@ import type {AddressInfo} from 'node:net'
 
 import {WebSocket, WebSocketServer} from 'ws'
 
-import {ExitCode, XaiError, errorMessage} from '../errors.js'
+import {XaiError, errorMessage} from '../util/errors.js'
 import {type RpcApiOptions, createRpcApi} from './api.js'
 import {Dispatcher, type MethodTable} from './dispatcher.js'
 import type {RpcConnection} from './filters.js'
@@ -253,13 +253,11 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'EADDRINUSE') {
       throw new XaiError('RPC_PORT_IN_USE', `Port ${options.port} is already in use`, {
-        exitCode: ExitCode.environment,
         hint: 'Stop what listens there, or choose another port (--rpc-port).',
         cause: err,
       })
     }
     throw new XaiError('RPC_LISTEN_FAILED', `The RPC server could not listen on ${options.host}:${options.port}: ${errorMessage(err)}`, {
-      exitCode: ExitCode.environment,
       cause: err,
     })
   }

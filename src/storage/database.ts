@@ -1,7 +1,7 @@
 import {ClassicLevel} from 'classic-level'
 import {MemoryLevel} from './memory-level.js'
 
-import {ExitCode, XaiError} from '../errors.js'
+import {ExitCode, XaiError} from '../util/errors.js'
 
 export type Bytes = Uint8Array
 

@@ -18,7 +18,7 @@ import {fileURLToPath} from 'node:url'
 import {execa} from 'execa'
 import type {Address, Hex} from 'viem'
 
-import {findFreePortRange} from '../../src/devnet/ports.js'
+import {findFreePortRange} from '../../src/util/ports.js'
 
 export type E2eTarget = 'anvil' | 'xai'
 

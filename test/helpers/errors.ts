@@ -1,6 +1,6 @@
 import {expect} from 'vitest'
 
-import {XaiError} from '../../src/errors.js'
+import {XaiError} from '../../src/util/errors.js'
 
 /** The XaiError `fn` throws (with this code, when given); fails the test when it throws none. */
 export function thrown(fn: () => unknown, code?: string): XaiError {

@@ -11,8 +11,8 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {execa} from 'execa'
 import type {Address, Hex} from 'viem'
 
-import {findFreePortRange} from '../../src/devnet/ports.js'
-import {rpcRequest} from '../../src/devnet/rpc-client.js'
+import {findFreePortRange} from '../../src/util/ports.js'
+import {rpcRequest} from '../../src/util/rpc-client.js'
 import {XAI_CLI, cliEnv, isAlive, killProcess} from './devnet.js'
 
 export interface MultiNode {

@@ -11,7 +11,7 @@
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
-import {XaiError} from '../../src/errors.js'
+import {XaiError} from '../../src/util/errors.js'
 import {type CompressionSpec, createCompressor, decodeUpdate} from '../../src/fl/compress.js'
 import {Random} from '../../src/fl/random.js'
 import {UpdateVerifier, clientKey, decodeUpdateMessage, encodeUpdateMessage, modelHash, signUpdate} from '../../src/fl/update-message.js'

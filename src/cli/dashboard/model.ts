@@ -6,8 +6,8 @@
 import {readFileSync} from 'node:fs'
 
 import {type DevnetNodeStatus, type DevnetStatus, getDevnetStatus} from '../../devnet/devnet-status.js'
-import {rpcRequest} from '../../devnet/rpc-client.js'
-import {errorMessage} from '../../errors.js'
+import {rpcRequest} from '../../util/rpc-client.js'
+import {errorMessage} from '../../util/errors.js'
 
 /** What a node looks like from outside: healthy, or the fault it shows. */
 export type NodeStateKind = 'running' | 'down' | 'paused' | 'disconnected' | 'unresponsive' | 'syncing' | 'behind'

@@ -7,7 +7,7 @@ import {type CompileEvent, type CompileProjectResult, compileProject} from '../.
 import type {Diagnostic} from '../../contracts/diagnostics.js'
 import {ContractsErrorCode} from '../../contracts/errors.js'
 import {findProject, openProject} from '../../contracts/project.js'
-import {isXaiError} from '../../errors.js'
+import {isXaiError} from '../../util/errors.js'
 
 export default class ContractCompile extends XaiCommand<CompileProjectResult> {
   static override summary = 'Compile contracts/**/*.sol into artifacts/, recompiling only what changed.'

@@ -14,7 +14,7 @@ import {
   wsUrlFor,
 } from '../../contracts/contract-logs.js'
 import {resolveContractTarget} from '../../contracts/contract-target.js'
-import {isXaiError} from '../../errors.js'
+import {isXaiError} from '../../util/errors.js'
 import {abiFlag, chainFlags, resolveChainContext} from './deploy.js'
 
 export default class ContractLogs extends XaiCommand<ContractLogsResult | FollowContractLogsResult> {

@@ -6,7 +6,7 @@ import {resolveContractTarget} from '../../contracts/contract-target.js'
 import {ContractsErrorCode} from '../../contracts/errors.js'
 import {type SendContractResult, sendContract} from '../../contracts/send-contract.js'
 import {resolveSigner} from '../../contracts/signer.js'
-import {ExitCode, XaiError} from '../../errors.js'
+import {XaiError} from '../../util/errors.js'
 import {abiFlag, chainFlags, resolveChainContext, signerFlags, targetArgs} from './deploy.js'
 
 export default class ContractSend extends XaiCommand<SendContractResult> {
@@ -32,7 +32,7 @@ export default class ContractSend extends XaiCommand<SendContractResult> {
   async run(): Promise<SendContractResult> {
     const {args, argv, flags} = await this.parse(ContractSend)
     if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(flags.value)) {
-      throw new XaiError(ContractsErrorCode.invalidArgument, `--value ${flags.value} is not a whole number of wei`, {exitCode: ExitCode.usage, hint: 'e.g. --value 1000000000000000000 (1 ether)'})
+      throw new XaiError(ContractsErrorCode.invalidArgument, `--value ${flags.value} is not a whole number of wei`, {hint: 'e.g. --value 1000000000000000000 (1 ether)'})
     }
     const {project, network} = await resolveChainContext(flags)
     const signer = resolveSigner({privateKey: flags['private-key'], account: flags.account})

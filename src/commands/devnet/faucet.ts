@@ -7,7 +7,7 @@ import {XaiCommand} from '../../cli/xai-command.js'
 import {createChainClient} from '../../contracts/chain-clients.js'
 import {rpcFailed} from '../../contracts/deploy-contract.js'
 import {resolveNetwork} from '../../contracts/network.js'
-import {ExitCode, XaiError} from '../../errors.js'
+import {XaiError} from '../../util/errors.js'
 import {ModulesErrorCode} from '../../modules/errors.js'
 import {type FaucetClaimResult, claimFromFaucet} from '../../modules/faucet-client.js'
 import {nodeAccountSender} from '../../modules/module-tx.js'
@@ -32,7 +32,7 @@ A second claim within the cooldown (cooldownBlocks, 100 blocks by default; \`xai
   async run(): Promise<FaucetClaimResult> {
     const {args, flags} = await this.parse(DevnetFaucet)
     if (!isAddress(args.address, {strict: false})) {
-      throw new XaiError('USAGE', `"${args.address}" is not an address`, {exitCode: ExitCode.usage, hint: 'Pass 0x and 40 hex digits.'})
+      throw new XaiError('USAGE', `"${args.address}" is not an address`, {hint: 'Pass 0x and 40 hex digits.'})
     }
     const network = await resolveNetwork({config: {networks: {[flags.name]: {devnet: flags.name}}, defaultNetwork: flags.name}, home: devnetsRoot(flags.dir)})
     const client = createChainClient(network)
@@ -45,7 +45,6 @@ A second claim within the cooldown (cooldownBlocks, 100 blocks by default; \`xai
     const from = accounts[0]
     if (from === undefined) {
       throw new XaiError(ModulesErrorCode.noSigner, `The devnet "${flags.name}" signs for no account, so it cannot send the claim`, {
-        exitCode: ExitCode.environment,
         hint: 'Devnets made by `xai devnet up` unlock their dev accounts; or call faucet.claim() yourself (`xai contract send`).',
       })
     }

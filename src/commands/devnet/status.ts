@@ -7,7 +7,7 @@ import {classifyNode} from '../../cli/dashboard/model.js'
 import {devnetFlags, devnetsRoot} from '../../cli/devnet-flags.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {type DevnetStatus, getDevnetStatus} from '../../devnet/devnet-status.js'
-import {errorMessage, isXaiError} from '../../errors.js'
+import {errorMessage, isXaiError} from '../../util/errors.js'
 
 export default class DevnetStatusCommand extends XaiCommand<DevnetStatus> {
   static override summary = 'Show whether a devnet runs, its nodes and their block height.'

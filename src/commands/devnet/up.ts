@@ -10,7 +10,7 @@ import {type StartDevnetResult, startDevnet, startDevnetSteps} from '../../devne
 import {superviseDevnet} from '../../devnet/supervise-devnet.js'
 import {readDevnetRecord, devnetPaths} from '../../devnet/devnet-folder.js'
 import {findProject, openProject} from '../../contracts/project.js'
-import {isXaiError} from '../../errors.js'
+import {isXaiError} from '../../util/errors.js'
 
 export default class DevnetUp extends XaiCommand<StartDevnetResult> {
   static override summary = 'Start (or resume) a local XAI devnet.'

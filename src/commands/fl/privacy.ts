@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {XaiCommand} from '../../cli/xai-command.js'
-import {ExitCode, XaiError} from '../../errors.js'
+import {ExitCode, XaiError} from '../../util/errors.js'
 import {DEFAULT_RDP_ORDERS, FL_INVALID_PRIVACY_PARAMS, epsilon} from '../../fl/privacy.js'
 
 /** What `xai fl privacy` computes; `--json` prints it. */

@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {devnetsRoot} from '../../cli/devnet-flags.js'
 import {formatRound} from '../../cli/fl-view-model.js'
 import {XaiCommand} from '../../cli/xai-command.js'
-import {ExitCode, XaiError} from '../../errors.js'
+import {XaiError} from '../../util/errors.js'
 import type {FederationConfig} from '../../fl/federation.js'
 import {DEFAULT_FEDERATION_CONFIG, DEFAULT_FEDERATION_NAME, type RunFederationResult, runFederation} from '../../fl/run-federation.js'
 
@@ -121,7 +121,7 @@ function num(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined
   const value = Number(text)
   if (text.trim() === '' || !Number.isFinite(value)) {
-    throw new XaiError('FL_INVALID_CONFIG', `--${flag} expects a number, not "${text}"`, {exitCode: ExitCode.usage, hint: 'Pass a decimal number, e.g. 0.5.'})
+    throw new XaiError('FL_INVALID_CONFIG', `--${flag} expects a number, not "${text}"`, {hint: 'Pass a decimal number, e.g. 0.5.'})
   }
   return value
 }

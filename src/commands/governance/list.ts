@@ -4,7 +4,7 @@ import {chainTargetFlags, resolveChainTarget} from '../../cli/chain-target.js'
 import {formatProposalList} from '../../cli/governance-format.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {createChainClient} from '../../contracts/chain-clients.js'
-import {ExitCode, XaiError} from '../../errors.js'
+import {XaiError} from '../../util/errors.js'
 import {type ProposalInfo, listProposals, parseProposalState} from '../../governance/client.js'
 import {PROPOSAL_STATES} from '../../governance/lifecycle.js'
 
@@ -33,7 +33,7 @@ export default class GovernanceList extends XaiCommand<GovernanceListResult> {
     const {flags} = await this.parse(GovernanceList)
     const state = flags.state === undefined ? undefined : parseProposalState(flags.state)
     if (flags.state !== undefined && state === undefined) {
-      throw new XaiError('USAGE', `--state ${flags.state} is not a proposal state`, {exitCode: ExitCode.usage, hint: `States: ${PROPOSAL_STATES.join(', ')}.`})
+      throw new XaiError('USAGE', `--state ${flags.state} is not a proposal state`, {hint: `States: ${PROPOSAL_STATES.join(', ')}.`})
     }
     const network = await resolveChainTarget(flags)
     const client = createChainClient(network)

@@ -4,7 +4,7 @@ import {chainTargetFlags, resolveChainTarget} from '../../cli/chain-target.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {createChainClient} from '../../contracts/chain-clients.js'
 import {resolveSigner} from '../../contracts/signer.js'
-import {ExitCode, XaiError} from '../../errors.js'
+import {XaiError} from '../../util/errors.js'
 import {type ProposeResult, prepareProposal, submitPreparedProposal} from '../../governance/propose-file.js'
 import {keySender} from '../../modules/module-tx.js'
 import {signerFlags} from '../contract/deploy.js'
@@ -38,7 +38,7 @@ The chain's refusal (a deposit below minDeposit, an invalid proposal) exits with
   async run(): Promise<ProposeResult> {
     const {args, flags} = await this.parse(GovernancePropose)
     if (flags.deposit !== undefined && !/^\d+$/.test(flags.deposit)) {
-      throw new XaiError('USAGE', `--deposit ${flags.deposit} is not a whole number of wei`, {exitCode: ExitCode.usage, hint: 'e.g. --deposit 1000000000000000000 (1 ether)'})
+      throw new XaiError('USAGE', `--deposit ${flags.deposit} is not a whole number of wei`, {hint: 'e.g. --deposit 1000000000000000000 (1 ether)'})
     }
     const prepared = await prepareProposal({file: args.file, cwd: process.cwd(), moduleDir: flags['module-dir']})
     const network = await resolveChainTarget(flags)

@@ -4,7 +4,7 @@ import {chainTargetFlags, resolveChainTarget} from '../../cli/chain-target.js'
 import {formatProposal} from '../../cli/governance-format.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {createChainClient} from '../../contracts/chain-clients.js'
-import {ExitCode, XaiError} from '../../errors.js'
+import {XaiError} from '../../util/errors.js'
 import {type ProposalDetails, readProposalDetails} from '../../governance/client.js'
 
 export default class GovernanceShow extends XaiCommand<ProposalDetails> {
@@ -37,7 +37,7 @@ export default class GovernanceShow extends XaiCommand<ProposalDetails> {
 export function parseProposalId(value: string): number {
   const id = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN
   if (!Number.isSafeInteger(id) || id < 1) {
-    throw new XaiError('USAGE', `"${value}" is not a proposal id`, {exitCode: ExitCode.usage, hint: 'Proposal ids are 1, 2, …; `xai governance list` lists them.'})
+    throw new XaiError('USAGE', `"${value}" is not a proposal id`, {hint: 'Proposal ids are 1, 2, …; `xai governance list` lists them.'})
   }
   return id
 }

@@ -5,7 +5,7 @@ import {ether} from '../../cli/governance-format.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {createChainClient} from '../../contracts/chain-clients.js'
 import {resolveSigner} from '../../contracts/signer.js'
-import {ExitCode, XaiError} from '../../errors.js'
+import {XaiError} from '../../util/errors.js'
 import {type VoteResult, parseVoteOption, voteOnProposal} from '../../governance/client.js'
 import {GovernanceErrorCode} from '../../governance/errors.js'
 import {VOTE_OPTIONS} from '../../governance/lifecycle.js'
@@ -39,7 +39,7 @@ The vote is simulated first: when the governance module refuses it (voting has e
     const {args, flags} = await this.parse(GovernanceVote)
     const id = parseProposalId(args.id)
     const support = parseVoteOption(args.support)
-    if (!support) throw new XaiError(GovernanceErrorCode.invalidVote, `Unknown vote "${args.support}"`, {exitCode: ExitCode.usage, hint: `Vote ${VOTE_OPTIONS.join(', ')}.`})
+    if (!support) throw new XaiError(GovernanceErrorCode.invalidVote, `Unknown vote "${args.support}"`, {hint: `Vote ${VOTE_OPTIONS.join(', ')}.`})
     const network = await resolveChainTarget(flags)
     const signer = resolveSigner({privateKey: flags['private-key'], account: flags.account})
     const client = createChainClient(network)

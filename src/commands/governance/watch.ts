@@ -4,7 +4,7 @@ import {chainTargetFlags, resolveChainTarget} from '../../cli/chain-target.js'
 import {type WatchSnapshot, watchSnapshot} from '../../cli/governance-watch-model.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {createChainClient} from '../../contracts/chain-clients.js'
-import {errorMessage} from '../../errors.js'
+import {errorMessage} from '../../util/errors.js'
 
 export default class GovernanceWatch extends XaiCommand<WatchSnapshot> {
   static override summary = 'Watch the open proposals live: tallies against quorum and threshold, and blocks left.'

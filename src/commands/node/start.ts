@@ -1,6 +1,6 @@
 import {XaiCommand} from '../../cli/xai-command.js'
-import type {NodeProcessResult} from '../../devnet/node/main.js'
-import {nodeStartFlags, runNodeStart} from '../../devnet/node/node-start.js'
+import type {NodeProcessResult} from '../../node/node-process.js'
+import {nodeStartFlags, runNodeStart} from '../../cli/node-start.js'
 
 export default class NodeStart extends XaiCommand<NodeProcessResult> {
   static override summary = 'Run one XAI node in the foreground.'

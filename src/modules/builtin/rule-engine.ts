@@ -1,8 +1,8 @@
 import {type Hex, parseAbi} from 'viem'
 import {z} from 'zod'
 
-import {canonicalJson} from '../../canonical-json.js'
-import {errorMessage} from '../../errors.js'
+import {canonicalJson} from '../../util/canonical-json.js'
+import {errorMessage} from '../../util/errors.js'
 import {type NativeModule, type ReadonlyModuleContext, isModuleAddress} from '../module.js'
 import {compileRuleSet} from '../rule-engine/compile-rule-set.js'
 import type {CompiledRuleSet, RuleTx} from '../rule-engine/types.js'

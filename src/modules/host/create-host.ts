@@ -3,7 +3,7 @@ import {Address as EthAddress} from '@ethereumjs/util'
 import {hexToBytes} from 'viem'
 
 import type {Chain} from '../../chain/chain.js'
-import type {Logger} from '../../logger.js'
+import type {Logger} from '../../util/logger.js'
 import {BUILTIN_MODULES} from '../builtin/index.js'
 import {ModuleHost} from './host.js'
 

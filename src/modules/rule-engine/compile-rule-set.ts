@@ -1,7 +1,7 @@
 import {type Address, type Hex, bytesToHex, hexToBytes, isAddress, keccak256, stringToBytes, toFunctionSelector} from 'viem'
 import {z} from 'zod'
 
-import {canonicalJson} from '../../canonical-json.js'
+import {canonicalJson} from '../../util/canonical-json.js'
 import {type RuleSetProblem, ruleSetInvalid} from './errors.js'
 import {describe, parseAmount} from './parse-amount.js'
 import {type RuleSetSource, readRuleSetSource} from './rule-set-source.js'

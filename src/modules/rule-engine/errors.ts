@@ -1,4 +1,4 @@
-import {ExitCode, XaiError} from '../../errors.js'
+import {XaiError} from '../../util/errors.js'
 
 /**
  * Every error code the rule engine raises. A rule set that does not compile and a transaction
@@ -34,7 +34,6 @@ export function ruleSetInvalid(problems: RuleSetProblem[]): XaiError {
   const message =
     problems.length === 1 && first ? formatProblem(first) : `The rule set has ${problems.length} errors:\n${problems.map((p) => `  - ${formatProblem(p)}`).join('\n')}`
   return new XaiError(RulesErrorCode.invalid, message, {
-    exitCode: ExitCode.usage,
     hint: 'Fix the rule at the line named above; the rule sets in templates/rules/ show every field and operator.',
     details: {problems},
   })
@@ -42,7 +41,6 @@ export function ruleSetInvalid(problems: RuleSetProblem[]): XaiError {
 
 export function ruleFileNotFound(path: string, cause: unknown): XaiError {
   return new XaiError(RulesErrorCode.fileNotFound, `Cannot read the rule file ${path}`, {
-    exitCode: ExitCode.environment,
     hint: 'Check the path; rule sets are YAML files such as templates/rules/large-transfers.yaml.',
     details: {path},
     cause,
@@ -51,7 +49,6 @@ export function ruleFileNotFound(path: string, cause: unknown): XaiError {
 
 export function invalidRuleTx(message: string): XaiError {
   return new XaiError(RulesErrorCode.invalidTx, `Invalid transaction: ${message}`, {
-    exitCode: ExitCode.usage,
     hint: `Pass --tx as JSON, e.g. '{"from":"0x…","to":"0x…","value":"2 ether","from":{"balance":"5 ether"}}'; see \`xai rules check --help\`.`,
   })
 }

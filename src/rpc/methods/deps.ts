@@ -1,6 +1,6 @@
 import type {Chain} from '../../chain/chain.js'
 import type {Mempool} from '../../chain/mempool.js'
-import type {Logger} from '../../logger.js'
+import type {Logger} from '../../util/logger.js'
 import type {FilterManager} from '../filters.js'
 import type {RpcLimits} from '../limits.js'
 import type {ChainState} from '../state.js'

@@ -19,7 +19,7 @@ import {
   readLogTail,
   tailNodeLogs,
 } from '../../../src/devnet/devnet-logs.js'
-import {isXaiError} from '../../../src/errors.js'
+import {isXaiError} from '../../../src/util/errors.js'
 
 /** A JSON log line as a node's logger writes it, at second `s` (+ `ms`) of 2025-01-01 00:00 UTC. */
 function line(s: number, msg: string, context: Record<string, unknown> = {}, level = 'info', ms = 0): string {

@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {readArtifact} from '../../../src/contracts/artifacts.js'
 import {type CompileEvent, compileProject} from '../../../src/contracts/compile-project.js'
 import type {Diagnostic} from '../../../src/contracts/diagnostics.js'
-import {XaiError} from '../../../src/errors.js'
+import {XaiError} from '../../../src/util/errors.js'
 import {HEADER, tempProject} from './helpers.js'
 
 // One project, compiled step by step: Leaf ← Middle ← Top, plus the unrelated Counter from init.

@@ -6,7 +6,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 
 import {defaultConfig, loadConfig, parseConfig} from '../../../src/contracts/config.js'
 import {findProject} from '../../../src/contracts/project.js'
-import {XaiError} from '../../../src/errors.js'
+import {XaiError} from '../../../src/util/errors.js'
 import {thrown} from '../../helpers/errors.js'
 
 

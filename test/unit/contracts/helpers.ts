@@ -2,7 +2,7 @@ import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {writeFileAtomic} from '../../../src/devnet/atomic-write.js'
+import {writeFileAtomic} from '../../../src/util/atomic-write.js'
 import {initProject} from '../../../src/contracts/init-project.js'
 import {type Project, openProject} from '../../../src/contracts/project.js'
 

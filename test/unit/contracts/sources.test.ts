@@ -1,7 +1,7 @@
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {closureHash, loadSourceGraph, parseImports, resolveImport, stripComments} from '../../../src/contracts/sources.js'
-import {XaiError} from '../../../src/errors.js'
+import {XaiError} from '../../../src/util/errors.js'
 import {HEADER, tempProject} from './helpers.js'
 
 describe('parseImports', () => {

@@ -9,7 +9,7 @@ import {compileProject} from '../../../src/contracts/compile-project.js'
 import {contractState, parseBlockSelector, parseSlotKeys} from '../../../src/contracts/contract-state.js'
 import type {ResolvedNetwork} from '../../../src/contracts/network.js'
 import {type ReadSlot, decodeStorage, parseStorageLayout} from '../../../src/contracts/storage-layout.js'
-import {XaiError} from '../../../src/errors.js'
+import {XaiError} from '../../../src/util/errors.js'
 import {DEV_ACCOUNTS, type Harness, createHarness} from '../rpc/harness.js'
 import {HEADER, tempProject} from './helpers.js'
 

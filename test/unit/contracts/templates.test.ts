@@ -9,7 +9,7 @@ import {validateContractName} from '../../../src/contracts/contract-name.js'
 import {initProject} from '../../../src/contracts/init-project.js'
 import {newContract} from '../../../src/contracts/new-contract.js'
 import {CONTRACT_TEMPLATE_IDS} from '../../../src/contracts/templates.js'
-import {XaiError} from '../../../src/errors.js'
+import {XaiError} from '../../../src/util/errors.js'
 import {tempProject} from './helpers.js'
 
 function nameError(name: string): XaiError | undefined {

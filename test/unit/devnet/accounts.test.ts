@@ -2,7 +2,7 @@ import {mnemonicToAccount} from 'viem/accounts'
 import {describe, expect, it} from 'vitest'
 
 import {DEV_MNEMONIC} from '../../../src/chain/genesis.js'
-import {deriveDevAccounts} from '../../../src/devnet/accounts.js'
+import {deriveDevAccounts} from '../../../src/util/dev-accounts.js'
 
 describe('deriveDevAccounts', () => {
   it('gives the keys and checksummed addresses viem derives, for the test mnemonic and another', () => {

@@ -5,7 +5,7 @@ import {gzipSync} from 'node:zlib'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {XaiError} from '../../../src/errors.js'
+import {XaiError} from '../../../src/util/errors.js'
 import {type Dataset, loadDataset, parseDataset, parsePartition, partition, splitTrainTest, standardize} from '../../../src/fl/data.js'
 
 let dir: string

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {XaiError} from '../../../src/errors.js'
+import {XaiError} from '../../../src/util/errors.js'
 import {type Dataset, loadDataset, parseDataset, partition, splitTrainTest, standardize} from '../../../src/fl/data.js'
 import {FL_DEFAULTS, type Model, type ModelSpec, createModel, trainLocal} from '../../../src/fl/model.js'
 import {Random} from '../../../src/fl/random.js'

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {XaiError} from '../../../src/errors.js'
+import {XaiError} from '../../../src/util/errors.js'
 import {
   DEFAULT_RDP_ORDERS,
   FL_INVALID_PRIVACY_PARAMS,

@@ -2,7 +2,7 @@ import {secp256k1} from '@noble/curves/secp256k1.js'
 import {sha256} from '@noble/hashes/sha2.js'
 import {describe, expect, it} from 'vitest'
 
-import {XaiError} from '../../../src/errors.js'
+import {XaiError} from '../../../src/util/errors.js'
 import {createCompressor, decodeUpdate} from '../../../src/fl/compress.js'
 import {Random} from '../../../src/fl/random.js'
 import {

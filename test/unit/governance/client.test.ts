@@ -22,7 +22,7 @@ import {builtinCodeHash} from '../../../src/modules/host/registry.js'
 import {moduleCodeHash} from '../../../src/modules/module.js'
 import {keySender, nodeAccountSender} from '../../../src/modules/module-tx.js'
 import {hasModuleCode, listModules, readModule, storeModuleCode} from '../../../src/modules/registry-client.js'
-import {XaiError} from '../../../src/errors.js'
+import {XaiError} from '../../../src/util/errors.js'
 import {MODULE_NODE_ACCOUNTS, type ModuleNode, createModuleNode} from '../../helpers/module-node.js'
 
 const gasLimitProposal = (limit: number): Proposal =>

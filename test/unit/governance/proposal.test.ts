@@ -1,8 +1,8 @@
 import {keccak256, toBytes} from 'viem'
 import {describe, expect, it} from 'vitest'
 
-import {canonicalJson} from '../../../src/canonical-json.js'
-import {isXaiError} from '../../../src/errors.js'
+import {canonicalJson} from '../../../src/util/canonical-json.js'
+import {isXaiError} from '../../../src/util/errors.js'
 import {
   PROPOSAL_KINDS,
   type ProposalProblem,

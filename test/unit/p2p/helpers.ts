@@ -1,6 +1,6 @@
-import {findFreePortRange} from '../../../src/devnet/ports.js'
+import {findFreePortRange} from '../../../src/util/ports.js'
 
-import type {Logger} from '../../../src/logger.js'
+import type {Logger} from '../../../src/util/logger.js'
 
 /** Polls `condition` every `intervalMs` until it holds; fails with `message` after `timeoutMs`. */
 export async function waitFor(condition: () => boolean | Promise<boolean>, message: string, timeoutMs = 15_000, intervalMs = 25): Promise<number> {

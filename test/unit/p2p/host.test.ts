@@ -2,7 +2,7 @@ import {createServer} from 'node:net'
 
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {isXaiError} from '../../../src/errors.js'
+import {isXaiError} from '../../../src/util/errors.js'
 import {MAX_GOSSIP_BYTES, type P2PHost, type P2PHostOptions, TOPICS, type Topic, createP2PHost, peerIdFromSeed} from '../../../src/p2p/host.js'
 import {bytes, freePort, memoryLogger, seed, sleep, text, waitFor} from './helpers.js'
 

@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {toFunctionSelector} from 'viem'
 import {describe, expect, it} from 'vitest'
 
-import {XaiError} from '../../../src/errors.js'
+import {XaiError} from '../../../src/util/errors.js'
 import {type RuleField, type RuleTx, compileRuleSet, requiredState, ruleSetHash} from '../../../src/modules/rule-engine/index.js'
 import {REPO_ROOT} from '../../helpers/devnet.js'
 import {ALICE, BOB, CAROL, ETHER, oneRule, recordingState, tx} from './helpers.js'

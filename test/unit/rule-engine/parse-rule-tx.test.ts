@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 
-import {XaiError} from '../../../src/errors.js'
+import {XaiError} from '../../../src/util/errors.js'
 import {parseRuleTx} from '../../../src/modules/rule-engine/index.js'
 import {ALICE, BOB, ETHER} from './helpers.js'
 

@@ -10,7 +10,7 @@ import {createModuleHost} from '../../../../src/modules/host/create-host.js'
 import {addModulesToGenesis} from '../../../../src/modules/host/genesis-modules.js'
 import {governanceAbi} from '../../../../src/modules/host/governance-module.js'
 import {moduleAddress} from '../../../../src/modules/module.js'
-import {silentLogger} from '../../../../src/logger.js'
+import {silentLogger} from '../../../../src/util/logger.js'
 import {openMemoryStore} from '../../../../src/storage/database.js'
 import {DEV_ACCOUNTS, mineBlock, signTransfer} from '../../../helpers/chain.js'
 

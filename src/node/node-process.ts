@@ -6,12 +6,12 @@ import {closeSync, openSync, writeSync} from 'node:fs'
 import {access, mkdir, readFile, rm} from 'node:fs/promises'
 import {join, resolve} from 'node:path'
 
-import {ExitCode, XaiError, errorMessage, isXaiError} from '../../errors.js'
-import {type LogLevel, type Logger, createJsonLogger} from '../../logger.js'
-import {writeFileAtomic, writeJsonAtomic} from '../atomic-write.js'
-import {DevnetErrorCode} from '../errors.js'
-import {isNodeProcess} from '../process.js'
-import type {NodeP2POptions} from '../../node/node.js'
+import {ExitCode, XaiError, errorMessage, isXaiError} from '../util/errors.js'
+import {type LogLevel, type Logger, createJsonLogger} from '../util/logger.js'
+import {writeFileAtomic, writeJsonAtomic} from '../util/atomic-write.js'
+import {DevnetErrorCode} from '../devnet/errors.js'
+import {isNodeProcess} from '../util/process.js'
+import type {NodeP2POptions} from './node.js'
 
 export interface NodeProcessOptions {
   /** The node folder (created if missing): db/, node.log, node.pid, genesis.json by default. */
@@ -140,7 +140,7 @@ export async function runNodeProcess(
     pidFileWritten = true
     logger.info('starting node', {home, genesisPath, rpcHost: options.rpcHost, rpcPort: options.rpcPort, blockTime: options.blockTime})
 
-    const {createNode} = await import('../../node/node.js')
+    const {createNode} = await import('./node.js')
     const unlockedAccounts = options.unlockDevAccounts === false ? [] : await fundedDevAccounts(genesisPath)
     const creating = createNode({
       home,
@@ -203,7 +203,6 @@ async function claimHome(pidFile: string, home: string): Promise<void> {
   if (!Number.isInteger(pid) || pid === process.pid) return
   if (await isNodeProcess(pid, home)) {
     throw new XaiError(DevnetErrorCode.nodeHomeLocked, `Another node (PID ${pid}) is running on ${home}`, {
-      exitCode: ExitCode.environment,
       hint: `Stop it first (kill ${pid}, or xai devnet down if a devnet started it), or use another --home.`,
       details: {pid, home},
     })
@@ -216,7 +215,6 @@ async function ensureGenesis(home: string, genesisPath: string | undefined, logg
     const path = resolve(genesisPath)
     if (!(await exists(path))) {
       throw new XaiError(DevnetErrorCode.nodeGenesisNotFound, `No genesis file at ${path}`, {
-        exitCode: ExitCode.environment,
         hint: 'Pass an existing genesis.json with --genesis, or leave --genesis out to get the default dev genesis in the home folder.',
         details: {path},
       })
@@ -227,10 +225,10 @@ async function ensureGenesis(home: string, genesisPath: string | undefined, logg
   if (await exists(path)) return path
   // Only now pay for viem and the genesis builder.
   const [{deriveDevAccounts}, {createDevGenesis}, {addModulesToGenesis}, {defaultGenesisModules}] = await Promise.all([
-    import('../accounts.js'),
-    import('../../chain/genesis.js'),
-    import('../../modules/host/genesis-modules.js'),
-    import('../../modules/builtin/index.js'),
+    import('../util/dev-accounts.js'),
+    import('../chain/genesis.js'),
+    import('../modules/host/genesis-modules.js'),
+    import('../modules/builtin/index.js'),
   ])
   const genesis = addModulesToGenesis(createDevGenesis({accounts: deriveDevAccounts().map((account) => account.address)}), defaultGenesisModules())
   await writeJsonAtomic(path, genesis)
@@ -251,7 +249,6 @@ function asNodeStartError(err: unknown, options: NodeProcessOptions): unknown {
   const code = (err as NodeJS.ErrnoException | undefined)?.code
   if (code === 'EADDRINUSE' || code === 'EACCES') {
     return new XaiError(DevnetErrorCode.nodePortInUse, `Cannot listen on ${options.rpcHost}:${options.rpcPort}: ${errorMessage(err)}`, {
-      exitCode: ExitCode.environment,
       hint: `Something else uses port ${options.rpcPort}; pick another with --rpc-port.`,
       cause: err,
     })
@@ -269,7 +266,7 @@ async function fundedDevAccounts(genesisPath: string): Promise<{address: `0x${st
   }
   const funded = new Set(Object.keys(alloc).map((a) => a.toLowerCase().replace(/^(?!0x)/, '0x')))
   if (!funded.has('0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266')) return []
-  const {deriveDevAccounts} = await import('../accounts.js')
+  const {deriveDevAccounts} = await import('../util/dev-accounts.js')
   return deriveDevAccounts().filter((account) => funded.has(account.address.toLowerCase()))
 }
 
@@ -279,7 +276,7 @@ async function readApiKey(path: string): Promise<string> {
   try {
     key = (await readFile(path, 'utf8')).split('\n')[0]!.trim()
   } catch (err) {
-    throw new XaiError(DevnetErrorCode.nodeFailed, `Cannot read the API key file ${path}: ${errorMessage(err)}`, {exitCode: ExitCode.environment, hint: 'Pass a file holding the key (xai devnet up writes <devnet>/api.key).', cause: err})
+    throw new XaiError(DevnetErrorCode.nodeFailed, `Cannot read the API key file ${path}: ${errorMessage(err)}`, {hint: 'Pass a file holding the key (xai devnet up writes <devnet>/api.key).', cause: err})
   }
   if (key.length < 16) {
     throw new XaiError(DevnetErrorCode.nodeFailed, `The API key in ${path} is ${key.length === 0 ? 'empty' : 'shorter than 16 characters'}`, {exitCode: ExitCode.usage, hint: 'Use a long random key, e.g. openssl rand -base64 24.'})

@@ -6,8 +6,8 @@
 import {parse} from '@oclif/core/parser'
 import * as Flags from '@oclif/core/flags'
 
-import {reportCommandError} from '../../cli/command-error.js'
-import {ExitCode} from '../../errors.js'
+import {reportCommandError} from './command-error.js'
+import {ExitCode} from '../util/errors.js'
 import {nodeStartFlags, runNodeStart} from './node-start.js'
 
 /** The `--json` flag every xai command has (oclif's enableJsonFlag). */
@@ -33,6 +33,6 @@ export async function runNodeEntry(argv: string[]): Promise<number> {
 
 async function showHelp(argv: string[]): Promise<number> {
   const {execute} = await import('@oclif/core')
-  await execute({dir: new URL('../../../bin/run.js', import.meta.url).href, args: ['node', 'start', ...argv]})
+  await execute({dir: new URL('../../bin/run.js', import.meta.url).href, args: ['node', 'start', ...argv]})
   return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok
 }

@@ -2,15 +2,10 @@
  * One error type for the whole toolkit. Every error carries a stable string code, a message
  * that says what went wrong, a hint that names the fix, and the exit code the CLI uses for it.
  */
-export const ExitCode = {
-  ok: 0,
-  bug: 1,
-  usage: 2,
-  environment: 3,
-  chainRejected: 4,
-  interrupted: 130,
-} as const
-export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode]
+import {type ErrorCode, ExitCode, exitCodeOf} from './error-codes.js'
+
+export {ExitCode} from './error-codes.js'
+export type {ErrorCode, ErrorCodeOf} from './error-codes.js'
 
 export interface XaiErrorOptions {
   hint?: string
@@ -20,21 +15,21 @@ export interface XaiErrorOptions {
 }
 
 export class XaiError extends Error {
-  readonly code: string
+  readonly code: ErrorCode
   readonly hint?: string
   readonly exitCode: ExitCode
   readonly details?: Record<string, unknown>
 
-  constructor(code: string, message: string, options: XaiErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: XaiErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : {cause: options.cause})
     this.name = 'XaiError'
     this.code = code
     this.hint = options.hint
-    this.exitCode = options.exitCode ?? ExitCode.bug
+    this.exitCode = options.exitCode ?? exitCodeOf(code)
     this.details = options.details
   }
 
-  toJSON(): {code: string; message: string; hint?: string; details?: Record<string, unknown>} {
+  toJSON(): {code: ErrorCode; message: string; hint?: string; details?: Record<string, unknown>} {
     return {code: this.code, message: this.message, hint: this.hint, details: this.details}
   }
 }

@@ -5,7 +5,7 @@
 import type {Interfaces} from '@oclif/core'
 import * as Flags from '@oclif/core/flags'
 
-import {type NodeProcessResult, runNodeProcess} from './main.js'
+import {type NodeProcessResult, runNodeProcess} from '../node/node-process.js'
 
 export const nodeStartFlags = {
   home: Flags.string({description: 'Node folder (created if missing): database, node.log, node.pid', required: true, env: 'XAI_NODE_HOME'}),

@@ -3,7 +3,9 @@ import {createRequire} from 'node:module'
 
 import {keccak_256} from '@noble/hashes/sha3.js'
 
-import {DEV_MNEMONIC} from '../chain/genesis.js'
+
+/** The standard test mnemonic whose accounts anvil and Hardhat fund. */
+export const DEV_MNEMONIC = 'test test test test test test test test test test test junk'
 
 export interface DevAccount {
   address: `0x${string}`

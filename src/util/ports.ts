@@ -1,7 +1,7 @@
 import {createServer} from 'node:net'
 
-import {ExitCode, XaiError} from '../errors.js'
-import {DevnetErrorCode} from './errors.js'
+import {ExitCode, XaiError} from './errors.js'
+import {DevnetErrorCode} from '../devnet/errors.js'
 
 export const DEFAULT_RPC_HOST = '127.0.0.1'
 
@@ -23,7 +23,6 @@ export async function assertPortsFree(ports: number[], host: string = DEFAULT_RP
   for (const port of ports) {
     if (!(await isPortFree(port, host))) {
       throw new XaiError(DevnetErrorCode.portInUse, `Port ${port} on ${host} is already in use`, {
-        exitCode: ExitCode.environment,
         hint: `Stop whatever listens there (\`lsof -i :${port}\` names it) or pick other ports: xai devnet up --base-port ${port + 100}`,
         details: {port, host},
       })
@@ -51,7 +50,6 @@ export async function findFreePortRange(count: number, host: string = DEFAULT_RP
     if (free) return base
   }
   throw new XaiError(DevnetErrorCode.portInUse, `No ${count} consecutive free ports found on ${host} between ${low} and ${high}`, {
-    exitCode: ExitCode.environment,
     hint: 'Free some ports, or pick them yourself with --base-port and --p2p-base-port.',
   })
 }

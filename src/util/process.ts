@@ -5,8 +5,8 @@ import {open, readFile, readlink} from 'node:fs/promises'
 import {basename, isAbsolute, resolve} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {ExitCode, XaiError} from '../errors.js'
-import {DevnetErrorCode} from './errors.js'
+import {ExitCode, XaiError} from './errors.js'
+import {DevnetErrorCode} from '../devnet/errors.js'
 
 /**
  * True while a process with this PID exists and is not a zombie. (A zombie's PID still answers
@@ -83,7 +83,6 @@ export async function stopProcess(pid: number, options: StopProcessOptions = {})
   sendSignal(pid, 'SIGKILL')
   if (await waitForExit(pid, 5_000, pollMs)) return 'SIGKILL'
   throw new XaiError(DevnetErrorCode.stopFailed, `Process ${pid} did not stop, even after SIGKILL`, {
-    exitCode: ExitCode.environment,
     hint: `Check it with \`ps -p ${pid}\`; it may be stuck in the kernel (disk or NFS).`,
     details: {pid},
   })
@@ -96,7 +95,6 @@ function sendSignal(pid: number, signal: NodeJS.Signals): boolean {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false
     throw new XaiError(DevnetErrorCode.stopFailed, `Cannot send ${signal} to process ${pid}: ${(err as Error).message}`, {
-      exitCode: ExitCode.environment,
       hint: 'The process belongs to another user; stop it as that user.',
       cause: err,
       details: {pid},
