@@ -8,7 +8,6 @@ import {ExitCode, XaiError} from '../util/errors.js'
 import {type Logger, silentLogger} from '../util/logger.js'
 import type {BlockRecord, Chain} from './chain.js'
 import {decodeTransaction, sealTransaction, toChainTx} from './chain.js'
-import type {RunningModule} from '../modules/host/host.js'
 
 /** A transaction the pool holds, with its sender recovered once at admission. */
 export interface PooledTx {
@@ -76,7 +75,7 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
   private readonly priceBump: bigint
   private headState?: {root: Uint8Array; sm: Promise<MerkleStateManager>}
   /** The native modules running at the head, per head state. */
-  private running?: {root: MerkleStateManager; modules: Promise<RunningModule[]>}
+  private running?: {root: MerkleStateManager; modules: Promise<unknown[]>}
 
   constructor(
     private readonly chain: Chain,

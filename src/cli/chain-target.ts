@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {type ResolvedNetwork, resolveNetwork} from '../contracts/network.js'
 import {findProject, openProject} from '../contracts/project.js'
-import {DEFAULT_DEVNET_NAME} from '../devnet/devnet-folder.js'
+import {DEFAULT_DEVNET_NAME, locateDevnet} from '../devnet/devnet-folder.js'
 import {isXaiError} from '../util/errors.js'
 import {devnetsRoot} from './devnet-flags.js'
 
@@ -30,12 +30,12 @@ export interface ChainTargetFlags {
 /** The network the flags name, resolved once here; the chain id comes from the node. */
 export async function resolveChainTarget(flags: ChainTargetFlags, cwd = process.cwd()): Promise<ResolvedNetwork> {
   const home = devnetsRoot(flags.dir)
-  if (flags['rpc-url']) return resolveNetwork({rpcUrl: flags['rpc-url'], home})
+  if (flags['rpc-url']) return resolveNetwork({rpcUrl: flags['rpc-url'], home, locateDevnet})
   const project = flags.project ? await openProject(flags.project) : await findProject(cwd).catch((err: unknown) => {
     if (isXaiError(err) && err.code === 'CONTRACT_PROJECT_NOT_FOUND') return undefined
     throw err
   })
-  if (project) return resolveNetwork({config: project.config, network: flags.network, home})
+  if (project) return resolveNetwork({config: project.config, network: flags.network, home, locateDevnet})
   const devnet = flags.devnet ?? DEFAULT_DEVNET_NAME
-  return resolveNetwork({config: {networks: {[devnet]: {devnet}}, defaultNetwork: devnet}, network: flags.network, home})
+  return resolveNetwork({config: {networks: {[devnet]: {devnet}}, defaultNetwork: devnet}, network: flags.network, home, locateDevnet})
 }

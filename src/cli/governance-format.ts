@@ -1,7 +1,7 @@
 import {formatEther} from 'viem'
 
-import type {ProposalDetails, ProposalEvent, ProposalInfo, TallySummary} from '../governance/client.js'
-import type {ModuleInfo} from '../modules/registry-client.js'
+import type {ProposalDetails, ProposalEvent, ProposalInfo, TallySummary} from '../client/governance-client.js'
+import type {ModuleInfo} from '../client/registry-client.js'
 
 /** The human forms of governance and module results (the commands print them on stdout). */
 

@@ -1,6 +1,6 @@
 import type {PublicClient} from 'viem'
 
-import {type ProposalInfo, type TallySummary, listProposals, readGovernanceParams, tallySummary} from '../governance/client.js'
+import {type ProposalInfo, type TallySummary, listProposals, readGovernanceParams, tallySummary} from '../client/governance-client.js'
 import {stage} from './governance-format.js'
 
 /** What `governance watch` shows at one head: the open proposals and the ones that just ended. */

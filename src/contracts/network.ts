@@ -1,5 +1,3 @@
-import {type DevnetRecord, devnetPaths, readDevnetRecord} from '../devnet/devnet-folder.js'
-import {DEFAULT_RPC_HOST} from '../util/ports.js'
 import {rpcRequest} from '../util/rpc-client.js'
 import {XaiError, errorMessage} from '../util/errors.js'
 import type {XaiConfig} from './config.js'
@@ -16,6 +14,11 @@ export interface ResolveNetworkOptions {
   home: string
   /** Timeout of the eth_chainId probe (default 5 s). */
   timeoutMs?: number
+  /**
+   * Finds a local devnet by name (the devnet orchestrator's folder format is not this layer's):
+   * its node 0's JSON-RPC URL, or undefined when it does not exist, and the file looked at.
+   */
+  locateDevnet?: (name: string, home: string) => Promise<{rpcUrl: string | undefined; record: string}>
 }
 
 /** Where commands send their JSON-RPC, and the chain it serves. */
@@ -60,14 +63,13 @@ export async function resolveNetwork(options: ResolveNetworkOptions): Promise<Re
   if ('rpcUrl' in network) return {name, rpcUrl: network.rpcUrl, chainId: await probeChainId(network.rpcUrl, timeoutMs), devnet: null}
 
   const devnet = network.devnet
-  const paths = devnetPaths({dir: options.home, name: devnet})
   const upHint = `Start it: xai devnet up${devnet === 'default' ? '' : ` --name ${devnet}`} --detach${options.home ? ` (devnets are looked up in ${options.home}; --dir/XAI_HOME changes that)` : ''}`
-  const record = await readDevnetRecord(paths)
-  const url = record ? devnetRpcUrl(record) : undefined
-  if (!record || !url) {
-    throw new XaiError(ContractsErrorCode.devnetNotRunning, `Network "${name}" is the devnet "${devnet}", which does not exist (no ${paths.record})`, {
+  if (!options.locateDevnet) throw new XaiError(ContractsErrorCode.devnetNotRunning, `Network "${name}" is the devnet "${devnet}", and no devnet lookup was given`, {hint: 'Pass --rpc-url.'})
+  const {rpcUrl: url, record} = await options.locateDevnet(devnet, options.home)
+  if (!url) {
+    throw new XaiError(ContractsErrorCode.devnetNotRunning, `Network "${name}" is the devnet "${devnet}", which does not exist (no ${record})`, {
       hint: upHint,
-      details: {network: name, devnet, record: paths.record},
+      details: {network: name, devnet, record},
     })
   }
   try {
@@ -82,13 +84,6 @@ export async function resolveNetwork(options: ResolveNetworkOptions): Promise<Re
 }
 
 /** Node 0's HTTP JSON-RPC URL of a devnet. */
-export function devnetRpcUrl(record: DevnetRecord): string | undefined {
-  const node = record.nodes.find((n) => n.index === 0) ?? record.nodes[0]
-  if (!node) return undefined
-  const host = record.rpcHost ?? DEFAULT_RPC_HOST
-  return `http://${host.includes(':') ? `[${host}]` : host}:${node.rpcPort}`
-}
-
 async function fetchChainId(url: string, timeoutMs: number): Promise<number> {
   const hex = await rpcRequest<string>(url, 'eth_chainId', [], {timeoutMs})
   const id = Number(BigInt(hex))

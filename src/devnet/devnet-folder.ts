@@ -6,6 +6,7 @@ import {z} from 'zod'
 import {type Genesis, assertGenesis} from '../chain/genesis.js'
 import {XaiError, isXaiError} from '../util/errors.js'
 import {writeJsonAtomic} from '../util/atomic-write.js'
+import {DEFAULT_RPC_HOST} from '../util/ports.js'
 import {DevnetErrorCode, devnetCorrupt, devnetNotFound} from './errors.js'
 
 export const DEFAULT_DEVNET_NAME = 'default'
@@ -184,4 +185,19 @@ export async function readPidFile(path: string): Promise<number | undefined> {
   } catch {
     return undefined
   }
+}
+
+/** The JSON-RPC URL of a devnet's node 0 (how contracts and scripts reach a devnet by name), or undefined when it has none. */
+export function devnetRpcUrl(record: DevnetRecord): string | undefined {
+  const node = record.nodes.find((n) => n.index === 0) ?? record.nodes[0]
+  if (!node) return undefined
+  const host = record.rpcHost ?? DEFAULT_RPC_HOST
+  return `http://${host.includes(':') ? `[${host}]` : host}:${node.rpcPort}`
+}
+
+/** Finds the devnet `name` under `home`: its node 0's RPC URL (undefined when there is no such devnet) and its record file. */
+export async function locateDevnet(name: string, home: string): Promise<{rpcUrl: string | undefined; record: string}> {
+  const paths = devnetPaths({dir: home, name})
+  const record = await readDevnetRecord(paths)
+  return {rpcUrl: record ? devnetRpcUrl(record) : undefined, record: paths.record}
 }

@@ -16,9 +16,6 @@ export const DevnetErrorCode = {
   nodeExited: 'DEVNET_NODE_EXITED',
   stopFailed: 'DEVNET_STOP_FAILED',
   interrupted: 'DEVNET_INTERRUPTED',
-  nodeGenesisNotFound: 'NODE_GENESIS_NOT_FOUND',
-  nodeHomeLocked: 'NODE_HOME_LOCKED',
-  nodePortInUse: 'NODE_PORT_IN_USE',
 } as const
 export type DevnetErrorCode = (typeof DevnetErrorCode)[keyof typeof DevnetErrorCode]
 

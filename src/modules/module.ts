@@ -83,35 +83,8 @@ export interface ModuleTx {
   args: readonly unknown[]
 }
 
-/**
- * Any transaction of a block, as `checkTx` and `afterTx` see it before and after it runs.
- * `to` is null for a contract creation.
- */
-export interface ChainTx {
-  hash: Hex
-  from: Address
-  to: Address | null
-  value: bigint
-  gasLimit: bigint
-  /** maxFeePerGas of an EIP-1559 transaction; gasPrice of a legacy one. */
-  maxFeePerGas: bigint
-  maxPriorityFeePerGas: bigint
-  data: Hex
-  nonce: bigint
-}
-
-/** What a transaction did, for `afterTx`: its status and fees (wei). */
-export interface TxOutcome {
-  success: boolean
-  gasUsed: bigint
-  /** baseFeePerGas × gasUsed: burnt. */
-  baseFee: bigint
-  /** The effective tip × gasUsed: paid to the coinbase. */
-  priorityFee: bigint
-}
-
-/** A verdict; an allowed transaction may carry flags (reasons to raise a security event for). */
-export type ModuleValidation = {ok: true; flags?: readonly string[]} | {ok: false; reason: string}
+export type {ChainTx, ModuleValidation, TxOutcome} from '../chain/module-hooks.js'
+import type {ChainTx, ModuleValidation, TxOutcome} from '../chain/module-hooks.js'
 
 export type ModuleCall = (ctx: ModuleContext, args: readonly unknown[]) => unknown
 

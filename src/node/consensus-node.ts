@@ -6,7 +6,7 @@ import type {Genesis} from '../chain/genesis.js'
 import type {Mempool} from '../chain/mempool.js'
 import {ConsensusEngine} from '../consensus/engine.js'
 import {type NodeKeys, loadNodeKeys} from '../consensus/node-keys.js'
-import {adminMethods, consensusMethods} from '../consensus/rpc.js'
+import {adminMethods, consensusMethods} from '../rpc/methods/consensus.js'
 import {TxGossip} from '../consensus/tx-gossip.js'
 import type {ValidatorAddress} from '../consensus/types.js'
 import {ValidatorSet} from '../consensus/validator-set.js'
@@ -17,7 +17,8 @@ import {RpcError, RpcErrorCode} from '../rpc/errors.js'
 import {type RpcServerOptions, createRpcServer} from '../rpc/server.js'
 import {startHeapGovernor} from './heap-governor.js'
 import {consensusMetrics} from './metrics.js'
-import type {NodeOptions} from './node.js'
+import type {NodeOptions} from './node-options.js'
+import {moduleHostOf} from '../modules/host/host-of.js'
 
 export interface ConsensusNodeParts {
   options: NodeOptions
@@ -71,7 +72,7 @@ export async function startConsensusNode(parts: ConsensusNodeParts): Promise<{rp
   if (keys.validator && !validators.has(keys.validator.address)) {
     logger.warn(`this node's validator key is not in the genesis validator set; it follows without voting${changeable ? ' until governance adds it' : ''}`, {address: keys.validator.address})
   }
-  const moduleHost = chain.modules
+  const moduleHost = moduleHostOf(chain)
   const engine = new ConsensusEngine({
     chain,
     mempool,

@@ -2,10 +2,11 @@ import type {Chain} from '../chain/chain.js'
 import type {Mempool} from '../chain/mempool.js'
 import type {ConsensusEngine} from '../consensus/engine.js'
 import type {P2PHost} from '../p2p/host.js'
+import {moduleHostOf} from '../modules/host/host-of.js'
 
 /** Governance's metrics at the head, as Prometheus lines (none on a chain without modules). */
 export async function governanceMetricLines(chain: Chain): Promise<string[]> {
-  const host = chain.modules
+  const host = moduleHostOf(chain)
   if (!host) return []
   const sm = chain.createStateManager()
   await sm.setStateRoot(chain.head.header.stateRoot)

@@ -9,7 +9,6 @@ import {join, resolve} from 'node:path'
 import {ExitCode, XaiError, errorMessage, isXaiError} from '../util/errors.js'
 import {type LogLevel, type Logger, createJsonLogger} from '../util/logger.js'
 import {writeFileAtomic, writeJsonAtomic} from '../util/atomic-write.js'
-import {DevnetErrorCode} from '../devnet/errors.js'
 import {isNodeProcess} from '../util/process.js'
 import type {NodeP2POptions} from './node.js'
 
@@ -202,7 +201,7 @@ async function claimHome(pidFile: string, home: string): Promise<void> {
   const pid = Number.parseInt(text.trim(), 10)
   if (!Number.isInteger(pid) || pid === process.pid) return
   if (await isNodeProcess(pid, home)) {
-    throw new XaiError(DevnetErrorCode.nodeHomeLocked, `Another node (PID ${pid}) is running on ${home}`, {
+    throw new XaiError('NODE_HOME_LOCKED', `Another node (PID ${pid}) is running on ${home}`, {
       hint: `Stop it first (kill ${pid}, or xai devnet down if a devnet started it), or use another --home.`,
       details: {pid, home},
     })
@@ -214,7 +213,7 @@ async function ensureGenesis(home: string, genesisPath: string | undefined, logg
   if (genesisPath !== undefined) {
     const path = resolve(genesisPath)
     if (!(await exists(path))) {
-      throw new XaiError(DevnetErrorCode.nodeGenesisNotFound, `No genesis file at ${path}`, {
+      throw new XaiError('NODE_GENESIS_NOT_FOUND', `No genesis file at ${path}`, {
         hint: 'Pass an existing genesis.json with --genesis, or leave --genesis out to get the default dev genesis in the home folder.',
         details: {path},
       })
@@ -248,7 +247,7 @@ async function exists(path: string): Promise<boolean> {
 function asNodeStartError(err: unknown, options: NodeProcessOptions): unknown {
   const code = (err as NodeJS.ErrnoException | undefined)?.code
   if (code === 'EADDRINUSE' || code === 'EACCES') {
-    return new XaiError(DevnetErrorCode.nodePortInUse, `Cannot listen on ${options.rpcHost}:${options.rpcPort}: ${errorMessage(err)}`, {
+    return new XaiError('NODE_PORT_IN_USE', `Cannot listen on ${options.rpcHost}:${options.rpcPort}: ${errorMessage(err)}`, {
       hint: `Something else uses port ${options.rpcPort}; pick another with --rpc-port.`,
       cause: err,
     })
@@ -276,10 +275,10 @@ async function readApiKey(path: string): Promise<string> {
   try {
     key = (await readFile(path, 'utf8')).split('\n')[0]!.trim()
   } catch (err) {
-    throw new XaiError(DevnetErrorCode.nodeFailed, `Cannot read the API key file ${path}: ${errorMessage(err)}`, {hint: 'Pass a file holding the key (xai devnet up writes <devnet>/api.key).', cause: err})
+    throw new XaiError('DEVNET_NODE_FAILED', `Cannot read the API key file ${path}: ${errorMessage(err)}`, {hint: 'Pass a file holding the key (xai devnet up writes <devnet>/api.key).', cause: err})
   }
   if (key.length < 16) {
-    throw new XaiError(DevnetErrorCode.nodeFailed, `The API key in ${path} is ${key.length === 0 ? 'empty' : 'shorter than 16 characters'}`, {exitCode: ExitCode.usage, hint: 'Use a long random key, e.g. openssl rand -base64 24.'})
+    throw new XaiError('DEVNET_NODE_FAILED', `The API key in ${path} is ${key.length === 0 ? 'empty' : 'shorter than 16 characters'}`, {exitCode: ExitCode.usage, hint: 'Use a long random key, e.g. openssl rand -base64 24.'})
   }
   return key
 }

@@ -9,51 +9,17 @@ import type {ConsensusEngine} from '../consensus/engine.js'
 import {XaiError} from '../util/errors.js'
 import {type Logger, silentLogger} from '../util/logger.js'
 import {genesisHasModules} from '../modules/host/genesis-modules.js'
-import type {NodeRestOptions} from '../rest/node-rest.js'
+import type {Dispatcher} from '../rpc/dispatcher.js'
+import {type NodeRestOptions, createNodeRest} from '../rest/node-rest.js'
 import {createRpcServer, type RpcServer} from '../rpc/server.js'
 import {startHeapGovernor} from './heap-governor.js'
 import {nodeMetrics} from './metrics.js'
 import {openLevelStore, type KeyValueStore} from '../storage/database.js'
+import type {NodeOptions} from './node-options.js'
 
 export const CLIENT_VERSION = 'xai/v0.1.0'
 
-export interface NodeOptions {
-  /** The node folder: holds db/ and, unless genesisPath says otherwise, genesis.json. */
-  home: string
-  genesisPath?: string
-  rpcHost?: string
-  rpcPort: number
-  /** Milliseconds between blocks; 0 = automine (one block per transaction as it arrives). */
-  blockTime: number
-  /**
-   * Accounts whose keys the node holds: eth_accounts lists them and eth_sendTransaction /
-   * eth_sign / personal_sign / eth_signTypedData_v4 sign with them (a devnet's dev accounts).
-   */
-  unlockedAccounts?: {address: `0x${string}`; privateKey: `0x${string}`}[]
-  logger?: Logger
-  /** The REST surface's API key (writes need it) and the contracts project requests may name. */
-  rest?: NodeRestOptions
-  /**
-   * Peer-to-peer settings, used when the genesis names validators (the chain is then decided by
-   * Tendermint consensus among them; the node's keys are read from home/keys/).
-   */
-  p2p?: NodeP2POptions
-}
-
-export interface NodeP2POptions {
-  host?: string
-  port: number
-  /** Multiaddrs (with /p2p/<peer id>) of peers to keep connected to. */
-  peers: string[]
-  /** Make blocks without transactions (default true). */
-  emptyBlocks?: boolean
-  /** Test only: sign a conflicting second vote for each vote. */
-  doubleSign?: boolean
-  /** Test only: milliseconds added to the clock consensus reads (block timestamps included). */
-  clockSkewMs?: number
-  /** The node's index in its devnet, reported by xai_nodeInfo. */
-  index?: number
-}
+export type {NodeOptions, NodeP2POptions} from './node-options.js'
 
 export interface XaiNode {
   rpcUrl: string
@@ -105,7 +71,8 @@ export async function createNode(options: NodeOptions): Promise<XaiNode> {
       logger,
       clientVersion: CLIENT_VERSION,
       accounts: options.unlockedAccounts,
-      rest: options.rest,
+      routes: ({dispatcher, maxBodyBytes, headers}: {dispatcher: Dispatcher; maxBodyBytes: number; headers: Record<string, string>}) =>
+        createNodeRest({...options.rest, chain, dispatcher, logger, maxBodyBytes, headers, version: CLIENT_VERSION}),
     }
     if (genesis.validators && genesis.validators.length > 0) {
       const {startConsensusNode} = await import('./consensus-node.js')

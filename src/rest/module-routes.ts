@@ -1,9 +1,9 @@
 import {type Address, type PublicClient, createPublicClient, custom, getAddress} from 'viem'
 
-import {listProposals, parseProposalState, readProposalDetails, voteOnProposal} from '../governance/client.js'
-import {claimFromFaucet} from '../modules/faucet-client.js'
-import {nodeAccountSender} from '../modules/module-tx.js'
-import {listModules, readModule} from '../modules/registry-client.js'
+import {listProposals, parseProposalState, readProposalDetails, voteOnProposal} from '../client/governance-client.js'
+import {claimFromFaucet} from '../client/faucet-client.js'
+import {nodeAccountSender} from '../client/module-tx.js'
+import {listModules, readModule} from '../client/registry-client.js'
 import {
   type FaucetClaimRequest,
   type ProposalListQuery,

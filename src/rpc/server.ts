@@ -8,7 +8,6 @@ import {XaiError, errorMessage} from '../util/errors.js'
 import {type RpcApiOptions, createRpcApi} from './api.js'
 import {Dispatcher, type MethodTable} from './dispatcher.js'
 import type {RpcConnection} from './filters.js'
-import {type NodeRestOptions, createNodeRest} from '../rest/node-rest.js'
 
 export interface RpcServerOptions extends RpcApiOptions {
   host: string
@@ -20,8 +19,11 @@ export interface RpcServerOptions extends RpcApiOptions {
   admin?: {token: string; methods: MethodTable}
   /** Prometheus text for GET /metrics. */
   metrics?: () => Promise<string> | string
-  /** The REST surface (/health, /contracts/*, /openapi.json): its API key and contracts project. */
-  rest?: NodeRestOptions
+  /**
+   * More HTTP routes on the same port, answered before JSON-RPC (the node's REST surface): built
+   * once with the server's dispatcher; a handler returns true when it took the request.
+   */
+  routes?: (server: {dispatcher: Dispatcher; maxBodyBytes: number; headers: Record<string, string>}) => (req: http.IncomingMessage, res: http.ServerResponse) => boolean
 }
 
 export interface RpcServer {
@@ -71,16 +73,16 @@ function dialHost(host: string): string {
  * request is answered through the dispatcher, which never throws.
  */
 export async function createRpcServer(options: RpcServerOptions): Promise<RpcServer> {
-  const {logger, chain} = options
+  const {logger} = options
   const api = await createRpcApi(options)
   const {dispatcher, filters, limits} = api
 
   const admin = options.admin ? {token: options.admin.token, dispatcher: new Dispatcher(options.admin.methods, {logger, maxBatch: 1})} : undefined
 
-  const rest = createNodeRest({...options.rest, chain, dispatcher, logger, maxBodyBytes: limits.maxBodyBytes, headers: CORS, version: options.clientVersion})
+  const routes = options.routes?.({dispatcher, maxBodyBytes: limits.maxBodyBytes, headers: CORS})
 
   const server = http.createServer((req, res) => {
-    if (rest(req, res)) return
+    if (routes?.(req, res)) return
     const method = req.method ?? 'GET'
     if (method === 'POST' && (req.url === '/admin' || req.url?.startsWith('/admin?'))) {
       if (!admin || !tokenMatches(req.headers.authorization, admin.token)) {

@@ -1,20 +1,10 @@
 import {ClassicLevel} from 'classic-level'
+import type {Bytes, KeyValueStore} from './key-value-store.js'
 import {MemoryLevel} from './memory-level.js'
 
 import {ExitCode, XaiError} from '../util/errors.js'
 
-export type Bytes = Uint8Array
-
-/** A put or delete in one atomic write. */
-export type WriteOp = {type: 'put'; key: Bytes; value: Bytes} | {type: 'del'; key: Bytes}
-
-/** What the node needs of a key-value store: reads, and atomic batches. */
-export interface KeyValueStore {
-  get(key: Bytes): Promise<Bytes | undefined>
-  getMany(keys: Bytes[]): Promise<(Bytes | undefined)[]>
-  batch(ops: WriteOp[]): Promise<void>
-  close(): Promise<void>
-}
+export type {Bytes, KeyValueStore, WriteOp} from './key-value-store.js'
 
 /** A LevelDB store on disk (classic-level). */
 export async function openLevelStore(path: string): Promise<KeyValueStore> {

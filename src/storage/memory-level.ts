@@ -1,4 +1,4 @@
-import type {Bytes, KeyValueStore, WriteOp} from './database.js'
+import type {Bytes, KeyValueStore, WriteOp} from './key-value-store.js'
 
 const hex = (key: Bytes): string => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('hex')
 

@@ -89,9 +89,9 @@ export const ERROR_CODES = {
   DEVNET_SINGLE_NODE: {domain: 'devnet', exit: 'usage'},
   DEVNET_STOP_FAILED: {domain: 'devnet', exit: 'environment'},
   DEVNET_UNKNOWN_NODE: {domain: 'devnet', exit: 'usage'},
-  NODE_GENESIS_NOT_FOUND: {domain: 'devnet', exit: 'environment'},
-  NODE_HOME_LOCKED: {domain: 'devnet', exit: 'environment'},
-  NODE_PORT_IN_USE: {domain: 'devnet', exit: 'environment'},
+  NODE_GENESIS_NOT_FOUND: {domain: 'node', exit: 'environment'},
+  NODE_HOME_LOCKED: {domain: 'node', exit: 'environment'},
+  NODE_PORT_IN_USE: {domain: 'node', exit: 'environment'},
   // fl
   FL_AGGREGATE_INPUT: {domain: 'fl', exit: 'bug'},
   FL_AGGREGATOR_GUARANTEE: {domain: 'fl', exit: 'usage'},

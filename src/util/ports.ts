@@ -1,7 +1,6 @@
 import {createServer} from 'node:net'
 
 import {ExitCode, XaiError} from './errors.js'
-import {DevnetErrorCode} from '../devnet/errors.js'
 
 export const DEFAULT_RPC_HOST = '127.0.0.1'
 
@@ -22,7 +21,7 @@ export async function isPortFree(port: number, host: string = DEFAULT_RPC_HOST):
 export async function assertPortsFree(ports: number[], host: string = DEFAULT_RPC_HOST): Promise<void> {
   for (const port of ports) {
     if (!(await isPortFree(port, host))) {
-      throw new XaiError(DevnetErrorCode.portInUse, `Port ${port} on ${host} is already in use`, {
+      throw new XaiError('DEVNET_PORT_IN_USE', `Port ${port} on ${host} is already in use`, {
         hint: `Stop whatever listens there (\`lsof -i :${port}\` names it) or pick other ports: xai devnet up --base-port ${port + 100}`,
         details: {port, host},
       })
@@ -49,7 +48,7 @@ export async function findFreePortRange(count: number, host: string = DEFAULT_RP
     for (let i = 0; i < count && free; i++) free = await isPortFree(base + i, host)
     if (free) return base
   }
-  throw new XaiError(DevnetErrorCode.portInUse, `No ${count} consecutive free ports found on ${host} between ${low} and ${high}`, {
+  throw new XaiError('DEVNET_PORT_IN_USE', `No ${count} consecutive free ports found on ${host} between ${low} and ${high}`, {
     hint: 'Free some ports, or pick them yourself with --base-port and --p2p-base-port.',
   })
 }

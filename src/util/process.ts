@@ -6,7 +6,6 @@ import {basename, isAbsolute, resolve} from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {ExitCode, XaiError} from './errors.js'
-import {DevnetErrorCode} from '../devnet/errors.js'
 
 /**
  * True while a process with this PID exists and is not a zombie. (A zombie's PID still answers
@@ -82,7 +81,7 @@ export async function stopProcess(pid: number, options: StopProcessOptions = {})
   if (await waitForExit(pid, graceMs, pollMs)) return 'SIGTERM'
   sendSignal(pid, 'SIGKILL')
   if (await waitForExit(pid, 5_000, pollMs)) return 'SIGKILL'
-  throw new XaiError(DevnetErrorCode.stopFailed, `Process ${pid} did not stop, even after SIGKILL`, {
+  throw new XaiError('DEVNET_STOP_FAILED', `Process ${pid} did not stop, even after SIGKILL`, {
     hint: `Check it with \`ps -p ${pid}\`; it may be stuck in the kernel (disk or NFS).`,
     details: {pid},
   })
@@ -94,7 +93,7 @@ function sendSignal(pid: number, signal: NodeJS.Signals): boolean {
     return true
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false
-    throw new XaiError(DevnetErrorCode.stopFailed, `Cannot send ${signal} to process ${pid}: ${(err as Error).message}`, {
+    throw new XaiError('DEVNET_STOP_FAILED', `Cannot send ${signal} to process ${pid}: ${(err as Error).message}`, {
       hint: 'The process belongs to another user; stop it as that user.',
       cause: err,
       details: {pid},

@@ -5,6 +5,7 @@ import {devnetsRoot} from '../../cli/devnet-flags.js'
 import {gate} from '../../cli/gate.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {DEPLOY_STEPS, type DeployContractResult, type DeployEvent, type DeployStep, deployContract} from '../../contracts/deploy-contract.js'
+import {locateDevnet} from '../../devnet/devnet-folder.js'
 import {type ResolvedNetwork, resolveNetwork} from '../../contracts/network.js'
 import {type Project, findProject, openProject} from '../../contracts/project.js'
 import {resolveSigner} from '../../contracts/signer.js'
@@ -33,7 +34,7 @@ export const signerFlags = {
 /** The project and the network the flags name, resolved once here. */
 export async function resolveChainContext(flags: {project?: string; network?: string; 'rpc-url'?: string; dir?: string}): Promise<{project: Project; network: ResolvedNetwork}> {
   const project = flags.project ? await openProject(flags.project) : await findProject(process.cwd())
-  const network = await resolveNetwork({config: project.config, rpcUrl: flags['rpc-url'], network: flags.network, home: devnetsRoot(flags.dir)})
+  const network = await resolveNetwork({config: project.config, rpcUrl: flags['rpc-url'], network: flags.network, home: devnetsRoot(flags.dir), locateDevnet})
   return {project, network}
 }
 

@@ -6,11 +6,12 @@ import {ether} from '../../cli/governance-format.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {createChainClient} from '../../contracts/chain-clients.js'
 import {rpcFailed} from '../../contracts/deploy-contract.js'
+import {locateDevnet} from '../../devnet/devnet-folder.js'
 import {resolveNetwork} from '../../contracts/network.js'
 import {XaiError} from '../../util/errors.js'
 import {ModulesErrorCode} from '../../modules/errors.js'
-import {type FaucetClaimResult, claimFromFaucet} from '../../modules/faucet-client.js'
-import {nodeAccountSender} from '../../modules/module-tx.js'
+import {type FaucetClaimResult, claimFromFaucet} from '../../client/faucet-client.js'
+import {nodeAccountSender} from '../../client/module-tx.js'
 
 export default class DevnetFaucet extends XaiCommand<FaucetClaimResult> {
   static override summary = "Pay development funds to an address from the devnet's faucet module."
@@ -34,7 +35,7 @@ A second claim within the cooldown (cooldownBlocks, 100 blocks by default; \`xai
     if (!isAddress(args.address, {strict: false})) {
       throw new XaiError('USAGE', `"${args.address}" is not an address`, {hint: 'Pass 0x and 40 hex digits.'})
     }
-    const network = await resolveNetwork({config: {networks: {[flags.name]: {devnet: flags.name}}, defaultNetwork: flags.name}, home: devnetsRoot(flags.dir)})
+    const network = await resolveNetwork({config: {networks: {[flags.name]: {devnet: flags.name}}, defaultNetwork: flags.name}, home: devnetsRoot(flags.dir), locateDevnet})
     const client = createChainClient(network)
     const accounts = await client.request({method: 'eth_accounts'} as never).then(
       (result) => result as string[],

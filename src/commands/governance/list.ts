@@ -5,7 +5,7 @@ import {formatProposalList} from '../../cli/governance-format.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {createChainClient} from '../../contracts/chain-clients.js'
 import {XaiError} from '../../util/errors.js'
-import {type ProposalInfo, listProposals, parseProposalState} from '../../governance/client.js'
+import {type ProposalInfo, listProposals, parseProposalState} from '../../client/governance-client.js'
 import {PROPOSAL_STATES} from '../../governance/lifecycle.js'
 
 export interface GovernanceListResult {

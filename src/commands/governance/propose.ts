@@ -5,8 +5,8 @@ import {XaiCommand} from '../../cli/xai-command.js'
 import {createChainClient} from '../../contracts/chain-clients.js'
 import {resolveSigner} from '../../contracts/signer.js'
 import {XaiError} from '../../util/errors.js'
-import {type ProposeResult, prepareProposal, submitPreparedProposal} from '../../governance/propose-file.js'
-import {keySender} from '../../modules/module-tx.js'
+import {type ProposeResult, prepareProposal, submitPreparedProposal} from '../../client/propose-file.js'
+import {keySender} from '../../client/module-tx.js'
 import {signerFlags} from '../contract/deploy.js'
 
 export default class GovernancePropose extends XaiCommand<ProposeResult> {

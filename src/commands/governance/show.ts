@@ -5,7 +5,7 @@ import {formatProposal} from '../../cli/governance-format.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {createChainClient} from '../../contracts/chain-clients.js'
 import {XaiError} from '../../util/errors.js'
-import {type ProposalDetails, readProposalDetails} from '../../governance/client.js'
+import {type ProposalDetails, readProposalDetails} from '../../client/governance-client.js'
 
 export default class GovernanceShow extends XaiCommand<ProposalDetails> {
   static override summary = "Show a proposal: what it does, its state and heights, the tally, the votes and its history."

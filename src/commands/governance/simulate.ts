@@ -5,10 +5,10 @@ import {chainTargetFlags, resolveChainTarget} from '../../cli/chain-target.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {createChainClient} from '../../contracts/chain-clients.js'
 import {ExitCode, XaiError} from '../../util/errors.js'
-import {readProposal} from '../../governance/client.js'
+import {readProposal} from '../../client/governance-client.js'
 import {GovernanceErrorCode} from '../../governance/errors.js'
 import {type Proposal, canonicalProposal, describeProposal} from '../../governance/proposal.js'
-import {prepareProposal} from '../../governance/propose-file.js'
+import {prepareProposal} from '../../client/propose-file.js'
 import {parseProposalId} from './show.js'
 
 interface WireEntry {

@@ -4,7 +4,7 @@ import {chainTargetFlags, resolveChainTarget} from '../../cli/chain-target.js'
 import {formatTally, stage} from '../../cli/governance-format.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {createChainClient} from '../../contracts/chain-clients.js'
-import {type TallySummary, readGovernanceParams, readProposal, tallySummary} from '../../governance/client.js'
+import {type TallySummary, readGovernanceParams, readProposal, tallySummary} from '../../client/governance-client.js'
 import type {ProposalState} from '../../governance/lifecycle.js'
 import {parseProposalId} from './show.js'
 

@@ -2,7 +2,7 @@ import {chainTargetFlags, resolveChainTarget} from '../../cli/chain-target.js'
 import {formatModuleList} from '../../cli/governance-format.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {createChainClient} from '../../contracts/chain-clients.js'
-import {type ModuleInfo, listModules} from '../../modules/registry-client.js'
+import {type ModuleInfo, listModules} from '../../client/registry-client.js'
 
 export interface ModuleListResult {
   modules: ModuleInfo[]

@@ -4,7 +4,7 @@ import {chainTargetFlags, resolveChainTarget} from '../../cli/chain-target.js'
 import {formatModule} from '../../cli/governance-format.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {createChainClient} from '../../contracts/chain-clients.js'
-import {type ModuleInfo, readModule} from '../../modules/registry-client.js'
+import {type ModuleInfo, readModule} from '../../client/registry-client.js'
 
 export default class ModuleShow extends XaiCommand<ModuleInfo> {
   static override summary = "Show a native module's registry entry: address, version, code hash, schedule and parameters."

@@ -2,7 +2,8 @@ import {checkGovernanceParams, type GovernanceParams} from '../../governance/lif
 import type {Proposal} from '../../governance/proposal.js'
 import {MODULE_REGISTRY_ADDRESS, moduleAddress} from '../module.js'
 import {governanceParamsSchema} from './governance-module.js'
-import type {HostBlockEnv, ModuleHost} from './host.js'
+import type {HostBlockEnv} from '../../chain/module-hooks.js'
+import type {NativeModule} from '../module.js'
 
 import {CHAIN_PARAMETERS, type ChainParameter, MODULE_ACCOUNT_CODE, builtinCodeHash, deactivateModule, readCode, readEntry, readValidators, reactivateModule, scheduleModule, versionAt, writeChainParam, writeFeatureFlag, writeParams, writeValidators} from './registry.js'
 import type {StateView} from './state-view.js'
@@ -13,8 +14,14 @@ import type {StateView} from './state-view.js'
  * reason and changes nothing.
  */
 
+/** What executing a proposal needs of the module host: the modules' code by version. */
+export interface ModuleResolver {
+  builtin(id: string, version: string): NativeModule | undefined
+  resolve(view: StateView, id: string, version: {codeHash: `0x${string}`; version: string}, builtin: boolean): NativeModule
+}
+
 export interface ExecuteProposalInput {
-  host: ModuleHost
+  host: ModuleResolver
   view: StateView
   env: HostBlockEnv
   proposalId: bigint

@@ -2,6 +2,7 @@ import {EVMError} from '@ethereumjs/evm'
 import {Account, Address as EthAddress, bigIntToBytes, bytesToHex as ethBytesToHex, setLengthLeft} from '@ethereumjs/util'
 import {type Address, type Hex, encodeErrorResult, getAddress, hexToBytes} from 'viem'
 
+import type {ChainModules, CheckResult, HostBlockEnv, TxVerdicts} from '../../chain/module-hooks.js'
 import {runDeterministically} from '../determinism-guard.js'
 import {
   type ChainTx,
@@ -33,13 +34,7 @@ import {type StateSource, type StateView, type ViewLog, isNeedsLoading, runWithS
 /** The EVM the host runs in (ethereumjs' EVM; only its state manager and internals the host hooks). */
 export type EVM = object
 
-/** The block a hook or call runs in. */
-export interface HostBlockEnv {
-  height: bigint
-  timestamp: bigint
-  coinbase: Address
-  baseFeePerGas: bigint
-}
+export type {CheckResult, HostBlockEnv, TxVerdicts} from '../../chain/module-hooks.js'
 
 /** A module that runs in a block, with its parameters parsed. */
 export interface RunningModule {
@@ -49,11 +44,6 @@ export interface RunningModule {
   params: Readonly<Record<string, unknown>>
   builtin: boolean
 }
-
-/** What the modules said of a transaction before it ran (each one's checkTx verdict). */
-export type TxVerdicts = Map<string, ModuleValidation>
-
-export type CheckResult = {ok: true; verdicts: TxVerdicts} | {ok: false; module: string; reason: string}
 
 /** The state manager calls the host makes. */
 export interface HostStateManager {
@@ -81,7 +71,7 @@ const DEFAULT_CALL_GAS = 10_000n
 
 class CallReverted extends Error {}
 
-export class ModuleHost {
+export class ModuleHost implements ChainModules {
   private readonly builtins = new Map<string, NativeModule>()
   private readonly builtinIds = new Set<string>()
   private readonly loadedCode = new Map<Hex, Promise<NativeModule>>()

@@ -5,6 +5,7 @@ import {arity, blockNumberOrTag, data} from '../params.js'
 import {invalidParams, serverError} from '../errors.js'
 import {decodeProposal} from '../../governance/proposal.js'
 import type {RpcDeps} from './deps.js'
+import {moduleHostOf} from '../../modules/host/host-of.js'
 
 /**
  * A log of a native module's block hook (beginBlock, endBlock), in eth_getLogs' format. No
@@ -64,7 +65,7 @@ export function moduleMethods(deps: Pick<RpcDeps, 'state' | 'chain'>): MethodTab
      */
     xai_simulateProposal: async (params) => {
       arity(params, 1, 1)
-      const host = chain.modules
+      const host = moduleHostOf(chain)
       if (!host) throw serverError('this chain runs no native modules')
       let proposal: unknown
       try {

@@ -1,10 +1,10 @@
 import {describe, expect, it} from 'vitest'
 
 import {ether, formatModule, formatModuleList, formatProposal, formatProposalList, formatTally, stage} from '../../../src/cli/governance-format.js'
-import {type ProposalDetails, type ProposalInfo, parseProposalState, parseVoteOption, percent, tallySummary} from '../../../src/governance/client.js'
+import {type ProposalDetails, type ProposalInfo, parseProposalState, parseVoteOption, percent, tallySummary} from '../../../src/client/governance-client.js'
 import {DEFAULT_GOVERNANCE_PARAMS} from '../../../src/governance/lifecycle.js'
 import {parseProposal} from '../../../src/governance/proposal.js'
-import type {ModuleInfo} from '../../../src/modules/registry-client.js'
+import type {ModuleInfo} from '../../../src/client/registry-client.js'
 
 const E = 10n ** 18n
 const votes = (yes: bigint, no: bigint, abstain: bigint, veto: bigint, totalPower: bigint) => ({yes: String(yes * E), no: String(no * E), abstain: String(abstain * E), veto: String(veto * E), totalPower: String(totalPower * E)})

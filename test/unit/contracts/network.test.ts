@@ -7,6 +7,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {resolveNetwork} from '../../../src/contracts/network.js'
+import {locateDevnet} from '../../../src/devnet/devnet-folder.js'
 import {resolveSigner} from '../../../src/contracts/signer.js'
 
 let home: string
@@ -53,23 +54,23 @@ describe('resolveNetwork', () => {
 
   it('--rpc-url beats --network beats defaultNetwork; the chain id comes from eth_chainId', async () => {
     const cfg = config({local: {devnet: 'missing'}, remote: {rpcUrl: url}}, 'local')
-    expect(await resolveNetwork({config: cfg, rpcUrl: url, network: 'nope', home})).toEqual({name: null, rpcUrl: url, chainId: 31337, devnet: null})
-    expect(await resolveNetwork({config: cfg, network: 'remote', home})).toEqual({name: 'remote', rpcUrl: url, chainId: 31337, devnet: null})
-    await expect(resolveNetwork({config: cfg, home})).rejects.toMatchObject({code: 'CONTRACT_DEVNET_NOT_RUNNING'})
+    expect(await resolveNetwork({config: cfg, rpcUrl: url, network: 'nope', home, locateDevnet})).toEqual({name: null, rpcUrl: url, chainId: 31337, devnet: null})
+    expect(await resolveNetwork({config: cfg, network: 'remote', home, locateDevnet})).toEqual({name: 'remote', rpcUrl: url, chainId: 31337, devnet: null})
+    await expect(resolveNetwork({config: cfg, home, locateDevnet})).rejects.toMatchObject({code: 'CONTRACT_DEVNET_NOT_RUNNING'})
   })
 
   it('a devnet network resolves to node 0 of devnet.json under the home', async () => {
     await fakeDevnet('up', Number(new URL(url).port))
-    const resolved = await resolveNetwork({config: config({local: {devnet: 'up'}}, 'local'), home})
+    const resolved = await resolveNetwork({config: config({local: {devnet: 'up'}}, 'local'), home, locateDevnet})
     expect(resolved).toEqual({name: 'local', rpcUrl: url, chainId: 31337, devnet: 'up'})
   })
 
   it('a devnet that is not running or does not exist: exit 3 with a hint to start it', async () => {
     await fakeDevnet('down', await closedPort())
-    const down = resolveNetwork({config: config({local: {devnet: 'down'}}, 'local'), home, timeoutMs: 1_000})
+    const down = resolveNetwork({config: config({local: {devnet: 'down'}}, 'local'), home, timeoutMs: 1_000, locateDevnet})
     await expect(down).rejects.toMatchObject({code: 'CONTRACT_DEVNET_NOT_RUNNING', exitCode: 3, message: expect.stringContaining('is not running')})
     await expect(down).rejects.toMatchObject({hint: expect.stringContaining('xai devnet up --name down')})
-    await expect(resolveNetwork({config: config({local: {devnet: 'ghost'}}, 'local'), home})).rejects.toMatchObject({
+    await expect(resolveNetwork({config: config({local: {devnet: 'ghost'}}, 'local'), home, locateDevnet})).rejects.toMatchObject({
       message: expect.stringContaining('does not exist'),
       exitCode: 3,
     })
@@ -82,9 +83,9 @@ describe('resolveNetwork', () => {
       hint: expect.stringContaining('a, b'),
     })
     const refused = `http://127.0.0.1:${await closedPort()}`
-    await expect(resolveNetwork({rpcUrl: refused, home, timeoutMs: 1_000})).rejects.toMatchObject({code: 'CONTRACT_RPC_UNREACHABLE', exitCode: 3, hint: expect.stringContaining('xai devnet')})
-    await expect(resolveNetwork({rpcUrl: 'ftp://x', home})).rejects.toMatchObject({exitCode: 2})
-    await expect(resolveNetwork({home})).rejects.toMatchObject({code: 'CONTRACT_UNKNOWN_NETWORK'})
+    await expect(resolveNetwork({rpcUrl: refused, home, timeoutMs: 1_000, locateDevnet})).rejects.toMatchObject({code: 'CONTRACT_RPC_UNREACHABLE', exitCode: 3, hint: expect.stringContaining('xai devnet')})
+    await expect(resolveNetwork({rpcUrl: 'ftp://x', home, locateDevnet})).rejects.toMatchObject({exitCode: 2})
+    await expect(resolveNetwork({home, locateDevnet})).rejects.toMatchObject({code: 'CONTRACT_UNKNOWN_NETWORK'})
   })
 })
 

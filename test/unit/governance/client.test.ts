@@ -14,14 +14,14 @@ import {
   readProposalDetails,
   submitProposal,
   voteOnProposal,
-} from '../../../src/governance/client.js'
-import {prepareProposal, submitPreparedProposal} from '../../../src/governance/propose-file.js'
+} from '../../../src/client/governance-client.js'
+import {prepareProposal, submitPreparedProposal} from '../../../src/client/propose-file.js'
 import {type Proposal, parseProposal, proposalHash} from '../../../src/governance/proposal.js'
-import {claimFromFaucet} from '../../../src/modules/faucet-client.js'
+import {claimFromFaucet} from '../../../src/client/faucet-client.js'
 import {builtinCodeHash} from '../../../src/modules/host/registry.js'
 import {moduleCodeHash} from '../../../src/modules/module.js'
-import {keySender, nodeAccountSender} from '../../../src/modules/module-tx.js'
-import {hasModuleCode, listModules, readModule, storeModuleCode} from '../../../src/modules/registry-client.js'
+import {keySender, nodeAccountSender} from '../../../src/client/module-tx.js'
+import {hasModuleCode, listModules, readModule, storeModuleCode} from '../../../src/client/registry-client.js'
 import {XaiError} from '../../../src/util/errors.js'
 import {MODULE_NODE_ACCOUNTS, type ModuleNode, createModuleNode} from '../../helpers/module-node.js'
 

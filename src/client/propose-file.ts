@@ -8,12 +8,12 @@ import {XaiError} from '../util/errors.js'
 import {ModulesErrorCode} from '../modules/errors.js'
 import {builtinCodeHash} from '../modules/host/registry.js'
 import {moduleCodeHash} from '../modules/module.js'
-import type {ModuleTxSender} from '../modules/module-tx.js'
-import {hasModuleCode, storeModuleCode} from '../modules/registry-client.js'
-import {type SubmitProposalResult, submitProposal} from './client.js'
-import {GovernanceErrorCode} from './errors.js'
-import type {Proposal, ProposalKind} from './proposal.js'
-import {validateProposalFile} from './validate-proposal.js'
+import type {ModuleTxSender} from './module-tx.js'
+import {hasModuleCode, storeModuleCode} from './registry-client.js'
+import {type SubmitProposalResult, submitProposal} from './governance-client.js'
+import {GovernanceErrorCode} from '../governance/errors.js'
+import type {Proposal, ProposalKind} from '../governance/proposal.js'
+import {validateProposalFile} from '../governance/validate-proposal.js'
 
 /** The source of the module a module-activate or module-upgrade proposal names. */
 export interface ModuleSource {

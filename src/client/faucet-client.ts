@@ -1,8 +1,8 @@
 import {type Address, type Hex, type PublicClient, getAddress} from 'viem'
 
-import {FAUCET_ID, faucetAbi} from './builtin/faucet.js'
-import {ModulesErrorCode} from './errors.js'
-import {moduleAddress} from './module.js'
+import {FAUCET_ID, faucetAbi} from '../modules/builtin/faucet.js'
+import {ModulesErrorCode} from '../modules/errors.js'
+import {moduleAddress} from '../modules/module.js'
 import {type ModuleTxSender, sendModuleCall} from './module-tx.js'
 
 export const FAUCET_ADDRESS: Address = moduleAddress(FAUCET_ID)

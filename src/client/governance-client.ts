@@ -6,9 +6,9 @@ import {ExitCode, XaiError} from '../util/errors.js'
 import {SUPPORT, governanceAbi, governanceParamsSchema} from '../modules/host/governance-module.js'
 import {ModulesErrorCode} from '../modules/errors.js'
 import {moduleAddress} from '../modules/module.js'
-import {type ModuleTxSender, decodeModuleEvents, endpointOf, revertReason, sendModuleCall} from '../modules/module-tx.js'
-import {hasZeroData, readModule} from '../modules/registry-client.js'
-import {GovernanceErrorCode} from './errors.js'
+import {type ModuleTxSender, decodeModuleEvents, endpointOf, revertReason, sendModuleCall} from './module-tx.js'
+import {hasZeroData, readModule} from './registry-client.js'
+import {GovernanceErrorCode} from '../governance/errors.js'
 import {
   BASIS_POINTS,
   type GovernanceParams,
@@ -18,8 +18,8 @@ import {
   VOTE_OPTIONS,
   type VoteOption,
   tally,
-} from './lifecycle.js'
-import {type Proposal, type ProposalKind, canonicalProposal, decodeProposal, describeProposal} from './proposal.js'
+} from '../governance/lifecycle.js'
+import {type Proposal, type ProposalKind, canonicalProposal, decodeProposal, describeProposal} from '../governance/proposal.js'
 
 /**
  * Governance over JSON-RPC: submit and vote (ordinary transactions to the governance module's

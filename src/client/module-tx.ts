@@ -17,7 +17,7 @@ import {explainMinedRevert, signWithEstimate} from '../contracts/chain-clients.j
 import {type DecodedRevert, decodeRevert, isRevert} from '../contracts/decode-revert.js'
 import {isTransportError, rpcFailed, shortMessage, waitForReceipt} from '../contracts/deploy-contract.js'
 import {ExitCode, XaiError, type ErrorCode} from '../util/errors.js'
-import {ModulesErrorCode} from './errors.js'
+import {ModulesErrorCode} from '../modules/errors.js'
 
 /**
  * Sending ABI calls to native modules: simulate (a refusal stops here with the module's reason),

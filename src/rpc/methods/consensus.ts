@@ -1,13 +1,13 @@
 import {bytesToHex} from '@ethereumjs/util'
 
-import type {Chain} from '../chain/chain.js'
-import type {Mempool} from '../chain/mempool.js'
-import type {P2PHost} from '../p2p/host.js'
-import type {MethodTable} from '../rpc/dispatcher.js'
-import {invalidParams} from '../rpc/errors.js'
-import {arity} from '../rpc/params.js'
-import type {ConsensusEngine} from './engine.js'
-import type {Evidence, SignedVote} from './messages.js'
+import type {Chain} from '../../chain/chain.js'
+import type {Mempool} from '../../chain/mempool.js'
+import type {P2PHost} from '../../p2p/host.js'
+import type {MethodTable} from '../dispatcher.js'
+import {invalidParams} from '../errors.js'
+import {arity} from '../params.js'
+import type {ConsensusEngine} from '../../consensus/engine.js'
+import type {Evidence, SignedVote} from '../../consensus/messages.js'
 
 export interface ConsensusRpcDeps {
   chain: Chain
