@@ -260,7 +260,8 @@ export class ConsensusEngine {
     this.heightStartedAt = this.now()
     this.lastProgressAt = this.heightStartedAt
     await this.apply({kind: 'start', height}, {t: 'start', height})
-    for (const wire of this.future.take(height)) await this.onMessage(wire, false)
+    // Logged now: they were kept aside unlogged, and a replay needs them (a proposal to relock on).
+    for (const wire of this.future.take(height)) await this.onMessage(wire, true)
   }
 
   private readonly onPendingTx = (): void => {
@@ -335,8 +336,10 @@ export class ConsensusEngine {
       value = validValue
     } else {
       await this.blocks.dropHeld()
-      const built = await this.proposer.build(this.height, round, this.evidencePool.forBlock())
-      ;({value, bytes: bundleBytes} = this.blocks.holdOwn(built, this.evidencePool.forBlock()))
+      // One list for the header's commitment and the bundle: evidence may arrive while the block is built.
+      const evidence = this.evidencePool.forBlock()
+      const built = await this.proposer.build(this.height, round, evidence)
+      ;({value, bytes: bundleBytes} = this.blocks.holdOwn(built, evidence))
       validRound = -1
     }
     const signed = signer.proposal({height: this.height, round, validRound, value}, bundleBytes)

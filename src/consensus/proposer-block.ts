@@ -74,8 +74,11 @@ export class ProposerBlock {
    */
   async build(height: number, round: number, evidence: Evidence[]): Promise<BuiltBlock> {
     let open = this.open?.height === height && round === 0 && evidence.length === 0 ? this.open.block : undefined
-    this.open = undefined
-    if (!open) {
+    if (open) {
+      this.open = undefined
+    } else {
+      // The open block is given up first: its transactions are executed on the live state, and a
+      // block opened on top of it would carry their effects without them.
       await this.drop()
       open = await this.ports.chain.openBlock(this.blockOptions(evidence))
     }

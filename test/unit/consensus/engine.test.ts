@@ -2,17 +2,18 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {Address, hexToBytes} from '@ethereumjs/util'
+import {Address, bytesToHex, hexToBytes} from '@ethereumjs/util'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {hashId, encodeBundle} from '../../../src/consensus/block-codec.js'
 import {ConsensusEngine, type ConsensusNetwork, decodeConsensusRecord} from '../../../src/consensus/engine.js'
 import type {ValidatorKey} from '../../../src/consensus/keys.js'
-import {type ConsensusMessage, decodeMessage, encodeMessage, signProposal, signVote, verifyCommit} from '../../../src/consensus/messages.js'
+import {Mempool} from '../../../src/chain/mempool.js'
+import {type ConsensusMessage, decodeMessage, encodeEvidenceList, encodeMessage, evidenceCommitment, signProposal, signVote, verifyCommit} from '../../../src/consensus/messages.js'
 import type {TimeoutConfig, ValueId} from '../../../src/consensus/types.js'
 import type {ValidatorSet} from '../../../src/consensus/validator-set.js'
 import {createTestChain, signTransfer} from '../../helpers/chain.js'
-import {CHAIN_ID, setOf, validatorKeys} from './fixtures.js'
+import {CHAIN_ID, equivocation, setOf, validatorKeys} from './fixtures.js'
 
 type Bytes = Uint8Array
 type Topic = 'tx' | 'consensus' | 'evidence'
@@ -37,6 +38,9 @@ class FakeNetwork implements ConsensusNetwork {
   }
   deliver(message: ConsensusMessage, from = 'peer'): void {
     this.handlers.get('consensus')!(encodeMessage(message), from)
+  }
+  deliverEvidence(data: Bytes, from = 'peer'): void {
+    this.handlers.get('evidence')!(data, from)
   }
   /** Votes and proposals this node gossiped (statuses left out). */
   said(): ConsensusMessage[] {
@@ -147,6 +151,46 @@ describe('ConsensusEngine', () => {
     expect(parts.chain.head.transactions).toHaveLength(1)
     const record = decodeConsensusRecord(CHAIN_ID, (await parts.chain.blocks.consensusRecord(1n))!)
     expect(verifyCommit(CHAIN_ID, validators, record.commit, 1, value).sort()).toEqual([self.address, a.address, b.address].sort())
+  })
+
+  it('keeps a proposal that came before its height started in the log: restarted, it still holds the lock', async () => {
+    const {value, second, restarted, first, ownVote} = await lockThenRestart('right away')
+    expect(restarted.consensusState()).toMatchObject({height: 1, round: 0, step: 'precommit', lockedValue: value, lockedRound: 0})
+    expect(second.said().map(encodeMessage)).toEqual([ownVote(first, 'prevote'), ownVote(first, 'precommit')].map((m) => encodeMessage(m!)))
+  })
+
+  it('puts in its block exactly the evidence the header commits to, even when evidence arrives while the block is built', async () => {
+    const [key] = validatorKeys(1)
+    const validators = setOf([key!])
+    const {chain} = await createTestChain()
+    const network = new FakeNetwork(0)
+    let engine: ConsensusEngine | undefined
+    let delivered = false
+    // The mempool port, telling the test when the proposer fills its block after the height started.
+    class Hooked extends Mempool {
+      override selectForBlock(...args: Parameters<Mempool['selectForBlock']>): ReturnType<Mempool['selectForBlock']> {
+        if (!delivered && engine?.consensusState().started === true) {
+          delivered = true
+          network.deliverEvidence(encodeEvidenceList([equivocation(key!, 1)]))
+        }
+        return super.selectForBlock(...args)
+      }
+    }
+    const mempool = new Hooked(chain)
+    engine = engineOn({chain, mempool}, network, validators, key!)
+    await engine.start()
+    await until(() => chain.head.header.number >= 3n, 'three blocks')
+    await engine.close()
+    expect(delivered).toBe(true)
+    const held: number[] = []
+    for (let height = 1; height <= 3; height++) {
+      const {evidence} = (await engine.blockConsensus(BigInt(height)))!
+      const block = (await chain.getBlock(BigInt(height)))!.block
+      expect(bytesToHex(block.header.extraData)).toBe(bytesToHex(evidenceCommitment(evidence)))
+      if (evidence.length > 0) held.push(height)
+    }
+    expect(held).toHaveLength(1)
+    expect(engine.evidence().committed).toHaveLength(1)
   })
 
   it('prevotes nil for a proposal whose block does not re-execute to its hash', async () => {

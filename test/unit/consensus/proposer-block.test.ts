@@ -1,3 +1,4 @@
+import {bytesToHex} from '@ethereumjs/util'
 import {beforeEach, describe, expect, it} from 'vitest'
 
 import type {BuiltBlock, Chain} from '../../../src/chain/chain.js'
@@ -9,7 +10,7 @@ import {evidenceCommitment} from '../../../src/consensus/messages.js'
 import {ProposerBlock} from '../../../src/consensus/proposer-block.js'
 import {silentLogger} from '../../../src/logger.js'
 import {createTestChain, signTransfer} from '../../helpers/chain.js'
-import {validatorKeys} from './fixtures.js'
+import {equivocation, validatorKeys} from './fixtures.js'
 
 const [key] = validatorKeys(1)
 const NOW_MS = 1_700_000_100_000
@@ -94,6 +95,30 @@ describe('ProposerBlock', () => {
     await addTransfers(mempool, [0, 1, 2, 3])
     const built = await loop.run(() => proposer.build(1, 0, []))
     expect(built.record.block.transactions).toHaveLength(4)
+    expect(await reexecutes(built)).toBe(true)
+  })
+
+  it('with evidence to include, proposes a new block whose extraData commits to it, not the open one', async () => {
+    const {proposer, loop, settle} = proposerOn(chain, mempool)
+    await loop.run(() => proposer.openAhead(1))
+    await addTransfers(mempool, [0, 1])
+    proposer.onPendingTx()
+    await settle()
+    const evidence = [equivocation(validatorKeys(2, 'other')[1]!, 1)]
+    const built = await loop.run(() => proposer.build(1, 0, evidence))
+    expect(bytesToHex(built.record.block.header.extraData)).toBe(bytesToHex(evidenceCommitment(evidence)))
+    expect(built.record.block.transactions).toHaveLength(2)
+    expect(await reexecutes(built, evidence)).toBe(true)
+  })
+
+  it('in a later round, proposes a new block rather than the open one', async () => {
+    const {proposer, loop, settle} = proposerOn(chain, mempool)
+    await loop.run(() => proposer.openAhead(1))
+    await addTransfers(mempool, [0])
+    proposer.onPendingTx()
+    await settle()
+    const built = await loop.run(() => proposer.build(1, 1, []))
+    expect(built.record.block.transactions).toHaveLength(1)
     expect(await reexecutes(built)).toBe(true)
   })
 
