@@ -361,6 +361,7 @@ async function chainVectors(): Promise<unknown> {
         number: height,
         hash,
         header: hex(block.header.serialize()),
+        block: hex(block.serialize()),
         headerFields: block.header.raw().map((f) => hex(f as Uint8Array)),
         stateRoot: hex(block.header.stateRoot),
         transactions: block.transactions.map((tx) => hex(tx.hash())),
@@ -375,9 +376,10 @@ async function chainVectors(): Promise<unknown> {
       set = next
     }
     return {
-      description: 'Blocks 1-7 of an in-process chain (chain id 31337, genesis time 1700000000, block time 5 s, the real chain, module and consensus code): headers and hashes, commits signed by all validators but the last of each height, consensus records, the validator set each block was decided by and the one its state names for the next height, and eth_getProof of the registry validator slots against each block\'s state root. A governance validator-add proposal is executed in block 6: block 7 is the first decided by five validators.',
+      description: 'The genesis document and blocks 1-7 of an in-process chain (chain id 31337, genesis time 1700000000, block time 5 s, the real chain, module and consensus code): serialized blocks, headers and hashes, commits signed by all validators but the last of each height, consensus records, the validator set each block was decided by and the one its state names for the next height, and eth_getProof of the registry validator slots against each block\'s state root. A governance validator-add proposal is executed in block 6: block 7 is the first decided by five validators.',
       chainId: VECTOR_CHAIN_ID,
       genesis: {
+        document: genesis,
         hash: hex(genesisBlock.hash()),
         header: hex(genesisBlock.header.serialize()),
         stateRoot: hex(genesisBlock.header.stateRoot),

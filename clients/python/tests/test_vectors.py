@@ -287,3 +287,15 @@ def test_commit_json_shape_is_checked():
     for bad in [None, {**good, "height": "1"}, {**good, "signatures": ["0x00"]}, {**good, "blockHash": "zz"}]:
         with pytest.raises(Refused):
             commit_from_json(bad)
+
+
+def test_serialized_blocks_hold_their_header_and_transactions():
+    for b in CHAIN["blocks"]:
+        header, txs, uncles, withdrawals = rlp.decode(from_hex(b["block"]))
+        assert to_hex(rlp.encode(header)) == b["header"]
+        assert uncles == [] and withdrawals == []
+        raw = [t if isinstance(t, bytes) else rlp.encode(t) for t in txs]
+        assert [to_hex(keccak256(t)) for t in raw] == b["transactions"]
+    assert CHAIN["genesis"]["document"]["config"]["chainId"] == CHAIN["chainId"]
+    # The genesis names the validators in any order; the set is in canonical order.
+    assert vset(CHAIN["genesis"]["document"]["validators"]) == vset(CHAIN["genesis"]["validators"])
