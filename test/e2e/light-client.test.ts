@@ -2,8 +2,9 @@
  * Client diversity on a real 4-validator devnet: `xai conformance` passes every group against our
  * node and the JSON-RPC group against anvil (the XAI groups skip); the Python light client
  * (clients/python, written from docs/spec) passes its vector tests, follows the devnet verifying
- * every commit through a governance validator-add, and refuses the commits of a proxy that alters
- * one signature of each xai_getBlockCommit answer (so does `xai conformance`).
+ * every commit through a governance validator-add, proves the balance a faucet claim sent through
+ * another node paid against a state root it verified, and refuses the commits of a proxy that
+ * alters one signature of each xai_getBlockCommit answer (so does `xai conformance`).
  *
  * Needs /usr/bin/python3 with Debian's python3-ecdsa, python3-pycryptodome, python3-rlp and
  * python3-pytest (XAI_PYTHON names another interpreter); without them the Python parts skip with
@@ -15,7 +16,7 @@ import type {AddressInfo} from 'node:net'
 import {join} from 'node:path'
 
 import {execa} from 'execa'
-import {type Address, type Hex, bytesToHex, encodeFunctionData} from 'viem'
+import {type Address, type Hex, bytesToHex, encodeFunctionData, parseAbi} from 'viem'
 import {generatePrivateKey, privateKeyToAccount} from 'viem/accounts'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 
@@ -143,7 +144,7 @@ describe('client diversity: xai conformance and the Python light client on a 4-v
     expect(exitCode).toBe(1)
   }, TIMEOUT)
 
-  test.skipIf(missing !== undefined)('the Python client follows through a validator-add proposal and refuses a forged commit', async () => {
+  test.skipIf(missing !== undefined)('the Python client follows through a validator-add proposal, proves a faucet claim made through another node and refuses a forged commit', async () => {
     const url = devnet!.nodes[0]!.rpcUrl
     const joining = privateKeyToAccount(generatePrivateKey()).address.toLowerCase() as Address
     const nonces = new Map<number, number>()
@@ -161,12 +162,27 @@ describe('client diversity: xai conformance and the Python light client on a 4-v
     const id = BigInt(created.logs[0]!.topics[1]!)
     for (const voter of [1, 2, 3, 4]) await send(voter, encodeFunctionData({abi: governanceAbi, functionName: 'vote', args: [id, 1]}), 500_000n)
 
+    // A faucet claim sent through another node (node 2): the light client, following node 0,
+    // proves the recipient's balance against a state root it verified.
+    const claimer = privateKeyToAccount(devnet!.accounts[6]!.privateKey)
+    const recipient = privateKeyToAccount(generatePrivateKey()).address
+    const claim = await claimer.signTransaction({
+      chainId: devnet!.chainId, type: 'eip1559', nonce: Number(BigInt(await rpc<string>(devnet!.nodes[2]!.rpcUrl, 'eth_getTransactionCount', [claimer.address, 'pending']))),
+      to: moduleAddress('faucet'), data: encodeFunctionData({abi: parseAbi(['function claimFor(address to) returns (uint256)']), functionName: 'claimFor', args: [recipient]}),
+      gas: 500_000n, maxFeePerGas: 20_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n,
+    })
+    expect((await receipt(await rpc<Hex>(devnet!.nodes[2]!.rpcUrl, 'eth_sendRawTransaction', [claim]))).status).toBe('0x1')
+
     // The proposal executes while the light client follows from genesis: it must pick the new set
     // up from the registry's storage, proven against a verified state root, at the right height.
-    const run = await pytest(['-s', 'tests/test_devnet.py'], {XAI_RPC_URL: url, XAI_FORGED_RPC_URL: proxy!.url, XAI_EXPECT_VALIDATORS: '5', XAI_FOLLOW_TIMEOUT: '60', XAI_EXPECT_WITHIN_BLOCKS: '200'})
+    const run = await pytest(['-s', 'tests/test_devnet.py'], {
+      XAI_RPC_URL: url, XAI_FORGED_RPC_URL: proxy!.url, XAI_EXPECT_VALIDATORS: '5', XAI_FOLLOW_TIMEOUT: '60', XAI_EXPECT_WITHIN_BLOCKS: '200',
+      XAI_PROVE_ACCOUNT: recipient, XAI_PROVE_MIN_BALANCE: String(100n * 10n ** 18n),
+    })
     expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0)
-    expect(run.stdout).toMatch(/3 passed/)
+    expect(run.stdout).toMatch(/4 passed/)
     expect(run.stdout).toMatch(/validator set of 5 from height \d+/)
+    expect(run.stdout).toMatch(/holds 100000000000000000000 wei/)
     expect(proxy!.forged()).toBeGreaterThan(0)
     const validators = await rpc<{address: string}[]>(url, 'xai_validators')
     expect(validators.map((v) => v.address)).toContain(joining)

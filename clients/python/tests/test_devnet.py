@@ -26,13 +26,19 @@ PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 pytestmark = pytest.mark.skipif(not RPC_URL, reason="XAI_RPC_URL is not set (no devnet to follow)")
 
 
-def test_follows_the_devnet_verifying_every_commit():
-    client = LightClient(Rpc(RPC_URL))
-    boot = client.bootstrap()
-    assert boot["validators"] >= 1
+@pytest.fixture(scope="module")
+def client():
+    """One client for the file: it follows the devnet from genesis once, each test from where the
+    one before left it."""
+    light = LightClient(Rpc(RPC_URL))
+    assert light.bootstrap()["validators"] >= 1
+    return light
+
+
+def test_follows_the_devnet_verifying_every_commit(client):
     head = int(Rpc(RPC_URL).call("eth_blockNumber"), 16)
     records = client.follow(to_height=max(head, 3), timeout=TIMEOUT)
-    assert [r["height"] for r in records] == list(range(1, max(head, 3) + 1))
+    assert [r["height"] for r in records] == list(range(1, max(head, 3) + 1))  # every one, in order
     assert all(r["power"] >= ValidatorQuorum.of(r) for r in records)
     if EXPECT:
         # Keep following until the registry's set (proven against verified state roots) changes.
@@ -72,3 +78,16 @@ def test_the_cli_prints_verified_heights_and_exits_2_on_a_forgery():
     bad = subprocess.run([sys.executable, "-m", "xai_light", "follow", "--rpc-url", FORGED_URL, "--to-height", "2", "--timeout", str(TIMEOUT)], env=env, capture_output=True, text=True, timeout=TIMEOUT * 3)
     assert bad.returncode == 2, bad.stdout + bad.stderr
     assert "REFUSED height 1" in bad.stdout
+
+
+@pytest.mark.skipif(not os.environ.get("XAI_PROVE_ACCOUNT"), reason="XAI_PROVE_ACCOUNT is not set")
+def test_proves_an_account_changed_through_another_node(client):
+    """A faucet claim sent to another node of the devnet: the light client, following node
+    XAI_RPC_URL, proves the recipient's balance against the state root it verified."""
+    from xai_light.crypto import from_hex
+
+    head = int(Rpc(RPC_URL).call("eth_blockNumber"), 16)
+    client.follow(to_height=head, timeout=TIMEOUT)
+    account = client.account(from_hex(os.environ["XAI_PROVE_ACCOUNT"]))
+    assert account["balance"] >= int(os.environ.get("XAI_PROVE_MIN_BALANCE", "1"))
+    print(f"proven at height {account['height']}: {account['address']} holds {account['balance']} wei")

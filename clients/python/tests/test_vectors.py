@@ -299,3 +299,17 @@ def test_serialized_blocks_hold_their_header_and_transactions():
     assert CHAIN["genesis"]["document"]["config"]["chainId"] == CHAIN["chainId"]
     # The genesis names the validators in any order; the set is in canonical order.
     assert vset(CHAIN["genesis"]["document"]["validators"]) == vset(CHAIN["genesis"]["validators"])
+
+
+def test_proves_accounts_against_the_verified_state_root():
+    node = VectorNode(CHAIN)
+    client = LightClient(node, from_hex(CHAIN["genesis"]["hash"]))
+    client.bootstrap()
+    client.follow(to_height=2)
+    # The registry account's proof from the vectors, at height 2: nonce 0, balance 0, present.
+    proof = CHAIN["blocks"][1]["registryProof"]
+    node.call = lambda method, *params: {**proof, "balance": "0x0"} if method == "eth_getProof" else VectorNode.call(node, method, *params)
+    assert client.account(REGISTRY_ADDRESS) == {"address": to_hex(REGISTRY_ADDRESS), "height": 2, "nonce": 0, "balance": 0}
+    node.call = lambda method, *params: {**proof, "balance": "0x1"} if method == "eth_getProof" else VectorNode.call(node, method, *params)
+    with pytest.raises(Refused):
+        client.account(REGISTRY_ADDRESS)

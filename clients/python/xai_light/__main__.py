@@ -19,6 +19,7 @@ def main(argv=None) -> int:
     follow.add_argument("--to-height", type=int, help="stop after verifying this height (default: follow forever)")
     follow.add_argument("--timeout", type=float, help="give up when no new block arrives for this many seconds")
     follow.add_argument("--json", action="store_true", help="one JSON object per line")
+    follow.add_argument("--account", action="append", default=[], help="after following, print this account's balance proven against the last verified state root (repeatable)")
     args = parser.parse_args(argv)
 
     def emit(obj, text):
@@ -35,6 +36,9 @@ def main(argv=None) -> int:
                 emit({"event": "validators", "fromHeight": r["height"] + 1, "validators": r["nextValidators"]}, f"validator set from height {r['height'] + 1}: " + ", ".join(f"{v['address']}:{v['power']}" for v in r["nextValidators"]))
 
         client.follow(to_height=args.to_height, timeout=args.timeout, on_block=on_block)
+        for address in args.account:
+            a = client.account(from_hex(address))
+            emit({"event": "account", **a}, f"account {a['address']} at height {a['height']}: balance {a['balance']} wei, nonce {a['nonce']} (proven)")
     except Refused as err:
         emit({"event": "refused", "height": (client.height or 0) + 1, "reason": str(err)}, f"REFUSED height {(client.height or 0) + 1}: {err}")
         return 2

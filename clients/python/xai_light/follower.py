@@ -4,6 +4,7 @@ take the next height's set from the registry's storage proven against the block'
 
 import time
 
+from . import mpt
 from .chain import REGISTRY_ADDRESS, Header, validator_slots, validators_from_proof
 from .consensus import Commit, Refused, ValidatorSet, verify_commit
 from .crypto import from_hex, to_hex
@@ -20,6 +21,8 @@ class LightClient:
         self.chain_id = None
         self.height = None
         self.head_hash = None
+        #: The state root of the verified block self.height.
+        self.state_root = None
         #: The set deciding height self.height + 1.
         self.validators = None
         #: (height, ValidatorSet): the heights from which each set decided, in order.
@@ -39,6 +42,7 @@ class LightClient:
             raise Refused(f"block 0 hash {to_hex(header.hash)} is not the trusted {to_hex(self.trusted_genesis)}")
         self.height = 0
         self.head_hash = header.hash
+        self.state_root = header.state_root
         self.validators = self.read_validators(header, 4)
         self.history.append((1, self.validators))
         return {"chainId": self.chain_id, "genesis": to_hex(header.hash), "pinned": pinned, "validators": len(self.validators)}
@@ -92,6 +96,7 @@ class LightClient:
         self.validators = next_set
         self.height = height
         self.head_hash = header.hash
+        self.state_root = header.state_root
         power = sum(decided_by.powers[s] for s in signers)
         return {
             "height": height,
@@ -103,6 +108,21 @@ class LightClient:
             "totalPower": decided_by.total_power,
             "nextValidators": [{"address": to_hex(a), "power": p} for a, p in next_set.validators] if changed else None,
         }
+
+    def account(self, address: bytes) -> dict:
+        """An account in the state of the last verified block, proven with eth_getProof against its
+        verified state root (never the node's word): nonce and balance, zeros when absent."""
+        proof = self.rpc.call("eth_getProof", to_hex(address), [], hex(self.height))
+        try:
+            nodes = [from_hex(n) for n in proof["accountProof"]]
+        except (KeyError, TypeError, ValueError) as err:
+            raise Refused(f"malformed eth_getProof result: {err}") from err
+        account = mpt.verify_account(self.state_root, address, nodes)
+        nonce, balance = (0, 0) if account is None else account[:2]
+        claimed = int(proof.get("balance", "0x0"), 16)
+        if claimed != balance:
+            raise Refused(f"the node claims balance {claimed}, the proof holds {balance}")
+        return {"address": to_hex(address), "height": self.height, "nonce": nonce, "balance": balance}
 
     def follow(self, to_height=None, timeout=None, poll=0.5, on_block=None):
         """Verifies heights until `to_height` (or forever); returns the verified records."""
