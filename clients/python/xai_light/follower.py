@@ -47,13 +47,16 @@ class LightClient:
         self.history.append((1, self.validators))
         return {"chainId": self.chain_id, "genesis": to_hex(header.hash), "pinned": pinned, "validators": len(self.validators)}
 
-    def read_validators(self, header: Header, guess: int) -> ValidatorSet:
-        """The set in the state of `header` (it decides header.number + 1), proven (§6.3)."""
+    def read_validators(self, header: Header, guess: int, previous: ValidatorSet = None) -> ValidatorSet:
+        """The set in the state of `header` (it decides header.number + 1), proven (§6.3). An
+        empty registry set leaves `previous` in force (§2.2); at block 0 it is refused."""
         count = max(1, guess)
         for _ in range(3):
             proof = self.rpc.call("eth_getProof", to_hex(REGISTRY_ADDRESS), [hex(s) for s in validator_slots(count)], hex(header.number))
             proven, validators = validators_from_proof(header.state_root, proof, count)
             if proven == 0:
+                if previous is not None:
+                    return previous
                 raise Refused(f"the registry in the state of block {header.number} holds no validator set")
             if proven > MAX_VALIDATORS:
                 raise Refused(f"the registry claims {proven} validators")
@@ -89,7 +92,7 @@ class LightClient:
         commit = commit_from_json(record)
         signers = verify_commit(self.chain_id, self.validators, commit, height, header.hash)
         decided_by = self.validators
-        next_set = self.read_validators(header, len(self.validators))
+        next_set = self.read_validators(header, len(self.validators), previous=self.validators)
         changed = next_set != self.validators
         if changed:
             self.history.append((height + 1, next_set))
