@@ -7,9 +7,10 @@ import {privateKeyToAccount} from 'viem/accounts'
 import {Chain} from '../chain/chain.js'
 import {createDevGenesis} from '../chain/genesis.js'
 import {Mempool} from '../chain/mempool.js'
+import {encodeBundle} from '../consensus/block-codec.js'
 import {encodeConsensusRecord} from '../consensus/engine.js'
 import {bytesToHex, hexToBytes, keccak_256, validatorKeyFromPrivate, type ValidatorKey} from '../consensus/keys.js'
-import {type Commit, MessageError, encodeCommit, encodeMessage, int, proposalDigest, signProposal, signVote, verifyCommit, voteDigest} from '../consensus/messages.js'
+import {type Commit, MessageError, encodeCommit, encodeEvidenceList, encodeMessage, evidenceCommitment, int, proposalDigest, signProposal, signVote, verifyCommit, voteDigest} from '../consensus/messages.js'
 import type {ValidatorAddress, ValidatorInfo, ValueId, VoteType} from '../consensus/types.js'
 import {ValidatorSet} from '../consensus/validator-set.js'
 import {canonicalProposal, parseProposal} from '../governance/proposal.js'
@@ -20,6 +21,7 @@ import {addModulesToGenesis} from '../modules/host/genesis-modules.js'
 import {governanceAbi} from '../modules/host/governance-module.js'
 import {REGISTRY_VERSION, builtinCodeHash, writeValidators} from '../modules/host/registry.js'
 import {MODULE_ADDRESS_PREFIX, MODULE_REGISTRY_ADDRESS, type ModuleStorage, moduleAddress} from '../modules/module.js'
+import {encodeFrame, encodeVarint} from '../p2p/framing.js'
 import {addressToWord, mappingSlot, namespaceSlot, slotAdd, wordToHex, writeString} from '../modules/storage-codec.js'
 import {openMemoryStore} from '../storage/database.js'
 
@@ -97,12 +99,42 @@ function signingVectors(): unknown {
       wire: hex(encodeMessage({kind: 'proposal', proposal: signed})),
     })
   }
+  const first = signVote(VECTOR_CHAIN_ID, key, {type: 'prevote', height: 9, round: 1, value: VALUE_A})
+  const second = signVote(VECTOR_CHAIN_ID, key, {type: 'prevote', height: 9, round: 1, value: VALUE_B})
+  const nil = signVote(VECTOR_CHAIN_ID, key, {type: 'precommit', height: 9, round: 2, value: null})
+  const conflicting = signVote(VECTOR_CHAIN_ID, key, {type: 'precommit', height: 9, round: 2, value: VALUE_A})
+  const evidence = [{first, second}, {first: nil, second: conflicting}]
+  const syncRequest = RLP.encode([int(17), int(32)])
+  const header = (n: number): Uint8Array => {
+    const varint = encodeVarint(n)
+    const out = new Uint8Array(1 + varint.length)
+    out.set(varint, 1)
+    return out
+  }
+  const frame = (payload: Uint8Array): Uint8Array => Uint8Array.from(encodeFrame(payload).flatMap((chunk) => [...chunk]))
   return {
-    description: 'Signing bytes, digests and signatures of votes and proposals, and their gossip encodings on the consensus topic. Signatures are RFC 6979 deterministic secp256k1, 65 bytes r || s || recid.',
+    description: 'Signing bytes, digests and signatures of votes and proposals, and their gossip encodings on the consensus topic; evidence lists and their extraData commitment; block-sync request and response framing. Signatures are RFC 6979 deterministic secp256k1, 65 bytes r || s || recid.',
     key: keyJson(key),
     votes,
     proposals,
     status: [{height: 42, round: 1, wire: hex(encodeMessage({kind: 'status', status: {height: 42, round: 1}}))}],
+    evidence: {
+      pairs: evidence.map((e) => ({
+        first: {type: e.first.vote.type, height: e.first.vote.height, round: e.first.vote.round, value: e.first.vote.value, signature: hex(e.first.signature)},
+        second: {type: e.second.vote.type, height: e.second.vote.height, round: e.second.vote.round, value: e.second.vote.value, signature: hex(e.second.signature)},
+        validator: key.address,
+      })),
+      encoded: hex(encodeEvidenceList(evidence)),
+      commitment: hex(evidenceCommitment(evidence)),
+      emptyEncoded: hex(encodeEvidenceList([])),
+      emptyCommitment: hex(evidenceCommitment([])),
+    },
+    sync: {
+      protocol: `/xai/${VECTOR_CHAIN_ID}/req/sync/1`,
+      request: {from: 17, count: 32, encoded: hex(syncRequest), frame: hex(frame(syncRequest))},
+      responseHeader: [0, 1, 32, 200].map((n) => ({items: n, header: hex(header(n)), frame: hex(frame(header(n)))})),
+      errorHeader: {reason: 'no such block', header: hex(Uint8Array.from([1, ...enc.encode('no such block')]))},
+    },
   }
 }
 
@@ -370,6 +402,7 @@ async function chainVectors(): Promise<unknown> {
         commit: {height, round, blockHash: hash, signatures: commit.signatures.map(hex)},
         commitEncoded: hex(encodeCommit(commit)),
         consensusRecord: hex(record),
+        syncItem: hex(RLP.encode([encodeBundle(block.serialize(), []), encodeCommit(commit)])),
         nextValidators: next.validators.map((v) => ({...v})),
         registryProof: await registryProof(block.header.stateRoot, next.size),
       })

@@ -313,3 +313,62 @@ def test_proves_accounts_against_the_verified_state_root():
     node.call = lambda method, *params: {**proof, "balance": "0x1"} if method == "eth_getProof" else VectorNode.call(node, method, *params)
     with pytest.raises(Refused):
         client.account(REGISTRY_ADDRESS)
+
+
+# ---- evidence and block sync (§5.3, §7.5) -------------------------------------------------------
+
+def uvarint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def test_evidence_list_encoding_and_commitment():
+    ev = SIGNING["evidence"]
+    items = []
+    for pair in ev["pairs"]:
+        fields = []
+        for vote in (pair["first"], pair["second"]):
+            t = VOTE_TYPES[vote["type"]]
+            value = value_of(vote["value"]) or b""
+            sig = from_hex(vote["signature"])
+            assert to_hex(recover(vote_digest(31337, t, vote["height"], vote["round"], value or None), sig)) == pair["validator"]
+            fields.append([bytes([t]), vote["height"].to_bytes(1, "big"), vote["round"].to_bytes(1, "big"), value, sig])
+        # Same signer, same slot, different values: evidence.
+        assert (pair["first"]["type"], pair["first"]["height"], pair["first"]["round"]) == (pair["second"]["type"], pair["second"]["height"], pair["second"]["round"])
+        assert pair["first"]["value"] != pair["second"]["value"]
+        items.append(fields)
+    encoded = rlp.encode(items)
+    assert to_hex(encoded) == ev["encoded"]
+    assert to_hex(keccak256(encoded)) == ev["commitment"]
+    assert ev["emptyEncoded"] == "0xc0" and ev["emptyCommitment"] == "0x"
+
+
+def test_sync_framing():
+    sync = SIGNING["sync"]
+    assert sync["protocol"] == "/xai/31337/req/sync/1"
+    req = rlp.encode([bytes([sync["request"]["from"]]), bytes([sync["request"]["count"]])])
+    assert to_hex(req) == sync["request"]["encoded"]
+    assert to_hex(uvarint(len(req)) + req) == sync["request"]["frame"]
+    for h in sync["responseHeader"]:
+        header = b"\x00" + uvarint(h["items"])
+        assert to_hex(header) == h["header"]
+        assert to_hex(uvarint(len(header)) + header) == h["frame"]
+    assert to_hex(b"\x01" + sync["errorHeader"]["reason"].encode()) == sync["errorHeader"]["header"]
+
+
+def test_sync_items_carry_block_evidence_and_commit():
+    for b in CHAIN["blocks"]:
+        bundle, commit_bytes = rlp.decode(from_hex(b["syncItem"]))
+        block, evidence = rlp.decode(bundle)
+        assert to_hex(block) == b["block"]
+        assert evidence == rlp.encode([])  # RLP inside RLP: the evidence list's bytes
+        assert to_hex(commit_bytes) == b["commitEncoded"]
+        record_commit, record_evidence = rlp.decode(from_hex(b["consensusRecord"]))
+        assert record_commit == commit_bytes and record_evidence == evidence
+        commit = Commit.decode(commit_bytes)
+        header = Header.decode(rlp.encode(rlp.decode(block)[0]))
+        verify_commit(CHAIN["chainId"], vset(b["validators"]), commit, b["number"], header.hash)
