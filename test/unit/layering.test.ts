@@ -22,7 +22,7 @@ const LAYERS: string[][] = [
   ['rpc'],
   ['rest'],
   ['node'],
-  ['devnet', 'fl'],
+  ['devnet', 'fl', 'conformance'],
   ['cli'],
   ['commands'],
 ]
