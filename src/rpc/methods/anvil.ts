@@ -213,8 +213,10 @@ export function anvilMethods(dev: DevControls): MethodTable {
       const options = params[0]
       if (options !== undefined && options !== null) {
         if (typeof options !== 'object' || Array.isArray(options)) fail(0, 'expected reset options (an object)')
-        if ('forking' in options && (options as {forking?: unknown}).forking) {
-          throw new RpcError(RpcErrorCode.server, 'forking is not supported: xai devnets do not fork other networks')
+        const forking = (options as {forking?: unknown}).forking
+        if (forking !== undefined && forking !== null) {
+          // anvil's answer when it runs without a fork; xai devnets never fork another network.
+          throw invalidParams('Forking not enabled and RPC URL not provided to start forking (xai devnets do not fork other networks)')
         }
       }
       await dev.reset()
