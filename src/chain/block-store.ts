@@ -34,6 +34,8 @@ const P_BLOCK = 0x62 // 'b' + hash → block record
 const P_NUMBER = 0x68 // 'h' + uint64 → hash
 const P_TX = 0x78 // 'x' + tx hash → [block hash, index]
 const P_CONSENSUS = 0x63 // 'c' + uint64 height → the block's consensus record (commit, evidence)
+const K_OVERLAY = enc.encode('S') // RLP [head hash, state root]: the head state as cheats changed it
+const P_PRESTATE = 0x70 // 'p' + block hash → the state root the block was built on, when cheats changed its parent's
 
 function prefixed(prefix: number, key: Bytes): Bytes {
   const out = new Uint8Array(key.length + 1)
@@ -115,9 +117,65 @@ export class BlockStore {
     }
   }
 
-  async write(ops: WriteOp[], record: BlockRecord): Promise<void> {
+  async write(ops: WriteOp[], record?: BlockRecord): Promise<void> {
     await this.store.batch(ops)
-    this.remember(record)
+    if (record) this.remember(record)
+  }
+
+  /** The put recording that the head `headHash` has state `root` (changed by cheats after it). */
+  overlayOp(headHash: Bytes, root: Bytes): WriteOp {
+    return {type: 'put', key: K_OVERLAY, value: RLP.encode([headHash, root])}
+  }
+
+  overlayDelOp(): WriteOp {
+    return {type: 'del', key: K_OVERLAY}
+  }
+
+  /** The head state cheats left on `headHash`, if any (a record for another head is stale). */
+  async overlayRoot(headHash: Bytes): Promise<Bytes | undefined> {
+    const raw = await this.store.get(K_OVERLAY)
+    if (!raw) return undefined
+    const [hash, root] = RLP.decode(raw) as Bytes[]
+    return hash && root && bytesToHex(hash) === bytesToHex(headHash) ? root : undefined
+  }
+
+  preStateOp(blockHash: Bytes, root: Bytes): WriteOp {
+    return {type: 'put', key: prefixed(P_PRESTATE, blockHash), value: root}
+  }
+
+  async preStateRoot(blockHash: Bytes): Promise<Bytes | undefined> {
+    return this.store.get(prefixed(P_PRESTATE, blockHash))
+  }
+
+  /**
+   * The ops that make `target` the head again and delete the `removed` blocks (records, number
+   * and transaction index entries, consensus records), with `root` as the head state if cheats
+   * changed it.
+   */
+  rewindOps(target: BlockRecord, removed: BlockRecord[], root?: Bytes): WriteOp[] {
+    const ops: WriteOp[] = [{type: 'put', key: K_HEAD, value: target.block.hash()}]
+    ops.push(root ? this.overlayOp(target.block.hash(), root) : this.overlayDelOp())
+    for (const record of removed) {
+      const hash = record.block.hash()
+      ops.push({type: 'del', key: prefixed(P_BLOCK, hash)}, {type: 'del', key: prefixed(P_PRESTATE, hash)})
+      ops.push({type: 'del', key: numberKey(record.block.header.number)}, {type: 'del', key: numberKey(record.block.header.number, P_CONSENSUS)})
+      for (const tx of record.block.transactions) ops.push({type: 'del', key: prefixed(P_TX, tx.hash())})
+    }
+    return ops
+  }
+
+  /** Drops removed blocks from the in-memory caches (after the rewindOps batch is durable). */
+  forget(removed: BlockRecord[]): void {
+    for (const record of removed) {
+      const key = hexKey(record.block.hash())
+      const cached = this.recent.get(key)
+      if (cached) {
+        this.recent.delete(key)
+        this.recentTxs -= cached.block.transactions.length
+      }
+      if (this.byNumber.has(record.block.header.number)) this.byNumber.delete(record.block.header.number)
+      for (const tx of record.block.transactions) this.txIndex.delete(hexKey(tx.hash()))
+    }
   }
 
   async hashByNumber(n: bigint): Promise<Bytes | undefined> {

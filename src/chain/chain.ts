@@ -67,6 +67,8 @@ export interface BuildOptions {
 
 export interface ChainEvents {
   block: [record: BlockRecord]
+  /** The head moved back to `head` (evm_revert, anvil_reset); `removed` are the blocks dropped, newest first. */
+  rewind: [head: BlockRecord, removed: BlockRecord[]]
 }
 
 const ZERO32 = new Uint8Array(32)
@@ -96,6 +98,15 @@ export class Chain extends EventEmitter<ChainEvents> {
   modules?: ModuleHost
   /** EIP-1559 parameters governance has set; undefined: the hardfork's. */
   private feeParams?: {denominator: bigint; elasticity: bigint}
+  /**
+   * The head state when development cheats (anvil_setBalance, …) changed it after the head block
+   * was committed: the next block is built on it. Undefined: the head block's own state root.
+   */
+  private overlayRoot?: Bytes
+  /** The timestamp the next block will get (a development clock may move it); default: now. */
+  pendingTimestamp?: () => bigint
+  /** anvil_setNextBlockBaseFeePerGas: the base fee of the next block only. */
+  nextBaseFeeOverride?: bigint
 
   private constructor(
     readonly genesisDoc: Genesis,
@@ -155,6 +166,80 @@ export class Chain extends EventEmitter<ChainEvents> {
     return this._genesis
   }
 
+  /** The state the next block builds on: the head block's, or that changed by cheats since. */
+  get headStateRoot(): Bytes {
+    return this.overlayRoot ?? this._head.block.header.stateRoot
+  }
+
+  /** The state root transaction `record` was built on (its parent's, or the parent's changed by cheats). */
+  async preStateRoot(record: BlockRecord): Promise<Bytes | undefined> {
+    const stored = await this.blocks.preStateRoot(record.block.hash())
+    if (stored) return stored
+    return (await this.getBlock(record.block.header.parentHash))?.block.header.stateRoot
+  }
+
+  /**
+   * Changes the head state outside any block (development cheats: set a balance, code, nonce or
+   * storage slot). The change is committed to the trie and the new root recorded beside the head
+   * in one batch, so it is visible at once, survives a restart, and the next block builds on it.
+   * No block may be open (the producer closes its open block around a cheat).
+   */
+  changeHeadState(change: (sm: VM['stateManager']) => Promise<void>): Promise<Bytes> {
+    return this.execMutex.run(async () => {
+      if (this.closed) throw new XaiError('NODE_CLOSED', 'The chain is closed.')
+      const sm = this.vm.stateManager
+      await sm.checkpoint()
+      try {
+        await change(sm)
+        await sm.commit()
+      } catch (err) {
+        await sm.revert()
+        await sm.setStateRoot(this.headStateRoot)
+        throw err
+      }
+      const root = await sm.getStateRoot()
+      const ops: WriteOp[] = []
+      this.trieDb.drainInto(ops)
+      ops.push(this.blocks.overlayOp(this._head.block.hash(), root))
+      await this.blocks.write(ops)
+      this.overlayRoot = root
+      return root
+    })
+  }
+
+  /**
+   * Moves the head back to `target` (a committed block at or below the head) with state
+   * `stateRoot` (its own, or one cheats made on it): the later blocks leave the number, block and
+   * transaction indexes in one atomic batch, and the live state moves to `stateRoot`. Trie nodes are
+   * never deleted, so the old state is readable as it was. Emits `rewind`.
+   */
+  rewindTo(target: BlockRecord, stateRoot: Bytes): Promise<BlockRecord[]> {
+    return this.execMutex.run(async () => {
+      if (this.closed) throw new XaiError('NODE_CLOSED', 'The chain is closed.')
+      const targetHash = target.block.hash()
+      const number = target.block.header.number
+      if (number > this._head.block.header.number || bytesToHex((await this.blocks.hashByNumber(number)) ?? new Uint8Array(0)) !== bytesToHex(targetHash)) {
+        throw new XaiError('BLOCK_NOT_ON_CHAIN', 'The block to rewind to is not on the chain.')
+      }
+      const removed: BlockRecord[] = []
+      for (let n = this._head.block.header.number; n > number; n--) {
+        const record = await this.blocks.recordByNumber(n)
+        if (record) removed.push(record)
+      }
+      const root = bytesToHex(stateRoot) === bytesToHex(target.block.header.stateRoot) ? undefined : stateRoot
+      const ops: WriteOp[] = this.blocks.rewindOps(target, removed, root)
+      await this.blocks.write(ops)
+      this.blocks.forget(removed)
+      this._head = target
+      this.overlayRoot = root
+      this.nextBaseFeeOverride = undefined
+      await this.vm.stateManager.setStateRoot(stateRoot)
+      if (this.modules) await this.readChainParams()
+      this.emit('rewind', target, removed)
+      return removed
+    })
+  }
+
   private async init(): Promise<void> {
     const headHash = await this.blocks.headHash()
     if (headHash) {
@@ -174,7 +259,8 @@ export class Chain extends EventEmitter<ChainEvents> {
       }
       this._genesis = genesis.block
       this._head = head
-      await this.vm.stateManager.setStateRoot(head.block.header.stateRoot)
+      this.overlayRoot = await this.blocks.overlayRoot(head.block.hash())
+      await this.vm.stateManager.setStateRoot(this.headStateRoot)
       if (this.modules) await this.readChainParams()
       this.logger.info('resumed chain', {height: head.block.header.number, hash: head.block.hash()})
       return
@@ -244,7 +330,7 @@ export class Chain extends EventEmitter<ChainEvents> {
       if (host) {
         const params = await this.readChainParams()
         env.gasLimit = params.blockGasLimit ?? env.gasLimit
-        env.baseFeePerGas = this.baseFeeAfter(parent.header)
+        env.baseFeePerGas = this.nextBaseFeeOverride ?? this.baseFeeAfter(parent.header)
       }
       await this.vm.stateManager.checkpoint()
       let events: Log[] = []
@@ -256,7 +342,7 @@ export class Chain extends EventEmitter<ChainEvents> {
         if (host) host.dropBlock(this.vm.evm)
         throw err
       }
-      return new OpenBlock(this.vm, this.execMutex, env, parent.header.stateRoot, this.keccak, host, events)
+      return new OpenBlock(this.vm, this.execMutex, env, this.headStateRoot, this.keccak, host, events)
     })
   }
 
@@ -335,8 +421,12 @@ export class Chain extends EventEmitter<ChainEvents> {
       const ops: WriteOp[] = []
       this.trieDb.drainInto(ops)
       ops.push(...this.blocks.commitOps(record), ...extraOps)
+      // Built on state cheats changed: keep that root for replays (tracing), drop the overlay.
+      if (this.overlayRoot) ops.push(this.blocks.preStateOp(record.block.hash(), this.overlayRoot), this.blocks.overlayDelOp())
       await this.blocks.write(ops, record)
       this._head = record
+      this.overlayRoot = undefined
+      this.nextBaseFeeOverride = undefined
       if (this.modules) await this.readChainParams()
       this.emit('block', record)
       return record
@@ -346,7 +436,7 @@ export class Chain extends EventEmitter<ChainEvents> {
   /** Drops a built block that will not be committed: the live state returns to the head. */
   discardBlock(_built: BuiltBlock): Promise<void> {
     return this.execMutex.run(async () => {
-      await this.vm.stateManager.setStateRoot(this._head.block.header.stateRoot)
+      await this.vm.stateManager.setStateRoot(this.headStateRoot)
     })
   }
 
@@ -358,7 +448,7 @@ export class Chain extends EventEmitter<ChainEvents> {
       number,
       timestamp,
       gasLimit: parent.header.gasLimit,
-      baseFeePerGas: parent.header.calcNextBaseFee(),
+      baseFeePerGas: this.nextBaseFeeOverride ?? parent.header.calcNextBaseFee(),
       coinbase: options.coinbase ?? new Address(new Uint8Array(20)),
       extraData: options.extraData ?? new Uint8Array(0),
       mixHash: keccak_256(parent.hash()),
@@ -375,7 +465,7 @@ export class Chain extends EventEmitter<ChainEvents> {
 
   /** Header of the block that would come next (for pending-block estimates). */
   nextBaseFee(): bigint {
-    return this.baseFeeAfter(this._head.block.header)
+    return this.nextBaseFeeOverride ?? this.baseFeeAfter(this._head.block.header)
   }
 
   /**

@@ -1,7 +1,7 @@
 import {EventEmitter} from 'node:events'
 
 import {Capability, type TypedTransaction, TransactionType} from '@ethereumjs/tx'
-import {Address, bytesToHex} from '@ethereumjs/util'
+import {Address, bytesToHex, hexToBytes} from '@ethereumjs/util'
 import type {MerkleStateManager} from '@ethereumjs/statemanager'
 
 import {ExitCode, XaiError} from '../util/errors.js'
@@ -108,14 +108,18 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
     return this.add(tx)
   }
 
-  /** Validates and admits a decoded transaction; returns its hash. */
-  async add(tx: TypedTransaction): Promise<Uint8Array> {
+  /**
+   * Validates and admits a decoded transaction; returns its hash. `sender` pins the sender
+   * without recovering it: only for a development node's impersonated accounts
+   * (anvil_impersonateAccount), whose transactions carry a placeholder signature.
+   */
+  async add(tx: TypedTransaction, options: {sender?: Address; settle?: boolean} = {}): Promise<Uint8Array> {
     if (tx.type === TransactionType.BlobEIP4844) throw new TxRejectedError('transaction type not supported')
     if (!tx.isSigned()) throw new TxRejectedError('invalid sender')
     const key = hexKey(tx.hash())
     if (this.byHash.has(key)) throw new TxRejectedError('already known')
     try {
-      sealTransaction(tx)
+      sealTransaction(tx, options.sender)
     } catch (err) {
       throw new TxRejectedError('invalid sender', {cause: err})
     }
@@ -167,7 +171,7 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
     queue.txs.set(tx.nonce, pooled)
     this.byHash.set(key, pooled)
     this.emit('tx', pooled)
-    if (this.settle) await this.settle(hash)
+    if (this.settle && options.settle !== false) await this.settle(hash)
     return hash
   }
 
@@ -286,6 +290,41 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
     }
   }
 
+  /** Removes one transaction by hash (anvil_dropTransaction); whether the pool held it. */
+  dropByHash(hash: Uint8Array): boolean {
+    const pooled = this.byHash.get(hexKey(hash))
+    if (!pooled) return false
+    this.remove(pooled)
+    return true
+  }
+
+  /** Empties the pool; returns what it held, oldest first. */
+  clear(): PooledTx[] {
+    const all = [...this.byHash.values()].sort((a, b) => a.addedAt - b.addedAt)
+    this.byHash.clear()
+    this.senders.clear()
+    return all
+  }
+
+  /**
+   * Re-reads every sender's nonce from the head state after it changed outside a block (cheats,
+   * a rewind) and drops what became stale.
+   */
+  async resync(): Promise<void> {
+    const sm = await this.stateAtHead()
+    for (const [senderKey, queue] of this.senders) {
+      const account = await sm.getAccount(new Address(hexToBytes(senderKey as `0x${string}`)))
+      queue.stateNonce = account?.nonce ?? 0n
+      for (const [nonce, pooled] of queue.txs) {
+        if (nonce < queue.stateNonce) {
+          queue.txs.delete(nonce)
+          this.byHash.delete(hexKey(pooled.hash))
+        }
+      }
+      if (queue.txs.size === 0) this.senders.delete(senderKey)
+    }
+  }
+
   private remove(pooled: PooledTx): void {
     this.byHash.delete(hexKey(pooled.hash))
     const senderKey = hexKey(pooled.sender)
@@ -325,7 +364,7 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
 
   /** A state manager at the head; a new one per head so reads in flight never see a mix. */
   private stateAtHead(): Promise<MerkleStateManager> {
-    const root = this.chain.head.header.stateRoot
+    const root = this.chain.headStateRoot
     if (this.headState?.root !== root) {
       const sm = this.chain.createStateManager()
       this.headState = {root, sm: sm.setStateRoot(root).then(() => sm)}

@@ -13,7 +13,7 @@ import {ValidatorSet} from '../consensus/validator-set.js'
 import {XaiError} from '../util/errors.js'
 import type {Logger} from '../util/logger.js'
 import {type P2PHost, createP2PHost} from '../p2p/host.js'
-import {RpcError, RpcErrorCode} from '../rpc/errors.js'
+import {refusedCheatMethods} from '../rpc/methods/anvil.js'
 import {type RpcServerOptions, createRpcServer} from '../rpc/server.js'
 import {startHeapGovernor} from './heap-governor.js'
 import {consensusMetrics} from './metrics.js'
@@ -103,9 +103,8 @@ export async function startConsensusNode(parts: ConsensusNodeParts): Promise<{rp
     peerCount: () => host.peers().length,
     extraMethods: {
       ...consensusMethods({chain, mempool, engine, host, clientVersion: parts.rpcOptions.clientVersion, index: p2p.index, rpcUrl: () => rpcUrl}),
-      evm_mine: () => {
-        throw new RpcError(RpcErrorCode.methodNotFound, 'evm_mine is not available on a chain decided by consensus: blocks come every block time')
-      },
+      // Cheat methods (evm_mine, evm_snapshot, anvil_setBalance, …) are refused with the reason.
+      ...refusedCheatMethods(),
     },
     admin: {token: keys.adminToken, methods: adminMethods(host)},
     metrics,

@@ -4,6 +4,7 @@ import {join} from 'node:path'
 import {Chain} from '../chain/chain.js'
 import {assertGenesis, type Genesis} from '../chain/genesis.js'
 import {Mempool} from '../chain/mempool.js'
+import {DevControls} from '../chain/dev-controls.js'
 import {BlockProducer} from '../chain/producer.js'
 import type {ConsensusEngine} from '../consensus/engine.js'
 import {XaiError} from '../util/errors.js'
@@ -11,6 +12,7 @@ import {type Logger, silentLogger} from '../util/logger.js'
 import {genesisHasModules} from '../modules/host/genesis-modules.js'
 import type {Dispatcher} from '../rpc/dispatcher.js'
 import {type NodeRestOptions, createNodeRest} from '../rest/node-rest.js'
+import {anvilMethods} from '../rpc/methods/anvil.js'
 import {createRpcServer, type RpcServer} from '../rpc/server.js'
 import {startHeapGovernor} from './heap-governor.js'
 import {nodeMetrics} from './metrics.js'
@@ -85,18 +87,15 @@ export async function createNode(options: NodeOptions): Promise<XaiNode> {
     }
     const producer = new BlockProducer({chain, mempool, blockTime: options.blockTime, logger})
     // Automine answers a sent transaction once it is mined, as anvil does, so a client's first
-    // receipt lookup finds it.
-    if (options.blockTime === 0) mempool.settle = (hash) => producer.whenSettled(hash)
+    // receipt lookup finds it (the producer answers at once in the other mining modes).
+    mempool.settle = (hash) => producer.whenSettled(hash)
+    const dev = new DevControls(chain, mempool, producer)
     const rpc: RpcServer = await createRpcServer({
       ...rpcOptions,
       metrics: nodeMetrics({chain, mempool}),
-      extraMethods: {
-        // Mine a block now with what the mempool holds (anvil and Hardhat have it).
-        evm_mine: async () => {
-          await producer.mine()
-          return '0x0'
-        },
-      },
+      impersonated: (address) => dev.isImpersonated(address),
+      // anvil's and Hardhat's cheat methods (evm_mine, evm_snapshot, anvil_setBalance, …).
+      extraMethods: anvilMethods(dev),
     })
     closers.push(() => rpc.close())
     producer.start()

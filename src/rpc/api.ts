@@ -29,6 +29,8 @@ export interface RpcApiOptions {
    * Default none: a node holds no keys.
    */
   accounts?: UnlockedAccount[]
+  /** Whether eth_sendTransaction may send from an address without its key (anvil_impersonateAccount). */
+  impersonated?: (address: Uint8Array) => boolean
   /** Further methods (e.g. a node's evm_mine); they may override the built-in ones. */
   extraMethods?: MethodTable
 }
@@ -62,7 +64,7 @@ export async function createRpcApi(options: RpcApiOptions): Promise<RpcApi> {
     ...web3Methods(deps),
     ...netMethods(deps),
     ...ethMethods(deps),
-    ...accountMethods(deps, options.accounts),
+    ...accountMethods(deps, options.accounts, options.impersonated),
     ...filterMethods(deps),
     ...txpoolMethods(deps),
     ...debugMethods(deps),

@@ -216,12 +216,21 @@ export class ChainState {
   }
 
   private viewFor(stateRoot: Bytes): StateView {
-    return bytesToHex(stateRoot) === bytesToHex(this.chain.head.header.stateRoot) ? this.head : this.archive
+    return bytesToHex(stateRoot) === bytesToHex(this.chain.headStateRoot) ? this.head : this.archive
+  }
+
+  /**
+   * The state a resolved block stands for: the head's is the chain's head state, which cheats
+   * (anvil_setBalance, …) may have changed since the head block; any other block's is its own.
+   */
+  rootOf(at: ResolvedBlock): Bytes {
+    const {block} = at.record
+    return block === this.chain.head || bytesToHex(block.hash()) === bytesToHex(this.chain.head.hash()) ? this.chain.headStateRoot : block.header.stateRoot
   }
 
   /** Runs `task` on the state after `at` (read-only by convention; see `scratch` for writes). */
   read<T>(at: ResolvedBlock, task: (sm: MerkleStateManager) => Promise<T>): Promise<T> {
-    const root = at.record.block.header.stateRoot
+    const root = this.rootOf(at)
     return this.viewFor(root).run(root, (view) => task(view.sm))
   }
 
@@ -247,7 +256,7 @@ export class ChainState {
   /** The EVM environment of a block; for `pending`, a header for the block after the head. */
   private env(at: ResolvedBlock): Env {
     const {block} = at.record
-    const key = `${bytesToHex(block.hash())}${at.pending ? 'p' : ''}`
+    const key = `${bytesToHex(block.hash())}${bytesToHex(this.rootOf(at))}${at.pending ? 'p' : ''}`
     let env = this.envs.get(key)
     // The pending block's timestamp is "now": renew it once a second while the head stays put.
     if (env && at.pending && Date.now() - env.createdAt > 1_000) env = undefined
@@ -261,12 +270,12 @@ export class ChainState {
   }
 
   private nextBlock(parent: BlockHeader): Block {
-    const now = BigInt(Math.floor(Date.now() / 1000))
+    const now = this.chain.pendingTimestamp?.() ?? BigInt(Math.floor(Date.now() / 1000))
     return this.makeBlock(parent, {
       parentHash: parent.hash(),
       number: parent.number + 1n,
       timestamp: now > parent.timestamp ? now : parent.timestamp + 1n,
-      baseFeePerGas: this.chain.baseFeeAfter(parent),
+      baseFeePerGas: this.chain.nextBaseFeeOverride ?? this.chain.baseFeeAfter(parent),
       mixHash: keccak_256(parent.hash()),
       gasUsed: 0n,
     })
@@ -363,7 +372,7 @@ export class ChainState {
   }
 
   private search(req: CallRequest, at: ResolvedBlock, overrides?: StateOverrides): Promise<bigint> {
-    const root = at.record.block.header.stateRoot
+    const root = this.rootOf(at)
     const view = this.viewFor(root)
     return view.run(root, async () => {
       let hi = req.gas !== undefined && req.gas >= SIMPLE_TRANSFER_GAS ? req.gas : this.defaultGas(at)
@@ -420,7 +429,7 @@ export class ChainState {
 
   /** Executes a call request on a scratch copy of the state at `at`. */
   execute(req: CallRequest, at: ResolvedBlock, gas: bigint, overrides?: StateOverrides): Promise<CallOutcome> {
-    const root = at.record.block.header.stateRoot
+    const root = this.rootOf(at)
     const view = this.viewFor(root)
     return view.run(root, () => this.executeOn(view, req, at, gas, overrides), this.callTimeoutMs)
   }
@@ -577,9 +586,8 @@ export class ChainState {
    * `task` executes, e.g. with a tracer attached).
    */
   async replay<T>(record: BlockRecord, index: number, task: (vm: VM, tx: TypedTransaction, block: Block) => Promise<T>): Promise<T> {
-    const parent = await this.chain.getBlock(record.block.header.parentHash)
-    if (!parent) throw serverError('parent block not found')
-    const root = parent.block.header.stateRoot
+    const root = await this.chain.preStateRoot(record)
+    if (!root) throw serverError('parent block not found')
     return this.archive.scratch(
       root,
       async (view) => {
@@ -596,7 +604,7 @@ export class ChainState {
 
   /** Runs a call request on the archive view with `task` around it (debug_traceCall). */
   async withCall<T>(req: CallRequest, at: ResolvedBlock, gas: bigint, overrides: StateOverrides | undefined, task: (vm: VM, run: () => Promise<CallOutcome>) => Promise<T>): Promise<T> {
-    const root = at.record.block.header.stateRoot
+    const root = this.rootOf(at)
     return this.archive.run(root, (view) => task(view.vm, () => this.executeOn(view, req, at, gas, overrides)), this.traceTimeoutMs)
   }
 }

@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   STORAGE_OPEN_FAILED: {domain: 'storage', exit: 'environment'},
   // chain
   TX_REJECTED: {domain: 'chain', exit: 'chainRejected'},
+  BLOCK_NOT_ON_CHAIN: {domain: 'chain', exit: 'usage'},
   BLOCK_NOT_ON_HEAD: {domain: 'chain', exit: 'bug'},
   BLOCK_SEALED: {domain: 'chain', exit: 'bug'},
   GENESIS_MISMATCH: {domain: 'chain', exit: 'environment'},

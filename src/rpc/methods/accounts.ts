@@ -1,4 +1,6 @@
-import {bytesToHex, hexToBytes} from '@ethereumjs/util'
+import {Address, bytesToHex, hexToBytes} from '@ethereumjs/util'
+
+import {unsignedTransaction} from '../../chain/impersonation.js'
 import type {Hex, TransactionSerializable, TypedDataDefinition} from 'viem'
 import type {PrivateKeyAccount} from 'viem/accounts'
 
@@ -20,7 +22,11 @@ export interface UnlockedAccount {
  * eth_sign / personal_sign / eth_signTypedData_v4 sign messages. A node given no keys lists none
  * and answers the signing methods with geth's "unknown account".
  */
-export function accountMethods(deps: Pick<RpcDeps, 'chain' | 'mempool' | 'state'>, unlocked: UnlockedAccount[] = []): MethodTable {
+export function accountMethods(
+  deps: Pick<RpcDeps, 'chain' | 'mempool' | 'state'>,
+  unlocked: UnlockedAccount[] = [],
+  impersonated: (address: Uint8Array) => boolean = () => false,
+): MethodTable {
   const {chain, mempool, state} = deps
   const keys = new Map<string, Hex>(unlocked.map((entry) => [entry.address.toLowerCase(), entry.privateKey as Hex]))
   const listed = [...keys.keys()]
@@ -52,10 +58,12 @@ export function accountMethods(deps: Pick<RpcDeps, 'chain' | 'mempool' | 'state'
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(0, 'expected a transaction object')
       const fromValue = (raw as {from?: unknown}).from
       if (fromValue === undefined || fromValue === null) fail(0, 'from: missing')
-      const account = await signer(fromValue, 0)
+      const fromBytes = address(fromValue, 0, 'from')
+      // An impersonated address (anvil_impersonateAccount) sends without its key, unless the node holds it.
+      const account = keys.has(bytesToHex(fromBytes)) || !impersonated(fromBytes) ? await signer(fromValue, 0) : undefined
       const req = callRequest(raw, 0)
       if (req.authorizationList) throw invalidParams('invalid argument 0: authorizationList is not supported here; sign the transaction and send it with eth_sendRawTransaction')
-      const nonce = req.nonce ?? (await mempool.pendingNonce(hexToBytes(account.address)))
+      const nonce = req.nonce ?? (await mempool.pendingNonce(fromBytes))
       const tip = req.maxPriorityFeePerGas ?? (req.maxFeePerGas !== undefined && req.maxFeePerGas < SUGGESTED_PRIORITY_FEE ? req.maxFeePerGas : SUGGESTED_PRIORITY_FEE)
       const maxFee = req.maxFeePerGas ?? 2n * chain.nextBaseFee() + tip
       const legacy = req.gasPrice !== undefined
@@ -81,6 +89,7 @@ export function accountMethods(deps: Pick<RpcDeps, 'chain' | 'mempool' | 'state'
       } else {
         tx = {...base, type: 'eip1559', maxFeePerGas: maxFee, maxPriorityFeePerGas: tip, accessList}
       }
+      if (!account) return hex(await mempool.add(unsignedTransaction(chain, tx, fromBytes), {sender: new Address(fromBytes)}))
       const signed = await account.signTransaction(tx)
       return hex(await mempool.addRaw(hexToBytes(signed)))
     },
