@@ -36,10 +36,11 @@ async function allFlags(): Promise<{commands: string[]; flags: FlagInfo[]}> {
   const commands: string[] = []
   for (const file of commandFiles(COMMANDS_DIR).sort()) {
     const id = relative(COMMANDS_DIR, file).replace(/\.ts$/, '').split(/[\\/]/).join(' ')
-    const mod = (await import(pathToFileURL(file).href)) as {default?: {flags?: Record<string, unknown>; baseFlags?: Record<string, unknown>}}
+    const mod = (await import(pathToFileURL(file).href)) as {default?: unknown}
     if (typeof mod.default !== 'function') throw new Error(`${file} has no default export (a command class)`)
     commands.push(`xai ${id}`)
-    const flags = {...mod.default?.baseFlags, ...mod.default?.flags} as Record<string, {env?: string; hidden?: boolean; multiple?: boolean}>
+    const command = mod.default as {flags?: Record<string, unknown>; baseFlags?: Record<string, unknown>}
+    const flags = {...command.baseFlags, ...command.flags} as Record<string, {env?: string; hidden?: boolean; multiple?: boolean}>
     for (const [name, flag] of Object.entries(flags)) {
       out.push({command: `xai ${id}`, flag: name, env: flag.env, hidden: flag.hidden === true, multiple: flag.multiple === true})
     }
