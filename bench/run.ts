@@ -10,7 +10,7 @@ import {loadgenSelfTest, type LoadgenResult} from './lib/loadgen.js'
 import {TRANSPORTS, type Transport} from './lib/rpc.js'
 import {killAllTracked, killAllTrackedSync, procStatusBytes, RssSampler} from './lib/proc.js'
 import {checks, summarize, table, type RunRecord} from './lib/report.js'
-import {devAccounts, FUNDED_DEV_ACCOUNTS, SCENARIOS, type ScenarioOptions} from './lib/scenarios.js'
+import {DEFAULT_SCENARIOS, devAccounts, FUNDED_DEV_ACCOUNTS, SCENARIOS, type ScenarioOptions} from './lib/scenarios.js'
 import {MiB, round} from './lib/stats.js'
 import {ANVIL_BIN, REPO_ROOT, TARGETS, type Target} from './lib/targets.js'
 
@@ -19,13 +19,16 @@ const ENTRIES: Record<string, () => Promise<{main(argv: string[]): Promise<numbe
   'fl-aggregate': () => import('./fl-aggregate.js'),
   'fl-round': () => import('./fl-round.js'),
   snapshot: () => import('./snapshot.js'),
+  'fl-seeds': () => import('./fl-seeds.js'),
 }
 
 const HELP = `Usage: npm run bench -- [options]
        npm run bench -- <${Object.keys(ENTRIES).join('|')}> [options]   (a standalone benchmark; see its --help)
 
   --target <list>      targets, comma-separated (${Object.keys(TARGETS).join(', ')}); default: xai,anvil
-  --scenario <list>    scenarios, comma-separated (${Object.keys(SCENARIOS).join(', ')}); default: all
+  --scenario <list>    scenarios, comma-separated (${Object.keys(SCENARIOS).join(', ')});
+                       default: ${DEFAULT_SCENARIOS.join(',')} (calls: every eth_call distinct;
+                       calls-cached: 10 request bodies repeated, answered mostly from a cache)
   --txs <n>            pre-signed txs per transaction scenario (default 2000)
   --calls <n>          eth_call requests per round (default 2000)
   --call-rounds <n>    timed eth_call rounds; the median round is reported (default 5)
@@ -97,7 +100,7 @@ async function main(): Promise<number> {
     return 0
   }
   const targets = list('target', values.target, TARGETS, ['xai', 'anvil'])
-  const scenarios = list('scenario', values.scenario, SCENARIOS, Object.keys(SCENARIOS))
+  const scenarios = list('scenario', values.scenario, SCENARIOS, DEFAULT_SCENARIOS)
   const transport = (values.transport ?? 'raw') as Transport
   if (!TRANSPORTS.includes(transport)) throw new Error(`--transport must be one of ${TRANSPORTS.join(', ')}`)
   const blockTimeSec = positiveInt('block-time', values['block-time'], 1, 60)

@@ -116,6 +116,8 @@ export interface CallScenarioResult extends CallRound {
   kind: 'call'
   /** Calls per round. */
   count: number
+  /** Every request of the scenario distinct (`calls`), or 10 bodies repeated (`calls-cached`). */
+  distinctRequests: boolean
   /** Figures above are those of the median round (by calls/s). */
   rounds: CallRound[]
 }
@@ -493,68 +495,104 @@ export const erc20Scenario: Scenario = {
   },
 }
 
-export const callsScenario: Scenario = {
-  name: 'calls',
-  title: 'eth_call balanceOf',
-  async run(ctx) {
-    const rpc = loadClient(ctx)
-    try {
-      ctx.log('deploying BenchToken')
-      const token = await deployToken(ctx, rpc)
-      const senders = ctx.accounts.slice(0, ctx.options.senders)
-      const expected = toHex(TOKEN_AMOUNT, {size: 32})
-      const payloads = Array.from({length: ctx.options.calls}, (_, i) =>
-        body('eth_call', [{to: token, data: encodeFunctionData({abi: ctx.token.abi, functionName: 'balanceOf', args: [senders[i % senders.length]!.address]})}, 'latest']),
-      )
-      const check = (result: unknown) => {
-        if (typeof result !== 'string' || result.toLowerCase() !== expected) throw new Error(`${ctx.target.name}: balanceOf returned ${String(result)}, expected ${expected}`)
-      }
-      // Warm-up, untimed (same for every target): one pass of min(calls, 500) calls.
-      const warm = Math.min(payloads.length, 500)
-      await pool(warm, ctx.options.concurrency, async (i) => check(await rpc.send(payloads[i]!, 'eth_call')), ctx.deadline, 'eth_call warm-up')
-      ctx.log(`${ctx.options.callRounds} rounds of ${ctx.options.calls} eth_call balanceOf, ${ctx.options.concurrency} in flight`)
-      const rounds: CallRound[] = []
-      for (let round = 0; round < ctx.options.callRounds; round++) {
-        const latencies = new Float64Array(payloads.length)
-        const pid = ctx.target.pid()
-        const targetCpu0 = pid === undefined ? undefined : procCpuMs(pid)
-        const cpu0 = process.cpuUsage()
-        const t0 = performance.now()
-        await pool(
-          payloads.length,
-          ctx.options.concurrency,
-          async (i) => {
-            const start = performance.now()
-            const result = await rpc.send(payloads[i]!, 'eth_call')
-            latencies[i] = performance.now() - start
-            check(result)
-          },
-          ctx.deadline,
-          `${ctx.target.name}: eth_call`,
-        )
-        const elapsedMs = performance.now() - t0
-        const cpu = process.cpuUsage(cpu0)
-        const targetCpu1 = pid === undefined ? undefined : procCpuMs(pid)
-        const lat = Array.from(latencies)
-        const cpuMs = (cpu.user + cpu.system) / 1000
-        rounds.push({
-          callsPerSec: (payloads.length * 1000) / elapsedMs,
-          elapsedMs,
-          latencyP50Ms: percentile(lat, 50),
-          latencyP95Ms: percentile(lat, 95),
-          loadgenCpuPct: (cpuMs / elapsedMs) * 100,
-          loadgenCpuUsPerCall: (cpuMs * 1000) / payloads.length,
-          targetCpuPct: targetCpu0 !== undefined && targetCpu1 !== undefined ? ((targetCpu1 - targetCpu0) / elapsedMs) * 100 : undefined,
-        })
-      }
-      const sorted = [...rounds].sort((a, b) => a.callsPerSec - b.callsPerSec)
-      const mid = sorted[Math.floor((sorted.length - 1) / 2)]!
-      return {kind: 'call', count: payloads.length, ...mid, rounds}
-    } finally {
-      rpc.close()
-    }
-  },
+/** Deterministic addresses that hold no token: `balanceOf` of each is a distinct request (answer 0). */
+export function holders(count: number, offset = 0): Hex[] {
+  return Array.from({length: count}, (_, i) => `0x${keccak256(toHex(`xai-bench-holder-${offset + i}`)).slice(-40)}` as Hex)
 }
+
+/**
+ * `eth_call balanceOf(holder)`: a 500-call warm-up, then `callRounds` timed rounds of `calls`.
+ * `distinct`: every request of the scenario (warm-up and all rounds) asks about another address,
+ * as a wallet or indexer reading many balances does, so no per-block result cache can answer it;
+ * the senders' balances are checked once, untimed, so a node answering 0 for everything fails.
+ * Otherwise (the `calls-cached` scenario) the requests cycle over the 10 senders: after the first
+ * call of each, a node that caches results per block answers from its cache.
+ */
+function callScenario(name: string, title: string, distinct: boolean): Scenario {
+  return {
+    name,
+    title,
+    async run(ctx) {
+      const rpc = loadClient(ctx)
+      try {
+        ctx.log('deploying BenchToken')
+        const token = await deployToken(ctx, rpc)
+        const senders = ctx.accounts.slice(0, ctx.options.senders)
+        const funded = toHex(TOKEN_AMOUNT, {size: 32})
+        const zero = toHex(0n, {size: 32})
+        const balanceOf = (holder: Hex) => body('eth_call', [{to: token, data: encodeFunctionData({abi: ctx.token.abi, functionName: 'balanceOf', args: [holder]})}, 'latest'])
+        const checker = (expected: Hex) => (result: unknown) => {
+          if (typeof result !== 'string' || result.toLowerCase() !== expected) throw new Error(`${ctx.target.name}: balanceOf returned ${String(result)}, expected ${expected}`)
+        }
+        const warm = Math.min(ctx.options.calls, 500)
+        // One list of request bodies per pass (the warm-up, then each round), built before timing.
+        let passes: string[][]
+        let check: (result: unknown) => void
+        if (distinct) {
+          for (const sender of senders) checker(funded)(await rpc.request('eth_call', [{to: token, data: encodeFunctionData({abi: ctx.token.abi, functionName: 'balanceOf', args: [sender.address]})}, 'latest']))
+          const all = holders(warm + ctx.options.callRounds * ctx.options.calls).map(balanceOf)
+          passes = [all.slice(0, warm), ...Array.from({length: ctx.options.callRounds}, (_, r) => all.slice(warm + r * ctx.options.calls, warm + (r + 1) * ctx.options.calls))]
+          if (new Set(all).size !== all.length) throw new Error('duplicate eth_call request bodies in the distinct scenario')
+          check = checker(zero)
+        } else {
+          const repeated = Array.from({length: ctx.options.calls}, (_, i) => balanceOf(senders[i % senders.length]!.address))
+          passes = [repeated.slice(0, warm), ...Array.from({length: ctx.options.callRounds}, () => repeated)]
+          check = checker(funded)
+        }
+        // Warm-up, untimed (same for every target).
+        const warmUp = passes[0]!
+        await pool(warmUp.length, ctx.options.concurrency, async (i) => check(await rpc.send(warmUp[i]!, 'eth_call')), ctx.deadline, 'eth_call warm-up')
+        ctx.log(`${ctx.options.callRounds} rounds of ${ctx.options.calls} eth_call balanceOf (${distinct ? 'every request distinct' : `${senders.length} distinct requests, repeated`}), ${ctx.options.concurrency} in flight`)
+        const rounds: CallRound[] = []
+        for (let round = 0; round < ctx.options.callRounds; round++) {
+          const payloads = passes[round + 1]!
+          const latencies = new Float64Array(payloads.length)
+          const pid = ctx.target.pid()
+          const targetCpu0 = pid === undefined ? undefined : procCpuMs(pid)
+          const cpu0 = process.cpuUsage()
+          const t0 = performance.now()
+          await pool(
+            payloads.length,
+            ctx.options.concurrency,
+            async (i) => {
+              const start = performance.now()
+              const result = await rpc.send(payloads[i]!, 'eth_call')
+              latencies[i] = performance.now() - start
+              check(result)
+            },
+            ctx.deadline,
+            `${ctx.target.name}: eth_call`,
+          )
+          const elapsedMs = performance.now() - t0
+          const cpu = process.cpuUsage(cpu0)
+          const targetCpu1 = pid === undefined ? undefined : procCpuMs(pid)
+          const lat = Array.from(latencies)
+          const cpuMs = (cpu.user + cpu.system) / 1000
+          rounds.push({
+            callsPerSec: (payloads.length * 1000) / elapsedMs,
+            elapsedMs,
+            latencyP50Ms: percentile(lat, 50),
+            latencyP95Ms: percentile(lat, 95),
+            loadgenCpuPct: (cpuMs / elapsedMs) * 100,
+            loadgenCpuUsPerCall: (cpuMs * 1000) / payloads.length,
+            targetCpuPct: targetCpu0 !== undefined && targetCpu1 !== undefined ? ((targetCpu1 - targetCpu0) / elapsedMs) * 100 : undefined,
+          })
+        }
+        const sorted = [...rounds].sort((a, b) => a.callsPerSec - b.callsPerSec)
+        const mid = sorted[Math.floor((sorted.length - 1) / 2)]!
+        return {kind: 'call', count: ctx.options.calls, distinctRequests: distinct, ...mid, rounds}
+      } finally {
+        rpc.close()
+      }
+    },
+  }
+}
+
+/** The default eth_call scenario: every request distinct, so each one is executed. */
+export const callsScenario = callScenario('calls', 'eth_call balanceOf, every request distinct', true)
+
+/** The same calls over 10 request bodies: mostly answered by a per-block result cache. */
+export const cachedCallsScenario = callScenario('calls-cached', 'eth_call balanceOf, 10 distinct requests repeated', false)
 
 /**
  * Send → inclusion latency at a steady, moderate rate (20 transfers/s, 200 of them): what a dApp
@@ -581,4 +619,8 @@ export const SCENARIOS: Record<string, Scenario> = {
   erc20: erc20Scenario,
   calls: callsScenario,
   latency: latencyScenario,
+  'calls-cached': cachedCallsScenario,
 }
+
+/** Scenarios run when --scenario is not given (calls-cached only on request). */
+export const DEFAULT_SCENARIOS = ['transfers', 'erc20', 'calls', 'latency']

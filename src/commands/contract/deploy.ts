@@ -24,7 +24,7 @@ export const targetArgs = {
 }
 
 /** --abi for call and send. */
-export const abiFlag = {abi: Flags.string({description: 'The artifact whose ABI to use (needed with an address)'})}
+export const abiFlag = {abi: Flags.string({description: 'The artifact whose ABI to use (needed with an address)', env: 'XAI_CONTRACT_ABI'})}
 
 export const signerFlags = {
   'private-key': Flags.string({description: 'Private key of the sender (0x…)', env: 'XAI_PRIVATE_KEY', exclusive: ['account']}),

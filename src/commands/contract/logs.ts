@@ -40,10 +40,10 @@ export default class ContractLogs extends XaiCommand<ContractLogsResult | Follow
   static override flags = {
     ...chainFlags,
     ...abiFlag,
-    event: Flags.string({char: 'e', description: "Only this event: a name, or a signature such as 'Transfer(address,address,uint256)'"}),
-    'from-block': Flags.string({description: 'First block (decimal or 0x-hex) [default: the deployment block of a named contract, else 0]'}),
-    'to-block': Flags.string({description: 'Last block (decimal, 0x-hex or latest) [default: latest]', exclusive: ['follow']}),
-    follow: Flags.boolean({char: 'f', description: 'Then stream new logs as they come, until Ctrl-C', default: false}),
+    event: Flags.string({char: 'e', description: "Only this event: a name, or a signature such as 'Transfer(address,address,uint256)'", env: 'XAI_CONTRACT_EVENT'}),
+    'from-block': Flags.string({description: 'First block (decimal or 0x-hex) [default: the deployment block of a named contract, else 0]', env: 'XAI_CONTRACT_FROM_BLOCK'}),
+    'to-block': Flags.string({description: 'Last block (decimal, 0x-hex or latest) [default: latest]', exclusive: ['follow'], env: 'XAI_CONTRACT_TO_BLOCK'}),
+    follow: Flags.boolean({char: 'f', description: 'Then stream new logs as they come, until Ctrl-C', default: false, env: 'XAI_CONTRACT_FOLLOW'}),
     'ws-url': Flags.string({description: 'WebSocket endpoint for --follow [default: the RPC URL with ws:// or wss://]', env: 'XAI_WS_URL'}),
   }
 

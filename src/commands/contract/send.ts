@@ -26,7 +26,7 @@ export default class ContractSend extends XaiCommand<SendContractResult> {
     ...chainFlags,
     ...signerFlags,
     ...abiFlag,
-    value: Flags.string({description: 'Wei to send with the call (decimal or 0x-hex)', default: '0'}),
+    value: Flags.string({description: 'Wei to send with the call (decimal or 0x-hex)', default: '0', env: 'XAI_CONTRACT_VALUE'}),
   }
 
   async run(): Promise<SendContractResult> {

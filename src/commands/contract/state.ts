@@ -33,8 +33,8 @@ The contract is a name (its newest deployment on the current chain, from the dep
       description: 'Mapping keys: <mapping>=<key>[,<key>…] (one key per nesting level), or a bare <key> for every mapping that takes it; repeatable',
       multiple: true,
     }),
-    block: Flags.string({char: 'b', description: 'Block number or tag (latest, earliest, safe, finalized)', default: 'latest'}),
-    'max-items': Flags.integer({description: 'Items shown per array', default: 32, min: 0, max: 10_000}),
+    block: Flags.string({char: 'b', description: 'Block number or tag (latest, earliest, safe, finalized)', default: 'latest', env: 'XAI_CONTRACT_BLOCK'}),
+    'max-items': Flags.integer({description: 'Items shown per array', default: 32, min: 0, max: 10_000, env: 'XAI_CONTRACT_MAX_ITEMS'}),
   }
 
   async run(): Promise<ContractStateResult> {

@@ -39,8 +39,8 @@ Watch the effect with \`xai devnet status --watch\` (or the dashboard of \`xai d
 
   static override flags = {
     ...devnetFlags,
-    node: Flags.integer({description: 'Index of the node (0-based)', required: true, min: 0, char: 'n'}),
-    'grace-period': Flags.integer({description: 'restart: milliseconds between SIGTERM and SIGKILL', default: 10_000, min: 0}),
+    node: Flags.integer({description: 'Index of the node (0-based)', required: true, min: 0, char: 'n', env: 'XAI_DEVNET_NODE'}),
+    'grace-period': Flags.integer({description: 'restart: milliseconds between SIGTERM and SIGKILL', default: 10_000, min: 0, env: 'XAI_GRACE_PERIOD'}),
   }
 
   async run(): Promise<FaultResult> {

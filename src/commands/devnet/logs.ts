@@ -27,10 +27,10 @@ With --follow it keeps printing lines as the nodes append them, until Ctrl-C; a 
 
   static override flags = {
     ...devnetFlags,
-    node: Flags.integer({description: 'Only this node (its index)', min: 0}),
-    follow: Flags.boolean({char: 'f', description: 'Keep printing lines as they are appended, until Ctrl-C', default: false}),
-    lines: Flags.integer({char: 'n', description: 'Lines of each node to print first', default: 50, min: 0}),
-    raw: Flags.boolean({description: 'Print the JSON lines unchanged', default: false, exclusive: ['json']}),
+    node: Flags.integer({description: 'Only this node (its index)', min: 0, env: 'XAI_DEVNET_NODE'}),
+    follow: Flags.boolean({char: 'f', description: 'Keep printing lines as they are appended, until Ctrl-C', default: false, env: 'XAI_DEVNET_FOLLOW'}),
+    lines: Flags.integer({char: 'n', description: 'Lines of each node to print first', default: 50, min: 0, env: 'XAI_DEVNET_LINES'}),
+    raw: Flags.boolean({description: 'Print the JSON lines unchanged', default: false, exclusive: ['json'], env: 'XAI_DEVNET_RAW'}),
     'poll-interval': Flags.integer({description: 'Milliseconds between checks for new lines with --follow', default: 250, min: 10, hidden: true}),
   }
 

@@ -16,7 +16,7 @@ export default class DevnetReset extends XaiCommand<ResetDevnetResult> {
 
   static override flags = {
     ...devnetFlags,
-    force: Flags.boolean({char: 'f', description: 'Stop running nodes first; succeed even if there is no such devnet', default: false}),
+    force: Flags.boolean({char: 'f', description: 'Stop running nodes first; succeed even if there is no such devnet', default: false, env: 'XAI_DEVNET_FORCE'}),
     'grace-period': Flags.integer({description: 'Milliseconds between SIGTERM and SIGKILL when stopping nodes', default: 10_000, min: 0, env: 'XAI_GRACE_PERIOD'}),
   }
 

@@ -26,8 +26,8 @@ With --watch it keeps watching until Ctrl-C, which leaves the view and keeps the
 
   static override flags = {
     ...devnetFlags,
-    watch: Flags.boolean({char: 'w', description: 'Keep watching until Ctrl-C (the devnet keeps running)', default: false}),
-    interval: Flags.integer({description: 'Milliseconds between updates with --watch [default: 500 for the dashboard, else 2000]', min: 100}),
+    watch: Flags.boolean({char: 'w', description: 'Keep watching until Ctrl-C (the devnet keeps running)', default: false, env: 'XAI_DEVNET_WATCH'}),
+    interval: Flags.integer({description: 'Milliseconds between updates with --watch [default: 500 for the dashboard, else 2000]', min: 100, env: 'XAI_DEVNET_INTERVAL'}),
   }
 
   /** Set while watching with --json: documents went out as NDJSON, none at the end. */

@@ -22,9 +22,9 @@ The file is YAML with comments: a title, a summary, the fields of the kind and, 
   }
 
   static override flags = {
-    out: Flags.string({char: 'o', description: 'File to write [default: proposal-<kind>.yaml]'}),
-    title: Flags.string({description: 'Fill in the title'}),
-    force: Flags.boolean({description: 'Replace the file if it exists', default: false}),
+    out: Flags.string({char: 'o', description: 'File to write [default: proposal-<kind>.yaml]', env: 'XAI_GOVERNANCE_OUT'}),
+    title: Flags.string({description: 'Fill in the title', env: 'XAI_GOVERNANCE_TITLE'}),
+    force: Flags.boolean({description: 'Replace the file if it exists', default: false, env: 'XAI_GOVERNANCE_FORCE'}),
   }
 
   async run(): Promise<DraftProposalResult> {

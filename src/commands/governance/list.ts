@@ -26,7 +26,7 @@ export default class GovernanceList extends XaiCommand<GovernanceListResult> {
 
   static override flags = {
     ...chainTargetFlags,
-    state: Flags.string({description: `Only proposals in this state (${PROPOSAL_STATES.join(', ')}; any case)`}),
+    state: Flags.string({description: `Only proposals in this state (${PROPOSAL_STATES.join(', ')}; any case)`, env: 'XAI_GOVERNANCE_STATE'}),
   }
 
   async run(): Promise<GovernanceListResult> {

@@ -31,8 +31,8 @@ The chain's refusal (a deposit below minDeposit, an invalid proposal) exits with
   static override flags = {
     ...chainTargetFlags,
     ...signerFlags,
-    deposit: Flags.string({description: "Wei deposited with the proposal, refunded unless it is vetoed [default: the chain's minDeposit]"}),
-    'module-dir': Flags.string({description: 'Module folder holding src/<id>.ts, for module-activate and module-upgrade [default: the folder above the proposal file]'}),
+    deposit: Flags.string({description: "Wei deposited with the proposal, refunded unless it is vetoed [default: the chain's minDeposit]", env: 'XAI_GOVERNANCE_DEPOSIT'}),
+    'module-dir': Flags.string({description: 'Module folder holding src/<id>.ts, for module-activate and module-upgrade [default: the folder above the proposal file]', env: 'XAI_GOVERNANCE_MODULE_DIR'}),
   }
 
   async run(): Promise<ProposeResult> {

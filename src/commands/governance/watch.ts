@@ -17,7 +17,7 @@ export default class GovernanceWatch extends XaiCommand<WatchSnapshot> {
 
   static override flags = {
     ...chainTargetFlags,
-    interval: Flags.integer({description: 'Milliseconds between refreshes', default: 1000, min: 100}),
+    interval: Flags.integer({description: 'Milliseconds between refreshes', default: 1000, min: 100, env: 'XAI_GOVERNANCE_INTERVAL'}),
   }
 
   async run(): Promise<WatchSnapshot> {

@@ -26,7 +26,7 @@ NAME is the module id: lowercase letters, digits and dashes, starting with a let
 
   static override flags = {
     dir: Flags.string({description: 'Folder to create the module folder in', default: '.', env: 'XAI_MODULE_DIR'}),
-    force: Flags.boolean({description: 'Overwrite the template files of an existing module folder', default: false}),
+    force: Flags.boolean({description: 'Overwrite the template files of an existing module folder', default: false, env: 'XAI_MODULE_FORCE'}),
   }
 
   async run(): Promise<CreateModuleResult> {

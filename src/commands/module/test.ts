@@ -17,7 +17,7 @@ export default class ModuleTest extends XaiCommand<TestModuleResult> {
   }
 
   static override flags = {
-    runs: Flags.integer({description: 'Runs the replay compares', min: 2, max: 16, default: 2}),
+    runs: Flags.integer({description: 'Runs the replay compares', min: 2, max: 16, default: 2, env: 'XAI_MODULE_RUNS'}),
   }
 
   async run(): Promise<TestModuleResult> {

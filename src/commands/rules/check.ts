@@ -26,7 +26,7 @@ The hash (keccak256 of the normalized rule set) is what a governance proposal ac
   }
 
   static override flags = {
-    tx: Flags.string({description: 'A transaction to evaluate, as JSON (with its state under "state")'}),
+    tx: Flags.string({description: 'A transaction to evaluate, as JSON (with its state under "state")', env: 'XAI_RULES_TX'}),
   }
 
   async run(): Promise<CheckRuleFileResult> {
