@@ -8,6 +8,7 @@ import {DEV_BALANCE} from '../../chain/genesis.js'
 import type {DevnetEvent, DevnetStep} from '../../devnet/events.js'
 import {type StartDevnetResult, startDevnet, startDevnetSteps} from '../../devnet/start-devnet.js'
 import {superviseDevnet} from '../../devnet/supervise-devnet.js'
+import {watchDevnet} from '../../devnet/watch-devnet.js'
 import {readDevnetRecord, devnetPaths} from '../../devnet/devnet-folder.js'
 import {findProject, openProject} from '../../contracts/project.js'
 import {isXaiError} from '../../errors.js'
@@ -110,7 +111,8 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
       }
       if (result.consensus && !json && process.stdout.isTTY === true) {
         const {runDashboard} = await import('../../cli/dashboard/index.js')
-        const dashboard = runDashboard({dir: devnetsRoot(flags.dir), name: flags.name, signal: this.signal, footer: 'Ctrl-C stops the devnet'})
+        const snapshots = watchDevnet({dir: devnetsRoot(flags.dir), name: flags.name}, {signal: this.signal})
+        const dashboard = runDashboard({snapshots, name: flags.name, signal: this.signal, footer: 'Ctrl-C stops the devnet'})
         await superviseDevnet(started, {signal: this.signal, tolerateExits: true})
         await dashboard
       } else {
