@@ -1,8 +1,7 @@
-import {Box, Text, render} from 'ink'
+import {Box, Text} from 'ink'
 import type {JSX} from 'react'
 
-import type {FlEvent} from '../fl/run-federation.js'
-import {type FlViewSnapshot, formatBytes, formatRound, initialFlView, reduceFlView, sparkline} from './fl-view-model.js'
+import {type FlViewSnapshot, formatBytes, formatRound, sparkline} from './fl-view-model.js'
 
 const CELL: Record<string, {glyph: string; color?: string}> = {
   waiting: {glyph: '·'},
@@ -11,6 +10,7 @@ const CELL: Record<string, {glyph: string; color?: string}> = {
   excluded: {glyph: '○', color: 'yellow'},
 }
 
+/** The live federated-learning view, folded from the run's events by reduceFlView. Props only. */
 export function FlView({view}: {view: FlViewSnapshot}): JSX.Element {
   const last = view.history.at(-1)
   return (
@@ -47,21 +47,4 @@ export function FlView({view}: {view: FlViewSnapshot}): JSX.Element {
       <Text dimColor>● trained · ✗ rejected by its edge · ○ left out by the aggregator · Ctrl-C stops after the round</Text>
     </Box>
   )
-}
-
-/** Renders the view on stderr and returns the event sink that drives it, and a way to finish. */
-export function startFlView(planned: number, stdout: NodeJS.WriteStream = process.stderr): {onEvent(event: FlEvent): void; end(): Promise<void>} {
-  let view = initialFlView(planned)
-  const ink = render(<FlView view={view} />, {stdout, exitOnCtrlC: false, patchConsole: false})
-  return {
-    onEvent(event) {
-      view = reduceFlView(view, event)
-      ink.rerender(<FlView view={view} />)
-    },
-    async end() {
-      ink.rerender(<FlView view={{...view, done: true}} />)
-      ink.unmount()
-      await ink.waitUntilExit().catch(() => undefined)
-    },
-  }
 }

@@ -1,7 +1,10 @@
 import {formatEther} from 'viem'
 
 import type {ProposalDetails, ProposalEvent, ProposalInfo, TallySummary} from '../client/governance-client.js'
+import {stage} from '../client/proposal-stage.js'
 import type {ModuleInfo} from '../client/registry-client.js'
+
+export {stage}
 
 /** The human forms of governance and module results (the commands print them on stdout). */
 
@@ -30,25 +33,6 @@ export function formatProposalList(proposals: readonly ProposalInfo[], head: num
   const rows = proposals.map((p) => [`#${p.id}`, p.state, p.kind, p.title, stage(p, head)])
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)))
   return `${rows.map((r) => [r[0]!.padEnd(widths[0]!), r[1]!.padEnd(widths[1]!), r[2]!.padEnd(widths[2]!), r[3], `(${r[4]})`].join('  ')).join('\n')}\n`
-}
-
-/** Where a proposal stands relative to the head block, in words. */
-export function stage(p: Pick<ProposalInfo, 'state' | 'votingEndHeight' | 'executableHeight'>, head: number): string {
-  switch (p.state) {
-    case 'Active':
-      return p.votingEndHeight >= head + 1 ? `voting until block ${p.votingEndHeight}, ${p.votingEndHeight - head} to go` : `voting ended at block ${p.votingEndHeight}; tallied at its end`
-    case 'Queued':
-      return p.executableHeight === null ? 'queued' : `executes in block ${p.executableHeight}`
-    case 'Executed':
-      return p.executableHeight === null ? 'executed' : `executed in block ${p.executableHeight}`
-    case 'Defeated':
-    case 'Vetoed':
-      return `tallied at block ${p.votingEndHeight}`
-    case 'Failed':
-      return 'execution failed'
-    default:
-      return p.state.toLowerCase()
-  }
 }
 
 /** The tally against what quorum, threshold and veto need. */

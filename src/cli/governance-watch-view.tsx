@@ -1,12 +1,20 @@
-import {Box, Text, render} from 'ink'
+import {Box, Text} from 'ink'
 import type {JSX} from 'react'
 
-import {type WatchSnapshot, bar} from './governance-watch-model.js'
+import type {WatchSnapshot} from '../client/watch-proposals.js'
 
 const STATE_COLOR: Record<string, string> = {Active: 'cyan', Queued: 'yellow', Executed: 'green', Failed: 'red', Defeated: 'red', Vetoed: 'magenta', Canceled: 'gray'}
 const OUTCOME: Record<string, string> = {passed: 'passes', 'no-quorum': 'no quorum', 'below-threshold': 'not enough yes', vetoed: 'vetoed'}
 
-export function GovernanceWatch({snapshot, error}: {snapshot?: WatchSnapshot; error?: string}): JSX.Element {
+export interface GovernanceWatchProps {
+  /** Undefined until the first read ("connecting…"). */
+  snapshot?: WatchSnapshot
+  /** A read error to show above the (last good) snapshot. */
+  error?: string
+}
+
+/** The live proposals view: each one's countdown, tally bars against quorum, and outcome. Props only. */
+export function GovernanceWatch({snapshot, error}: GovernanceWatchProps): JSX.Element {
   return (
     <Box flexDirection="column">
       <Text bold>Governance {snapshot ? <Text dimColor>· block {snapshot.head}</Text> : <Text dimColor>· connecting…</Text>}</Text>
@@ -34,16 +42,8 @@ export function GovernanceWatch({snapshot, error}: {snapshot?: WatchSnapshot; er
   )
 }
 
-/** Renders the watch view on stderr; `update` redraws it. */
-export function startGovernanceWatch(stdout: NodeJS.WriteStream = process.stderr): {update(snapshot?: WatchSnapshot, error?: string): void; end(): Promise<void>} {
-  const ink = render(<GovernanceWatch />, {stdout, exitOnCtrlC: false, patchConsole: false})
-  return {
-    update(snapshot, error) {
-      ink.rerender(<GovernanceWatch snapshot={snapshot} error={error} />)
-    },
-    async end() {
-      ink.unmount()
-      await ink.waitUntilExit().catch(() => undefined)
-    },
-  }
+/** A bar of `width` cells, `share` (0..100) of them filled. */
+export function bar(share: number, width = 20): string {
+  const filled = Math.max(0, Math.min(width, Math.round((share / 100) * width)))
+  return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`
 }

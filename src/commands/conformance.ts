@@ -24,7 +24,7 @@ The commits and registry groups are skipped for nodes that are not XAI nodes. Ex
     'rpc-url': Flags.string({description: 'JSON-RPC endpoint of the node to check', required: true, env: 'XAI_RPC_URL'}),
     group: Flags.string({description: 'Run only this group (repeatable)', options: [...CONFORMANCE_GROUPS], multiple: true}),
     'private-key': Flags.string({description: 'A funded key: adds a transfer followed to its receipt to the jsonrpc group', env: 'XAI_CONFORMANCE_KEY'}),
-    'max-blocks': Flags.integer({description: 'Verify the commits of at most this many latest blocks', default: 1000, min: 1}),
+    'max-blocks': Flags.integer({description: 'Verify the commits of at most this many latest blocks', default: 1000, min: 1, env: 'XAI_CONFORMANCE_MAX_BLOCKS'}),
   }
 
   async run(): Promise<ConformanceReport> {

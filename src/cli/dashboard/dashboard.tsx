@@ -1,10 +1,10 @@
 import {Box, Text} from 'ink'
 import type {JSX, ReactNode} from 'react'
 
-import type {DashboardBlockRow, DashboardNodeRow, DashboardSnapshot, NodeTone} from './model.js'
+import type {BlockSnapshot, DevnetSnapshot, NodeSnapshot, NodeTone} from '../../devnet/watch-devnet.js'
 
 export interface DashboardProps {
-  snapshot: DashboardSnapshot
+  snapshot: DevnetSnapshot
   /** The last line, e.g. what Ctrl-C does here. */
   footer: string
   /** Terminal width; below 92 the table drops its RSS column to fit 80 (default 100). */
@@ -14,7 +14,7 @@ export interface DashboardProps {
 interface Column {
   title: string
   width: number
-  cell(node: DashboardNodeRow, multiNode: boolean): {text: ReactNode; color?: string; bold?: boolean}
+  cell(node: NodeSnapshot, multiNode: boolean): {text: ReactNode; color?: string; bold?: boolean}
 }
 
 const TONE_COLOR: Record<NodeTone, string | undefined> = {ok: 'green', warn: 'yellow', fault: 'red'}
@@ -90,7 +90,7 @@ export function Dashboard({snapshot, footer, columns = 100}: DashboardProps): JS
   )
 }
 
-function Header({snapshot}: {snapshot: DashboardSnapshot}): JSX.Element {
+function Header({snapshot}: {snapshot: DevnetSnapshot}): JSX.Element {
   const blockTime = snapshot.blockTime === null ? '…' : snapshot.blockTime === 0 ? 'automine' : `${snapshot.blockTime} ms`
   const rate = snapshot.txPerSecond === null ? '–' : snapshot.txPerSecond.toFixed(1)
   return (
@@ -105,7 +105,7 @@ function Header({snapshot}: {snapshot: DashboardSnapshot}): JSX.Element {
   )
 }
 
-function BlockRow({block}: {block: DashboardBlockRow}): JSX.Element {
+function BlockRow({block}: {block: BlockSnapshot}): JSX.Element {
   return (
     <Box>
       <Cell width={9}>#{block.number}</Cell>

@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
-import {Listr, ListrLogger, ProcessOutput} from 'listr2'
 
-import {gate} from '../../cli/gate.js'
+import {type TaskUpdate, createTaskList, taskListOutput} from '../../cli/task-list.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {type CompileEvent, type CompileProjectResult, compileProject} from '../../contracts/compile-project.js'
 import type {Diagnostic} from '../../contracts/diagnostics.js'
@@ -34,19 +33,28 @@ Errors are printed as path:line:col: severity: message, the source line and a ca
     const {flags} = await this.parse(ContractCompile)
     const project = flags.project ? await openProject(flags.project) : await findProject(process.cwd())
     const json = this.jsonEnabled()
-    const progress = json ? undefined : createProgress(process.stderr.isTTY === true)
+    // On a terminal: load solc, compile, write artifacts (nothing at all when every source is up to date); else one line.
+    const progress = createTaskList<CompileEvent>({
+      output: taskListOutput(json),
+      steps: [
+        {id: 'load-compiler', title: 'Load solc'},
+        {id: 'compile', title: 'Compile'},
+        {id: 'write', title: 'Write artifacts'},
+      ],
+      lazy: true,
+      updates: compileUpdate,
+      line: (event) => (event.type === 'compile' ? `Compiling ${event.sources.length} source(s) (${event.inputs} with imports)…` : undefined),
+    })
     let result: CompileProjectResult
     try {
-      result = await compileProject(project, {force: flags.force, onEvent: progress?.onEvent})
+      result = await progress.run(() => compileProject(project, {force: flags.force, onEvent: progress.onEvent}))
     } catch (err) {
-      await progress?.end(err as Error)
       if (!json && isXaiError(err) && (err.code === ContractsErrorCode.compileFailed || err.code === ContractsErrorCode.importNotFound)) {
         const diagnostics = (err.details?.diagnostics ?? []) as (Diagnostic | string)[]
         process.stderr.write(`${diagnostics.map((d) => (typeof d === 'string' ? d : d.formatted)).join('\n\n')}\n\n`)
       }
       throw err
     }
-    await progress?.end()
     if (!json) {
       if (result.warnings.length > 0) process.stderr.write(`${result.warnings.map((w) => w.formatted).join('\n\n')}\n\n`)
       process.stdout.write(formatCompileResult(result, project.config.solc))
@@ -75,87 +83,20 @@ export function formatCompileResult(result: CompileProjectResult, solc: {optimiz
   return `${lines.join('\n')}\n`
 }
 
-interface Progress {
-  onEvent(event: CompileEvent): void
-  end(err?: Error): Promise<void>
-}
-
-/**
- * Progress on stderr: a listr2 task list on a terminal (load solc, compile, write artifacts),
- * one line per step otherwise. Nothing at all when every source is up to date.
- */
-function createProgress(tty: boolean): Progress {
-  if (!tty) {
-    return {
-      onEvent(event) {
-        if (event.type === 'compile') process.stderr.write(`Compiling ${event.sources.length} source(s) (${event.inputs} with imports)…\n`)
-      },
-      async end() {},
-    }
-  }
-  const steps = ['load-compiler', 'compile', 'write'] as const
-  type Step = (typeof steps)[number]
-  type Gate = {promise: Promise<void>; open: () => void; fail: (err: Error) => void; label?: string; task?: {title: string}}
-  const gates = new Map<Step, Gate>()
-  /** Sets a step's title now if its task runs, else when it starts. */
-  const retitle = (step: Step, title: string): void => {
-    const gate = gates.get(step)!
-    gate.label = title
-    if (gate.task) gate.task.title = title
-  }
-  for (const step of steps) {
-    gates.set(step, {...gate()})
-  }
-  let list: Listr | undefined
-  let running: Promise<unknown> | undefined
-  const output = new ListrLogger({processOutput: new ProcessOutput(process.stderr, process.stderr)})
-  const task = (step: Step, title: string) => ({
-    title,
-    task: async (_ctx: unknown, t: {title: string}) => {
-      const gate = gates.get(step)!
-      gate.task = t
-      if (gate.label) t.title = gate.label
-      await gate.promise
-    },
-  })
-  return {
-    onEvent(event) {
-      switch (event.type) {
-        case 'load-compiler':
-          list = new Listr([task('load-compiler', `Load solc ${event.version}`), task('compile', 'Compile'), task('write', 'Write artifacts')], {
-            concurrent: false,
-            exitOnError: true,
-            registerSignalListeners: false,
-            rendererOptions: {logger: output, collapseErrors: false},
-            fallbackRendererOptions: {logger: output},
-          })
-          running = list.run().catch(() => undefined)
-          break
-        case 'compiler-loaded':
-          retitle('load-compiler', `Loaded solc ${event.version.split('+')[0]} (${event.ms} ms)`)
-          gates.get('load-compiler')?.open()
-          break
-        case 'compile':
-          retitle('compile', `Compile ${event.sources.length} source(s)`)
-          break
-        case 'compiled':
-          retitle('compile', `Compiled (${event.ms} ms)`)
-          gates.get('compile')?.open()
-          break
-        case 'write':
-          retitle('write', `Write ${event.artifacts} artifact(s)`)
-          break
-        default:
-          break
-      }
-    },
-    async end(err) {
-      for (const step of steps) {
-        const gate = gates.get(step)!
-        if (err) gate.fail(err)
-        else gate.open()
-      }
-      await running
-    },
+/** How a compile event moves the task list. */
+function compileUpdate(event: CompileEvent): TaskUpdate | undefined {
+  switch (event.type) {
+    case 'load-compiler':
+      return {type: 'start', id: 'load-compiler', title: `Load solc ${event.version}`}
+    case 'compiler-loaded':
+      return {type: 'done', id: 'load-compiler', title: `Loaded solc ${event.version.split('+')[0]} (${event.ms} ms)`}
+    case 'compile':
+      return {type: 'title', id: 'compile', title: `Compile ${event.sources.length} source(s)`}
+    case 'compiled':
+      return {type: 'done', id: 'compile', title: `Compiled (${event.ms} ms)`}
+    case 'write':
+      return {type: 'title', id: 'write', title: `Write ${event.artifacts} artifact(s)`}
+    default:
+      return undefined
   }
 }

@@ -1,8 +1,7 @@
 import {Args, Flags} from '@oclif/core'
-import {Listr, ListrLogger, ProcessOutput} from 'listr2'
 
 import {devnetsRoot} from '../../cli/devnet-flags.js'
-import {gate} from '../../cli/gate.js'
+import {createTaskList, taskListOutput} from '../../cli/task-list.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {DEPLOY_STEPS, type DeployContractResult, type DeployEvent, type DeployStep, deployContract} from '../../contracts/deploy-contract.js'
 import {locateDevnet} from '../../devnet/devnet-folder.js'
@@ -38,6 +37,8 @@ export async function resolveChainContext(flags: {project?: string; network?: st
   return {project, network}
 }
 
+const DEPLOY_TITLES: Record<DeployStep, string> = {compile: 'Compile', simulate: 'Simulate', send: 'Sign and send', receipt: 'Wait for the receipt', record: 'Record in the journal'}
+
 export default class ContractDeploy extends XaiCommand<DeployContractResult> {
   static override summary = 'Deploy a compiled contract, recorded in a per-chain journal so that re-running is safe.'
   static override description = `Compiles (incrementally), simulates the deployment (a revert is decoded), signs it, records the signed transaction in .xai/deployments/<chainId>/<Name>.json, sends it and waits for the receipt.
@@ -71,15 +72,13 @@ Constructor arguments follow the contract name (or go in --args): integers decim
     const {project, network} = await resolveChainContext(flags)
     const signer = resolveSigner({privateKey: flags['private-key'], account: flags.account})
     const json = this.jsonEnabled()
-    const progress = json ? undefined : createDeployProgress(process.stderr.isTTY === true)
-    let result: DeployContractResult
-    try {
-      result = await deployContract(project, {contract: args.name, args: ctorArgs, network, signer, force: flags.force, onEvent: progress?.onEvent})
-    } catch (err) {
-      await progress?.end(err as Error)
-      throw err
-    }
-    await progress?.end()
+    // A list on a terminal; otherwise one line per finished step (✔ done, ↓ skipped).
+    const progress = createTaskList<DeployEvent>({
+      output: taskListOutput(json),
+      steps: DEPLOY_STEPS.map((step) => ({id: step, title: DEPLOY_TITLES[step]})),
+      updates: (event) => ({type: event.type, id: event.step, title: event.title}),
+    })
+    const result = await progress.run(() => deployContract(project, {contract: args.name, args: ctorArgs, network, signer, force: flags.force, onEvent: progress.onEvent}))
     if (!json) process.stdout.write(formatDeployResult(result))
     return result
   }
@@ -99,53 +98,4 @@ export function formatDeployResult(result: DeployContractResult): string {
   from      ${result.from} (nonce ${result.nonce})
   journal   ${result.journal}
 `
-}
-
-/** Progress on stderr: a listr2 task list on a terminal, one line per finished step otherwise. */
-function createDeployProgress(tty: boolean): {onEvent(event: DeployEvent): void; end(err?: Error): Promise<void>} {
-  if (!tty) {
-    return {
-      onEvent(event) {
-        if (event.type !== 'start') process.stderr.write(`${event.type === 'skip' ? '↓' : '✔'} ${event.title}\n`)
-      },
-      async end() {},
-    }
-  }
-  type Gate = {promise: Promise<void>; open: () => void; fail: (err: Error) => void; skip: boolean; label?: string; task?: {title: string; skip(message?: string): void}}
-  const gates = new Map<DeployStep, Gate>()
-  for (const step of DEPLOY_STEPS) {
-    gates.set(step, {...gate(), skip: false})
-  }
-  const titles: Record<DeployStep, string> = {compile: 'Compile', simulate: 'Simulate', send: 'Sign and send', receipt: 'Wait for the receipt', record: 'Record in the journal'}
-  const output = new ListrLogger({processOutput: new ProcessOutput(process.stderr, process.stderr)})
-  const list = new Listr(
-    DEPLOY_STEPS.map((step) => ({
-      title: titles[step],
-      task: async (_ctx: unknown, task: {title: string; skip(message?: string): void}) => {
-        const gate = gates.get(step)!
-        gate.task = task
-        if (gate.label) task.title = gate.label
-        await gate.promise
-        if (gate.skip) task.skip(gate.label)
-      },
-    })),
-    {concurrent: false, exitOnError: true, registerSignalListeners: false, rendererOptions: {logger: output, collapseErrors: false}, fallbackRendererOptions: {logger: output}},
-  )
-  const running = list.run().catch(() => undefined)
-  return {
-    onEvent(event) {
-      const gate = gates.get(event.step)!
-      gate.label = event.title
-      if (gate.task) gate.task.title = event.title
-      if (event.type === 'skip') gate.skip = true
-      if (event.type !== 'start') gate.open()
-    },
-    async end(err) {
-      for (const gate of gates.values()) {
-        if (err) gate.fail(err)
-        else gate.open()
-      }
-      await running
-    },
-  }
 }

@@ -2,11 +2,10 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {Flags} from '@oclif/core'
 
-import {runDashboard} from '../../cli/dashboard/index.js'
-import {classifyNode} from '../../cli/dashboard/model.js'
 import {devnetFlags, devnetsRoot} from '../../cli/devnet-flags.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {type DevnetStatus, getDevnetStatus} from '../../devnet/devnet-status.js'
+import {classifyNode, watchDevnet} from '../../devnet/watch-devnet.js'
 import {errorMessage, isXaiError} from '../../util/errors.js'
 
 export default class DevnetStatusCommand extends XaiCommand<DevnetStatus> {
@@ -50,10 +49,11 @@ With --watch it keeps watching until Ctrl-C, which leaves the view and keeps the
       // The first poll fails the command as usual (no devnet → exit 3); later failures are reported and retried.
       let status = await getDevnetStatus({...location, rpcTimeoutMs: 1_000})
       if (!json && process.stdout.isTTY === true && process.stderr.isTTY === true) {
+        const {runDashboard} = await import('../../cli/dashboard/index.js')
         await runDashboard({
-          ...location,
+          snapshots: watchDevnet(location, {intervalMs: flags.interval ?? 500, signal: this.signal}),
+          name: flags.name,
           signal: this.signal,
-          intervalMs: flags.interval ?? 500,
           footer: 'Ctrl-C leaves the view; the devnet keeps running.',
         })
         return status

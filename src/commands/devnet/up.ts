@@ -1,13 +1,13 @@
 import {Errors, Flags} from '@oclif/core'
-import {Listr, ListrLogger, ProcessOutput} from 'listr2'
 
 import {devnetFlags, devnetsRoot} from '../../cli/devnet-flags.js'
-import {gate} from '../../cli/gate.js'
+import {describeDevnetEvent, formatDevnetBanner} from '../../cli/devnet-format.js'
+import {createTaskList, taskListOutput} from '../../cli/task-list.js'
 import {XaiCommand} from '../../cli/xai-command.js'
-import {DEV_BALANCE} from '../../chain/genesis.js'
-import type {DevnetEvent, DevnetStep} from '../../devnet/events.js'
+import type {DevnetEvent} from '../../devnet/events.js'
 import {type StartDevnetResult, startDevnet, startDevnetSteps} from '../../devnet/start-devnet.js'
 import {superviseDevnet} from '../../devnet/supervise-devnet.js'
+import {watchDevnet} from '../../devnet/watch-devnet.js'
 import {readDevnetRecord, devnetPaths} from '../../devnet/devnet-folder.js'
 import {findProject, openProject} from '../../contracts/project.js'
 import {isXaiError} from '../../util/errors.js'
@@ -74,10 +74,15 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
     process.on('SIGTERM', stopOnSignal)
     try {
       const json = this.jsonEnabled()
-      const progress = json ? undefined : createProgress(startDevnetSteps(await plannedNodes(flags.dir, flags.name, flags.nodes)), process.stderr.isTTY === true)
-      let started
-      try {
-        started = await startDevnet(
+      const project = await contractsProject(flags.project)
+      const progress = createTaskList<DevnetEvent>({
+        output: taskListOutput(json),
+        steps: json ? [] : startDevnetSteps(await plannedNodes(flags.dir, flags.name, flags.nodes)),
+        updates: (event) => (event.type === 'step' ? {type: event.status, id: event.id, title: event.title, error: event.error} : undefined),
+        line: (event) => (event.type === 'step' && event.status === 'start' ? undefined : describeDevnetEvent(event)),
+      })
+      const started = await progress.run(() =>
+        startDevnet(
           {
             dir: devnetsRoot(flags.dir),
             name: flags.name,
@@ -89,20 +94,18 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
             nodeArgs: (index) => [...(index === flags['test-double-sign'] ? ['--double-sign'] : []), ...(index === flags['test-clock-ahead'] ? ['--clock-skew', '60000'] : [])],
             execPath: process.execPath,
             startTimeoutMs: flags['start-timeout'],
-            project: await contractsProject(flags.project),
+            project,
             governance: governanceOverrides(flags['voting-period'], flags.timelock),
           },
-          {signal: this.signal, onEvent: progress?.onEvent},
-        )
-      } finally {
-        await progress?.end()
-      }
+          {signal: this.signal, onEvent: progress.onEvent},
+        ),
+      )
       const {result} = started
       if (json) {
         this.logJson(result)
         this.resultPrinted = true
       } else {
-        process.stdout.write(renderBanner(result))
+        process.stdout.write(formatDevnetBanner(result))
       }
       if (flags.detach) {
         this.note(`\nRunning in the background. Stop it with: xai devnet down${flags.name === 'default' ? '' : ` --name ${flags.name}`}`)
@@ -110,12 +113,13 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
       }
       if (result.consensus && !json && process.stdout.isTTY === true) {
         const {runDashboard} = await import('../../cli/dashboard/index.js')
-        const dashboard = runDashboard({dir: devnetsRoot(flags.dir), name: flags.name, signal: this.signal, footer: 'Ctrl-C stops the devnet'})
+        const snapshots = watchDevnet({dir: devnetsRoot(flags.dir), name: flags.name}, {signal: this.signal})
+        const dashboard = runDashboard({snapshots, name: flags.name, signal: this.signal, footer: 'Ctrl-C stops the devnet'})
         await superviseDevnet(started, {signal: this.signal, tolerateExits: true})
         await dashboard
       } else {
         this.note('\nPress Ctrl-C to stop the devnet.')
-        await superviseDevnet(started, {signal: this.signal, tolerateExits: result.consensus, onEvent: (event) => this.note(describeEvent(event))})
+        await superviseDevnet(started, {signal: this.signal, tolerateExits: result.consensus, onEvent: (event) => this.note(describeDevnetEvent(event))})
       }
       this.note('Devnet stopped.')
       return result
@@ -152,129 +156,6 @@ async function plannedNodes(dir: string | undefined, name: string, flag: number 
 async function contractsProject(flag: string | undefined): Promise<string | undefined> {
   if (flag !== undefined) return (await openProject(flag)).root
   return (await findProject(process.cwd()).catch(() => undefined))?.root
-}
-
-/** The human result, like anvil's banner: on stdout, since it is the data a user copies. */
-function renderBanner(result: StartDevnetResult): string {
-  const eth = DEV_BALANCE / 10n ** 18n
-  const lines = [
-    '',
-    `XAI devnet "${result.name}" ${result.resumed ? 'resumed' : 'created'} (${result.folder})`,
-    '',
-    'Available Accounts',
-    '==================',
-    ...result.accounts.map((a, i) => `(${i}) ${a.address} (${eth} ETH)`),
-    '',
-    'Private Keys',
-    '==================',
-    ...result.accounts.map((a, i) => `(${i}) ${a.privateKey}`),
-    '',
-    'Wallet',
-    '==================',
-    `Mnemonic:          ${result.mnemonic}`,
-    `Derivation path:   ${result.derivationPath}`,
-    '',
-    `Chain ID:          ${result.chainId}`,
-    `API key:           ${result.apiKey} (REST writes: x-api-key header; also in ${result.folder}/api.key)`,
-    ...(result.project ? [`Contracts project: ${result.project}`] : []),
-    result.consensus
-      ? `Consensus:         Tendermint BFT, ${result.nodes.length} validators${result.firstBlockMs === undefined ? '' : ` (first block ${result.firstBlockMs} ms after start)`}`
-      : 'Consensus:         single node',
-    `Block time:        ${result.blockTime === 0 ? (result.consensus ? 'as fast as consensus goes' : 'automine (one block per transaction)') : `${result.blockTime} ms`}`,
-    '',
-    ...result.nodes.flatMap((n) => [
-      `Node ${n.index} (PID ${n.pid}${n.started ? '' : ', already running'})`,
-      `  RPC URL:         ${n.rpcUrl}`,
-      `  WS URL:          ${n.wsUrl}`,
-      ...(n.validator ? [`  Validator:       ${n.validator}`, `  P2P:             /ip4/127.0.0.1/tcp/${n.p2pPort}/p2p/${n.peerId}`] : []),
-      `  Log:             ${n.logPath}`,
-    ]),
-    '',
-  ]
-  return `${lines.join('\n')}\n`
-}
-
-function describeEvent(event: DevnetEvent): string {
-  switch (event.type) {
-    case 'node-stopped':
-      return event.outcome === 'not-running'
-        ? `Node ${event.index} (PID ${event.pid}) was not running`
-        : `Stopped node ${event.index} (PID ${event.pid}, ${event.outcome})`
-    case 'node-exited':
-      return `Node ${event.index} (PID ${event.pid}) exited${event.exitCode === undefined ? '' : ` with code ${event.exitCode}`}${event.signal ? ` (${event.signal})` : ''}`
-    case 'step':
-      return `${event.status === 'done' ? '✔' : event.status === 'fail' ? '✖' : '›'} ${event.title}`
-  }
-}
-
-interface Progress {
-  onEvent(event: DevnetEvent): void
-  /** Settles the view; after a failure, steps never reached are dropped. */
-  end(): Promise<void>
-}
-
-/**
- * Progress on stderr: a listr2 task list on a terminal, plain lines otherwise. The orchestrator
- * drives it through its events (each listr2 task waits for its step to be reported done).
- */
-function createProgress(steps: DevnetStep[], tty: boolean): Progress {
-  if (!tty) {
-    return {
-      onEvent(event) {
-        if (event.type !== 'step' || event.status !== 'start') process.stderr.write(`${describeEvent(event)}\n`)
-      },
-      async end() {},
-    }
-  }
-  type Deferred = {promise: Promise<void>; resolve(): void; reject(err: Error): void; title?: string; setTitle?: (t: string) => void; settled: boolean}
-  const deferred = new Map<string, Deferred>()
-  for (const step of steps) {
-    const {promise, open, fail} = gate()
-    deferred.set(step.id, {promise, resolve: open, reject: fail, settled: false})
-  }
-  const list = new Listr(
-    steps.map((step) => ({
-      title: step.title,
-      task: async (_ctx: unknown, task: {title: string}) => {
-        const d = deferred.get(step.id)!
-        d.setTitle = (title) => {
-          task.title = title
-        }
-        if (d.title) task.title = d.title
-        await d.promise
-      },
-    })),
-    {
-      concurrent: false,
-      exitOnError: true,
-      registerSignalListeners: false,
-      rendererOptions: {logger: new ListrLogger({processOutput: new ProcessOutput(process.stderr, process.stderr)}), collapseErrors: false},
-      fallbackRendererOptions: {logger: new ListrLogger({processOutput: new ProcessOutput(process.stderr, process.stderr)})},
-    },
-  )
-  const running = list.run().catch(() => undefined)
-  const settle = (d: Deferred, err?: Error): void => {
-    if (d.settled) return
-    d.settled = true
-    if (err) d.reject(err)
-    else d.resolve()
-  }
-  return {
-    onEvent(event) {
-      if (event.type !== 'step') return
-      const d = deferred.get(event.id)
-      if (!d) return
-      d.title = event.title
-      d.setTitle?.(event.title)
-      if (event.status === 'done') settle(d)
-      else if (event.status === 'fail') settle(d, new Error(event.error ?? 'failed'))
-    },
-    async end() {
-      // A step that never reported (the run failed before it) fails quietly so listr2 stops.
-      for (const d of deferred.values()) settle(d, new Error('not reached'))
-      await running
-    },
-  }
 }
 
 /** Governance parameters a new devnet's genesis takes from the flags. */

@@ -1,11 +1,11 @@
 import {Flags} from '@oclif/core'
 
 import {devnetsRoot} from '../../cli/devnet-flags.js'
-import {formatRound} from '../../cli/fl-view-model.js'
+import {type FlViewSnapshot, formatRound, initialFlView, reduceFlView} from '../../cli/fl-view-model.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {XaiError} from '../../util/errors.js'
 import type {FederationConfig} from '../../fl/federation.js'
-import {DEFAULT_FEDERATION_CONFIG, DEFAULT_FEDERATION_NAME, type RunFederationResult, runFederation} from '../../fl/run-federation.js'
+import {type FlEvent, DEFAULT_FEDERATION_CONFIG, DEFAULT_FEDERATION_NAME, type RunFederationResult, runFederation} from '../../fl/run-federation.js'
 
 const d = DEFAULT_FEDERATION_CONFIG
 
@@ -88,7 +88,7 @@ On a terminal it shows a live view on stderr; otherwise one line per round. --js
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
     const json = this.jsonEnabled()
-    const view = !json && process.stderr.isTTY === true ? (await import('../../cli/fl-view.js')).startFlView(flags.rounds) : undefined
+    const view = !json && process.stderr.isTTY === true ? await startFlView(flags.rounds) : undefined
     try {
       const result = await runFederation({
         home: devnetsRoot(flags.dir),
@@ -113,6 +113,20 @@ On a terminal it shows a live view on stderr; otherwise one line per round. --js
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
     }
+  }
+}
+
+/** The live view on stderr (Ink, loaded only on a terminal), folded from the run's events. */
+async function startFlView(planned: number): Promise<{onEvent(event: FlEvent): void; end(): Promise<void>}> {
+  const [{startLiveView}, {FlView}] = await Promise.all([import('../../cli/live-view.js'), import('../../cli/fl-view.js')])
+  let view: FlViewSnapshot = initialFlView(planned)
+  const live = startLiveView(FlView, {view})
+  return {
+    onEvent(event) {
+      view = reduceFlView(view, event)
+      live.update({view})
+    },
+    end: () => live.end({view: {...view, done: true}}),
   }
 }
 

@@ -1,10 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {chainTargetFlags, resolveChainTarget} from '../../cli/chain-target.js'
-import {type WatchSnapshot, watchSnapshot} from '../../cli/governance-watch-model.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {createChainClient} from '../../contracts/chain-clients.js'
-import {errorMessage} from '../../util/errors.js'
+import {type WatchSnapshot, readProposalsSnapshot, watchProposals} from '../../client/watch-proposals.js'
 
 export default class GovernanceWatch extends XaiCommand<WatchSnapshot> {
   static override summary = 'Watch the open proposals live: tallies against quorum and threshold, and blocks left.'
@@ -24,34 +23,18 @@ export default class GovernanceWatch extends XaiCommand<WatchSnapshot> {
     const {flags} = await this.parse(GovernanceWatch)
     const network = await resolveChainTarget(flags)
     const client = createChainClient(network)
-    const first = await watchSnapshot(client)
+    const first = await readProposalsSnapshot(client)
     if (this.jsonEnabled() || process.stderr.isTTY !== true) {
       if (!this.jsonEnabled()) process.stdout.write(formatSnapshot(first))
       return first
     }
-    const {startGovernanceWatch} = await import('../../cli/governance-watch-view.js')
-    const view = startGovernanceWatch()
-    view.update(first)
-    let last = first
-    const signal = this.signal
-    while (!signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, flags.interval)
-        signal.addEventListener('abort', () => {
-          clearTimeout(timer)
-          resolve()
-        }, {once: true})
-      })
-      if (signal.aborted) break
-      try {
-        last = await watchSnapshot(client)
-        view.update(last)
-      } catch (err) {
-        view.update(last, `Cannot read the chain: ${errorMessage(err)} (retrying)`)
-      }
-    }
-    await view.end()
-    return last
+    const [{followLiveView}, {GovernanceWatch: View}] = await Promise.all([import('../../cli/live-view.js'), import('../../cli/governance-watch-view.js')])
+    const last = await followLiveView(View, watchProposals(client, {intervalMs: flags.interval, signal: this.signal, initial: first}), {
+      initial: {snapshot: first},
+      props: ({snapshot, error}) => ({snapshot, error: error === null ? undefined : `Cannot read the chain: ${error} (retrying)`}),
+      signal: this.signal,
+    })
+    return last?.snapshot ?? first
   }
 }
 

@@ -5,20 +5,20 @@ import {createElement} from 'react'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {Dashboard} from '../../../src/cli/dashboard/dashboard.js'
-import type {DashboardModel, DashboardSnapshot} from '../../../src/cli/dashboard/model.js'
 import {runDashboard} from '../../../src/cli/dashboard/run-dashboard.js'
+import type {DevnetSnapshot} from '../../../src/devnet/watch-devnet.js'
 
-const snapshot: DashboardSnapshot = {
+const snapshot: DevnetSnapshot = {
   name: 'default',
   chainId: 31337,
   blockTime: 1000,
   headHeight: 128,
   txPerSecond: 42.25,
   nodes: [
-    {index: 0, pid: 4242, state: {kind: 'running', label: 'running', tone: 'ok', behind: 0}, height: 128, round: 0, step: 'propose', peers: 3, headAgeS: 0.4, headHash: '0x1a2b…9f0e', mempool: 17, rssMiB: 131},
-    {index: 1, pid: 4243, state: {kind: 'paused', label: 'PAUSED', tone: 'fault', behind: 0}, height: null, round: null, step: null, peers: null, headAgeS: null, headHash: null, mempool: null, rssMiB: 120},
-    {index: 2, pid: null, state: {kind: 'down', label: 'DOWN', tone: 'fault', behind: 0}, height: null, round: null, step: null, peers: null, headAgeS: null, headHash: null, mempool: null, rssMiB: null},
-    {index: 3, pid: 4245, state: {kind: 'behind', label: 'behind by 5', tone: 'warn', behind: 5}, height: 123, round: 1, step: 'prevote', peers: 0, headAgeS: 6.2, headHash: '0x7777…8888', mempool: 0, rssMiB: null},
+    {index: 0, pid: 4242, state: {kind: 'running', label: 'running', tone: 'ok', behind: 0}, height: 128, round: 0, step: 'propose', peers: 3, headAgeS: 0.4, headHash: '0x1a2b…9f0e', mempool: 17, rssMiB: 131, cpuPercent: 12.5},
+    {index: 1, pid: 4243, state: {kind: 'paused', label: 'PAUSED', tone: 'fault', behind: 0}, height: null, round: null, step: null, peers: null, headAgeS: null, headHash: null, mempool: null, rssMiB: 120, cpuPercent: 0},
+    {index: 2, pid: null, state: {kind: 'down', label: 'DOWN', tone: 'fault', behind: 0}, height: null, round: null, step: null, peers: null, headAgeS: null, headHash: null, mempool: null, rssMiB: null, cpuPercent: null},
+    {index: 3, pid: 4245, state: {kind: 'behind', label: 'behind by 5', tone: 'warn', behind: 5}, height: 123, round: 1, step: 'prevote', peers: 0, headAgeS: 6.2, headHash: '0x7777…8888', mempool: 0, rssMiB: null, cpuPercent: null},
   ],
   blocks: [
     {number: 128, hash: '0x1a2b…9f0e', txs: 12, proposer: 3, ageS: 0.4},
@@ -92,38 +92,50 @@ class FakeStdout extends EventEmitter {
 }
 
 describe('runDashboard', () => {
-  it('polls the model, draws its snapshot and returns once the signal aborts', async () => {
-    const abort = new AbortController()
-    const calls: string[] = []
-    const model: DashboardModel = {
-      async refreshStatus() {
-        calls.push('status')
-      },
-      async refreshBlocks() {
-        calls.push('blocks')
-        // The caller aborts after the first full poll (as Ctrl-C would).
-        abort.abort()
-      },
-      async poll() {},
-      snapshot: () => snapshot,
-    }
+  it('draws "Polling" first, then the snapshots it is given, and returns when they end', async () => {
     const stdout = new FakeStdout()
-    await runDashboard({dir: '/unused', name: 'default', signal: abort.signal, intervalMs: 10, footer: 'Ctrl-C to stop the devnet', stdout: stdout as unknown as NodeJS.WriteStream, model})
-    expect(calls).toEqual(['status', 'blocks'])
-    expect(stdout.output).toContain('devnet "default"')
+    const frames: string[] = []
+    async function* snapshots(): AsyncGenerator<DevnetSnapshot> {
+      frames.push(stdout.output)
+      yield {...snapshot, headHeight: 127}
+      yield snapshot
+    }
+    await runDashboard({snapshots: snapshots(), name: 'default', signal: new AbortController().signal, footer: 'Ctrl-C to stop the devnet', stdout: stdout as unknown as NodeJS.WriteStream})
+    expect(frames[0]).toContain('Polling the devnet…')
+    // Ink throttles redraws, so only the first and the last frame are certain to be written.
+    expect(stdout.output).toContain('head #128')
     expect(stdout.output).toContain('behind by 5')
     expect(stdout.output).toContain('Ctrl-C to stop the devnet')
   })
 
-  it('returns at once when the signal is already aborted', async () => {
+  it('returns once the signal aborts, even while the snapshots are stuck, and tells them to stop', async () => {
     const stdout = new FakeStdout()
-    const model: DashboardModel = {
-      refreshStatus: () => new Promise(() => {}),
-      refreshBlocks: () => new Promise(() => {}),
-      poll: () => new Promise(() => {}),
-      snapshot: () => snapshot,
+    const abort = new AbortController()
+    let returned = false
+    const stuck: AsyncIterableIterator<DevnetSnapshot> = {
+      [Symbol.asyncIterator]: () => stuck,
+      next: () => {
+        setTimeout(() => abort.abort(), 10)
+        return new Promise(() => {})
+      },
+      return: async () => {
+        returned = true
+        return {done: true, value: undefined}
+      },
     }
-    await runDashboard({dir: '/unused', name: 'default', signal: AbortSignal.abort(), stdout: stdout as unknown as NodeJS.WriteStream, model})
+    await runDashboard({snapshots: stuck, name: 'staging', signal: abort.signal, stdout: stdout as unknown as NodeJS.WriteStream})
+    expect(stdout.output).toContain('devnet "staging"')
+    expect(stdout.output).toContain('Polling the devnet…')
+    expect(returned).toBe(true)
+  })
+
+  it('throws what the snapshots throw, after leaving the last frame', async () => {
+    const stdout = new FakeStdout()
+    async function* failing(): AsyncGenerator<DevnetSnapshot> {
+      yield snapshot
+      throw new Error('boom')
+    }
+    await expect(runDashboard({snapshots: failing(), name: 'default', signal: new AbortController().signal, stdout: stdout as unknown as NodeJS.WriteStream})).rejects.toThrow('boom')
     expect(stdout.output).toContain('head #128')
   })
 })

@@ -2,8 +2,7 @@ import {render} from 'ink-testing-library'
 import {createElement} from 'react'
 import {describe, expect, it} from 'vitest'
 
-import {bar} from '../../../src/cli/governance-watch-model.js'
-import {GovernanceWatch} from '../../../src/cli/governance-watch-view.js'
+import {GovernanceWatch, bar} from '../../../src/cli/governance-watch-view.js'
 import {tallySummary} from '../../../src/client/governance-client.js'
 
 const tally = tallySummary({yes: '40', no: '10', abstain: '0', veto: '0', totalPower: '100'}, {quorum: 3340n, threshold: 5000n, vetoThreshold: 3340n})

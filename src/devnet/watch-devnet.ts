@@ -1,13 +1,16 @@
 /**
- * The data layer of the devnet dashboard: polling, fault classification, committed-block
- * tracking and the tx/s rate. Plain TypeScript (no Ink, no terminal), so it is tested with fake
- * status input; the Ink components only render the snapshots it produces.
+ * Watching a running devnet: `watchDevnet()` polls its nodes (status over JSON-RPC, committed
+ * blocks, RSS and CPU from /proc) and yields immutable snapshots of what they do: heights,
+ * rounds, peers, fault states, recent blocks with their proposer, tx/s. Views (the Ink
+ * dashboard) only render these snapshots; nothing here knows about a terminal.
  */
 import {readFileSync} from 'node:fs'
+import {setTimeout as sleep} from 'node:timers/promises'
 
-import {type DevnetNodeStatus, type DevnetStatus, getDevnetStatus} from '../../devnet/devnet-status.js'
-import {rpcRequest} from '../../util/rpc-client.js'
-import {errorMessage} from '../../util/errors.js'
+import {errorMessage} from '../util/errors.js'
+import type {DevnetLocation} from './devnet-folder.js'
+import {type DevnetNodeStatus, type DevnetStatus, getDevnetStatus} from './devnet-status.js'
+import {rpcRequest} from '../util/rpc-client.js'
 
 /** What a node looks like from outside: healthy, or the fault it shows. */
 export type NodeStateKind = 'running' | 'down' | 'paused' | 'disconnected' | 'unresponsive' | 'syncing' | 'behind'
@@ -52,7 +55,7 @@ export function classifyNode(node: Pick<DevnetNodeStatus, 'running' | 'paused' |
   return {kind: 'running', label: 'running', tone: 'ok', behind}
 }
 
-/** A committed block as the dashboard tracks it. */
+/** A committed block as the watcher tracks it. */
 export interface CommittedBlock {
   number: number
   hash: string
@@ -131,96 +134,104 @@ export class BlockTracker {
   }
 }
 
-/** One row of the node table. */
-export interface DashboardNodeRow {
-  index: number
-  pid: number | null
-  state: NodeState
-  height: number | null
-  round: number | null
-  step: string | null
-  peers: number | null
+/** One node as a snapshot shows it. */
+export interface NodeSnapshot {
+  readonly index: number
+  readonly pid: number | null
+  readonly state: Readonly<NodeState>
+  readonly height: number | null
+  readonly round: number | null
+  readonly step: string | null
+  readonly peers: number | null
   /** Seconds since the node's head block was made. */
-  headAgeS: number | null
+  readonly headAgeS: number | null
   /** Shortened head hash (`0x1a2b…9f0e`). */
-  headHash: string | null
-  mempool: number | null
-  rssMiB: number | null
+  readonly headHash: string | null
+  readonly mempool: number | null
+  /** Resident memory of the node process in MiB (Linux /proc), null when unknown. */
+  readonly rssMiB: number | null
+  /** CPU the node process used since the previous poll, in % of one core (Linux /proc), null when unknown. */
+  readonly cpuPercent: number | null
 }
 
-/** One line of the committed-block list. */
-export interface DashboardBlockRow {
-  number: number
+/** A committed block as a snapshot shows it. */
+export interface BlockSnapshot {
+  readonly number: number
   /** Shortened hash (`0x1a2b…9f0e`). */
-  hash: string
-  txs: number
+  readonly hash: string
+  readonly txs: number
   /** Index of the node whose validator proposed it, null when no node's validator matches. */
-  proposer: number | null
-  ageS: number
+  readonly proposer: number | null
+  readonly ageS: number
 }
 
-/** Everything one frame of the dashboard shows. */
-export interface DashboardSnapshot {
-  name: string
-  chainId: number | null
+/** What a devnet looks like at one moment. Frozen: a consumer may keep it. */
+export interface DevnetSnapshot {
+  readonly name: string
+  readonly chainId: number | null
   /** Milliseconds between blocks (0: automine), null before the first poll. */
-  blockTime: number | null
-  headHeight: number | null
-  txPerSecond: number | null
-  nodes: DashboardNodeRow[]
+  readonly blockTime: number | null
+  readonly headHeight: number | null
+  readonly txPerSecond: number | null
+  readonly nodes: readonly NodeSnapshot[]
   /** The last committed blocks, newest first. */
-  blocks: DashboardBlockRow[]
+  readonly blocks: readonly BlockSnapshot[]
   /** Why the last status poll failed (e.g. the devnet was reset), else null. */
-  error: string | null
+  readonly error: string | null
   /** When the last status poll finished (ms since the epoch), null before the first. */
-  updatedAt: number | null
+  readonly updatedAt: number | null
 }
 
-export interface DashboardModelOptions {
-  /** The folder holding devnets/. */
-  dir: string
-  name: string
+/** The snapshot before anything is known about devnet `name`. */
+export function initialDevnetSnapshot(name: string): DevnetSnapshot {
+  return deepFreeze({name, chainId: null, blockTime: null, headHeight: null, txPerSecond: null, nodes: [], blocks: [], error: null, updatedAt: null})
+}
+
+export interface DevnetPollerOptions {
   /** Per-request RPC timeout; a stalled node costs a poll at most this long (default 400 ms). */
   rpcTimeoutMs?: number
-  /** Committed blocks shown (default 10). */
+  /** Committed blocks kept in a snapshot (default 10). */
   blocksShown?: number
   /** The tx/s window in seconds (default 10). */
   rateWindowS?: number
-  /** Replaces getDevnetStatus (tests). */
-  fetchStatus?: (options: {dir: string; name: string; rpcTimeoutMs: number}) => Promise<DevnetStatus>
-  /** Replaces eth_getBlockByNumber over HTTP (tests). */
+  /** Replaces getDevnetStatus (unit tests of the poller). */
+  fetchStatus?: (options: DevnetLocation & {rpcTimeoutMs: number}) => Promise<DevnetStatus>
+  /** Replaces eth_getBlockByNumber over HTTP (unit tests of the poller). */
   fetchBlock?: (rpcUrl: string, height: number, timeoutMs: number) => Promise<CommittedBlock | null>
   /** RSS of a process in MiB, null when unknown (default: /proc/<pid>/status, Linux). */
   readRssMiB?: (pid: number) => number | null
+  /** CPU seconds (user + system) a process has used, null when unknown (default: /proc/<pid>/stat, Linux). */
+  readCpuSeconds?: (pid: number) => number | null
   /** Clock in ms (tests). */
   now?: () => number
 }
 
-/** Polls a devnet and keeps what the dashboard shows; see createDashboardModel. */
-export interface DashboardModel {
-  /** One getDevnetStatus with short RPC timeouts; a failure is kept in `snapshot().error`. */
+/** The state between polls of one devnet; see createDevnetPoller. */
+export interface DevnetPoller {
+  /** One getDevnetStatus with short RPC timeouts, plus RSS and CPU; a failure is kept in `snapshot().error`. */
   refreshStatus(): Promise<void>
   /** Fetches the committed blocks not seen yet (the last `blocksShown` at most) from healthy nodes. */
   refreshBlocks(): Promise<void>
   /** refreshStatus, then refreshBlocks. */
   poll(): Promise<void>
-  /** What to draw now (ages are computed at this moment). */
-  snapshot(): DashboardSnapshot
+  /** A frozen snapshot of now (ages are computed at this moment). */
+  snapshot(): DevnetSnapshot
 }
 
 /**
- * The dashboard's data layer for one devnet.
+ * The polling state of one devnet, one step at a time (watchDevnet drives it on an interval).
  *
  * @example
- * const model = createDashboardModel({dir: devnetsRoot(undefined), name: 'default'})
- * await model.poll()
- * console.log(model.snapshot().nodes.map((n) => n.state.label))
+ * const poller = createDevnetPoller({dir: '/project/.xai', name: 'default'})
+ * await poller.poll()
+ * console.log(poller.snapshot().nodes.map((n) => n.state.label))
  */
-export function createDashboardModel(options: DashboardModelOptions): DashboardModel {
+export function createDevnetPoller(location: DevnetLocation, options: DevnetPollerOptions = {}): DevnetPoller {
   const rpcTimeoutMs = options.rpcTimeoutMs ?? 400
   const fetchStatus = options.fetchStatus ?? getDevnetStatus
   const fetchBlock = options.fetchBlock ?? fetchCommittedBlock
   const readRss = options.readRssMiB ?? readRssMiB
+  const readCpu = options.readCpuSeconds ?? readCpuSeconds
   const now = options.now ?? Date.now
   const tracker = new BlockTracker(options.blocksShown ?? 10, options.rateWindowS ?? 10)
   let status: DevnetStatus | undefined
@@ -228,6 +239,8 @@ export function createDashboardModel(options: DashboardModelOptions): DashboardM
   let error: string | null = null
   let updatedAt: number | null = null
   let rss = new Map<number, number | null>()
+  /** Per node: CPU seconds and the time they were read, and the share of a core since the read before. */
+  let cpu = new Map<number, {pid: number; seconds: number; atMs: number; percent: number | null}>()
 
   const headHeight = (): number | null => {
     const heights = (status?.nodes ?? []).flatMap((n) => (n.height === null ? [] : [n.height]))
@@ -236,10 +249,21 @@ export function createDashboardModel(options: DashboardModelOptions): DashboardM
 
   const refreshStatus = async (): Promise<void> => {
     try {
-      const next = await fetchStatus({dir: options.dir, name: options.name, rpcTimeoutMs})
+      const next = await fetchStatus({dir: location.dir, name: location.name, rpcTimeoutMs})
       previousHeights = new Map((status?.nodes ?? []).map((n) => [n.index, n.height]))
       status = next
+      const atMs = now()
       rss = new Map(next.nodes.flatMap((n) => (n.pid === null ? [] : [[n.index, readRss(n.pid)] as const])))
+      const nextCpu: typeof cpu = new Map()
+      for (const n of next.nodes) {
+        const seconds = n.pid === null ? null : readCpu(n.pid)
+        if (n.pid === null || seconds === null) continue
+        const before = cpu.get(n.index)
+        const elapsedS = before ? (atMs - before.atMs) / 1000 : 0
+        const percent = before && before.pid === n.pid && elapsedS > 0 ? Math.max(0, ((seconds - before.seconds) / elapsedS) * 100) : null
+        nextCpu.set(n.index, {pid: n.pid, seconds, atMs, percent})
+      }
+      cpu = nextCpu
       error = null
     } catch (err) {
       error = errorMessage(err)
@@ -265,13 +289,12 @@ export function createDashboardModel(options: DashboardModelOptions): DashboardM
     )
   }
 
-  const snapshot = (): DashboardSnapshot => {
-    const nowMs = now()
-    const nowS = nowMs / 1000
+  const snapshot = (): DevnetSnapshot => {
+    const nowS = now() / 1000
     const head = headHeight()
     const byValidator = new Map((status?.nodes ?? []).flatMap((n) => (n.validator ? [[n.validator.toLowerCase(), n.index] as const] : [])))
-    return {
-      name: status?.name ?? options.name,
+    return deepFreeze({
+      name: status?.name ?? location.name,
       chainId: status?.chainId ?? null,
       blockTime: status?.blockTime ?? null,
       headHeight: head,
@@ -288,6 +311,7 @@ export function createDashboardModel(options: DashboardModelOptions): DashboardM
         headHash: n.headHash === null ? null : shortHash(n.headHash),
         mempool: n.mempool,
         rssMiB: rss.get(n.index) ?? null,
+        cpuPercent: cpu.get(n.index)?.percent ?? null,
       })),
       blocks: tracker.recent().map((b) => ({
         number: b.number,
@@ -298,7 +322,7 @@ export function createDashboardModel(options: DashboardModelOptions): DashboardM
       })),
       error,
       updatedAt,
-    }
+    })
   }
 
   return {
@@ -312,29 +336,83 @@ export function createDashboardModel(options: DashboardModelOptions): DashboardM
   }
 }
 
+export interface WatchDevnetOptions extends DevnetPollerOptions {
+  /** Milliseconds from the start of one poll to the start of the next (default 500). */
+  intervalMs?: number
+  /** Ends the iteration (at once, even in the middle of a poll). */
+  signal?: AbortSignal
+}
+
+/**
+ * Watches a devnet until `signal` aborts (or the consumer stops iterating): each poll yields
+ * twice, once the node status is in (so a stalled node never holds the status back for longer
+ * than one short RPC timeout) and once the new committed blocks are. A failed poll (the devnet
+ * was reset, devnet.json is gone) is reported in the snapshot's `error` with the last good
+ * status, and polling goes on.
+ *
+ * @example
+ * const abort = new AbortController()
+ * for await (const snapshot of watchDevnet({dir: '/project/.xai', name: 'default'}, {intervalMs: 1000, signal: abort.signal})) {
+ *   console.log(snapshot.headHeight, snapshot.nodes.map((n) => n.state.label))
+ * }
+ */
+export async function* watchDevnet(location: DevnetLocation, options: WatchDevnetOptions = {}): AsyncGenerator<DevnetSnapshot, void, undefined> {
+  const {signal} = options
+  const intervalMs = options.intervalMs ?? 500
+  const poller = createDevnetPoller(location, options)
+  const aborted = new Promise<void>((resolve) => {
+    if (signal?.aborted) resolve()
+    else signal?.addEventListener('abort', () => resolve(), {once: true})
+  })
+  while (signal?.aborted !== true) {
+    const started = Date.now()
+    await Promise.race([poller.refreshStatus(), aborted])
+    if (signal?.aborted) return
+    yield poller.snapshot()
+    await Promise.race([poller.refreshBlocks(), aborted])
+    if (signal?.aborted) return
+    yield poller.snapshot()
+    await sleep(Math.max(0, intervalMs - (Date.now() - started)), undefined, {signal}).catch(() => undefined)
+  }
+}
+
 /** `0x1a2b3c…` → `0x1a2b…9f0e`. */
 export function shortHash(hash: string): string {
   return hash.length <= 13 ? hash : `${hash.slice(0, 6)}…${hash.slice(-4)}`
 }
 
-interface RpcBlock {
-  number: string
-  hash: string
-  timestamp: string
-  miner?: string
-  transactions: unknown[]
-}
+const QUANTITY = /^0x[0-9a-f]{1,16}$/i
+const HASH = /^0x[0-9a-f]{64}$/i
+const ADDRESS = /^0x[0-9a-f]{40}$/i
 
-/** eth_getBlockByNumber(height, false) on one node; null when the node does not hold it. */
+/**
+ * eth_getBlockByNumber(height, false) on one node; null when the node does not hold it. A reply
+ * that is not a block of that height (a node answering nonsense) is refused with an error.
+ */
 export async function fetchCommittedBlock(rpcUrl: string, height: number, timeoutMs: number): Promise<CommittedBlock | null> {
-  const block = await rpcRequest<RpcBlock | null>(rpcUrl, 'eth_getBlockByNumber', [`0x${height.toString(16)}`, false], {timeoutMs})
-  if (!block) return null
+  const block = await rpcRequest<unknown>(rpcUrl, 'eth_getBlockByNumber', [`0x${height.toString(16)}`, false], {timeoutMs})
+  if (block === null) return null
+  const b = block as Record<string, unknown>
+  if (
+    typeof block !== 'object' ||
+    typeof b.number !== 'string' ||
+    !QUANTITY.test(b.number) ||
+    Number(BigInt(b.number)) !== height ||
+    typeof b.hash !== 'string' ||
+    !HASH.test(b.hash) ||
+    typeof b.timestamp !== 'string' ||
+    !QUANTITY.test(b.timestamp) ||
+    !Array.isArray(b.transactions) ||
+    (b.miner !== undefined && b.miner !== null && (typeof b.miner !== 'string' || !ADDRESS.test(b.miner)))
+  ) {
+    throw new Error(`${rpcUrl} answered eth_getBlockByNumber(${height}) with something that is not that block`)
+  }
   return {
-    number: Number(BigInt(block.number)),
-    hash: block.hash,
-    timestamp: Number(BigInt(block.timestamp)),
-    txs: block.transactions.length,
-    miner: block.miner ?? null,
+    number: height,
+    hash: b.hash,
+    timestamp: Number(BigInt(b.timestamp)),
+    txs: b.transactions.length,
+    miner: typeof b.miner === 'string' ? b.miner : null,
   }
 }
 
@@ -346,4 +424,29 @@ export function readRssMiB(pid: number): number | null {
   } catch {
     return null
   }
+}
+
+/**
+ * User + system CPU seconds of a process from /proc/<pid>/stat (Linux; fields 14 and 15, in
+ * USER_HZ ticks, which Linux fixes at 100 for user space); null elsewhere or when it is gone.
+ */
+export function readCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (which may hold spaces and parentheses) start at field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const utime = Number(fields[11])
+    const stime = Number(fields[12])
+    return Number.isFinite(utime) && Number.isFinite(stime) ? (utime + stime) / 100 : null
+  } catch {
+    return null
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const inner of Object.values(value)) deepFreeze(inner)
+  }
+  return value
 }

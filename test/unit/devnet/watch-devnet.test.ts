@@ -1,7 +1,13 @@
-import {describe, expect, it} from 'vitest'
+import {type ChildProcess, spawn} from 'node:child_process'
+import {once} from 'node:events'
+import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 
-import {BlockTracker, type CommittedBlock, classifyNode, createDashboardModel, shortHash} from '../../../src/cli/dashboard/model.js'
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
 import type {DevnetNodeStatus, DevnetStatus} from '../../../src/devnet/devnet-status.js'
+import {BlockTracker, type CommittedBlock, type DevnetSnapshot, classifyNode, createDevnetPoller, fetchCommittedBlock, shortHash, watchDevnet} from '../../../src/devnet/watch-devnet.js'
 
 /** Validator address of node i, in lower case (blocks carry it checksummed). */
 const validator = (i: number): string => `0x${'abcd'[i]!.repeat(40)}`
@@ -135,14 +141,13 @@ describe('tx/s', () => {
   })
 })
 
-describe('createDashboardModel', () => {
+describe('createDevnetPoller', () => {
   const setup = (statuses: DevnetStatus[], blocks: Map<number, CommittedBlock>) => {
     let now = 1_012_500
     const asked: {url: string; height: number}[] = []
     let poll = 0
-    const model = createDashboardModel({
-      dir: '/tmp',
-      name: 'default',
+    let cpuSeconds = 10
+    const model = createDevnetPoller({dir: '/tmp', name: 'default'}, {
       fetchStatus: async () => {
         const next = statuses[Math.min(poll++, statuses.length - 1)]
         if (next instanceof Error) throw next
@@ -153,6 +158,8 @@ describe('createDashboardModel', () => {
         return blocks.get(height) ?? null
       },
       readRssMiB: (pid) => (pid === 1000 ? 142 : null),
+      // Node 0 uses a quarter of a core between two polls 500 ms apart.
+      readCpuSeconds: (pid) => (pid === 1000 ? (cpuSeconds += 0.125) : null),
       now: () => now,
     })
     return {model, asked, advance: (ms: number) => (now += ms)}
@@ -201,10 +208,14 @@ describe('createDashboardModel', () => {
     )
     await model.poll()
     expect(model.snapshot().nodes[1]!.state.label).toBe('behind by 8')
+    // CPU needs two readings.
+    expect(model.snapshot().nodes[0]!.cpuPercent).toBeNull()
     asked.length = 0
     advance(500)
     await model.poll()
     expect(model.snapshot().nodes[1]!.state).toMatchObject({kind: 'syncing', behind: 5})
+    expect(model.snapshot().nodes[0]!.cpuPercent).toBeCloseTo(25)
+    expect(model.snapshot().nodes[1]!.cpuPercent).toBeNull()
     expect(asked.map((a) => a.height)).toEqual([11])
     // Height 11 is asked of a node that holds it, never of node 1 (at 6).
     expect(asked[0]!.url).not.toBe('http://127.0.0.1:8546')
@@ -232,4 +243,150 @@ describe('shortHash', () => {
     expect(shortHash(hash(0xabcdef))).toBe('0x0000…cdef')
     expect(shortHash('0x1234')).toBe('0x1234')
   })
+})
+
+/**
+ * A stand-in node process: a real HTTP server answering fixed JSON-RPC, started as
+ * `node -e … start --home <home>` so that the devnet's liveness check (PID alive, command line
+ * naming the node's home) counts it. FAKE_MODE=stall accepts requests and never answers;
+ * FAKE_MODE=garbage answers eth_getBlockByNumber with something that is not the block asked for.
+ */
+const FAKE_NODE = `
+const http = require('node:http')
+const height = Number(process.env.FAKE_HEIGHT)
+const validator = process.env.FAKE_VALIDATOR
+const mode = process.env.FAKE_MODE
+const hash = (n) => '0x' + n.toString(16).padStart(64, '0')
+const hex = (n) => '0x' + n.toString(16)
+const now = Math.floor(Date.now() / 1000)
+const block = (n) => ({number: hex(n), hash: hash(n), timestamp: hex(now - height + n), miner: n % 2 === 0 ? '0x' + 'a'.repeat(40) : '0x' + 'B'.repeat(40), transactions: Array.from({length: n}, (_, i) => hash(1000 + i))})
+const answer = (req) => {
+  switch (req.method) {
+    case 'xai_nodeInfo': return {height, headHash: hash(height), headTime: now, peers: 1, network: 'connected', validator, mempool: {pending: 2, queued: 0}}
+    case 'xai_consensusState': return {height: height + 1, round: 0, step: 'propose'}
+    case 'eth_getBlockByNumber': {
+      const n = Number(BigInt(req.params[0]))
+      if (mode === 'garbage') return {...block(n + 1), transactions: 'many'}
+      return n <= height ? block(n) : null
+    }
+    default: return null
+  }
+}
+http.createServer((req, res) => {
+  let body = ''
+  req.on('data', (c) => (body += c))
+  req.on('end', () => {
+    if (mode === 'stall') return
+    const msg = JSON.parse(body)
+    res.setHeader('content-type', 'application/json')
+    res.end(JSON.stringify({jsonrpc: '2.0', id: msg.id, result: answer(msg)}))
+  })
+}).listen(0, '127.0.0.1', function () { process.stdout.write(this.address().port + '\\n') })
+`
+
+interface FakeNode {
+  pid: number
+  port: number
+}
+
+describe('watchDevnet', () => {
+  let root: string
+  const children: ChildProcess[] = []
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'xai-watch-'))
+  })
+
+  afterEach(async () => {
+    for (const child of children.splice(0)) {
+      if (child.exitCode === null && child.pid !== undefined) {
+        const exited = once(child, 'exit')
+        child.kill('SIGKILL')
+        await exited
+      }
+    }
+    await rm(root, {recursive: true, force: true})
+  })
+
+  const startFakeNode = async (index: number, env: Record<string, string>): Promise<FakeNode> => {
+    const home = join(root, 'devnets', 'default', `node-${index}`)
+    await mkdir(home, {recursive: true})
+    const child = spawn(process.execPath, ['-e', FAKE_NODE, 'start', '--home', home], {env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'inherit']})
+    children.push(child)
+    const [line] = (await once(child.stdout!, 'data')) as [Buffer]
+    return {pid: child.pid!, port: Number(line.toString().trim())}
+  }
+
+  const writeRecord = async (nodes: {rpcPort: number; pid: number | null}[]): Promise<void> => {
+    const folder = join(root, 'devnets', 'default')
+    await mkdir(folder, {recursive: true})
+    const record = {
+      version: 1,
+      name: 'default',
+      chainId: 31337,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      blockTime: 1000,
+      nodes: nodes.map((n, index) => ({index, rpcPort: n.rpcPort, pid: n.pid, home: join(folder, `node-${index}`), p2pPort: 40_000 + index, validator: `0x${'ab'[index] ?? 'c'}`.padEnd(42, 'ab'[index] ?? 'c')})),
+    }
+    await writeFile(join(folder, 'devnet.json'), JSON.stringify(record))
+  }
+
+  it('yields frozen snapshots of real nodes over HTTP and /proc, status first, then blocks; goes on after the devnet is gone', async () => {
+    const a = await startFakeNode(0, {FAKE_HEIGHT: '5', FAKE_VALIDATOR: `0x${'a'.repeat(40)}`})
+    const b = await startFakeNode(1, {FAKE_HEIGHT: '5', FAKE_VALIDATOR: `0x${'b'.repeat(40)}`})
+    // Node 2 is stopped: no PID.
+    await writeRecord([{rpcPort: a.port, pid: a.pid}, {rpcPort: b.port, pid: b.pid}, {rpcPort: 1, pid: null}])
+    const abort = new AbortController()
+    const seen: DevnetSnapshot[] = []
+    for await (const snapshot of watchDevnet({dir: root, name: 'default'}, {intervalMs: 100, signal: abort.signal, rpcTimeoutMs: 5_000})) {
+      seen.push(snapshot)
+      if (seen.length === 3) await rm(join(root, 'devnets', 'default', 'devnet.json'))
+      if (seen.length === 5) abort.abort()
+    }
+    expect(seen).toHaveLength(5)
+    const [status, withBlocks, second, , gone] = seen as [DevnetSnapshot, DevnetSnapshot, DevnetSnapshot, DevnetSnapshot, DevnetSnapshot]
+    expect(status).toMatchObject({name: 'default', chainId: 31337, blockTime: 1000, headHeight: 5, error: null, blocks: []})
+    expect(status.nodes.map((n) => n.state.label)).toEqual(['running', 'running', 'DOWN'])
+    expect(status.nodes[0]).toMatchObject({pid: a.pid, height: 5, round: 0, step: 'propose', peers: 1, mempool: 2, headHash: '0x0000…0005', cpuPercent: null})
+    expect(status.nodes[0]!.rssMiB).toBeGreaterThan(0)
+    expect(status.nodes[2]).toMatchObject({pid: null, height: null, rssMiB: null})
+    expect(withBlocks.blocks.map((blk) => [blk.number, blk.txs, blk.proposer])).toEqual([
+      [5, 5, 1],
+      [4, 4, 0],
+      [3, 3, 1],
+      [2, 2, 0],
+      [1, 1, 1],
+    ])
+    expect(withBlocks.txPerSecond).not.toBeNull()
+    // The second poll has a CPU figure for the live nodes.
+    expect(second.nodes[0]!.cpuPercent).toBeGreaterThanOrEqual(0)
+    expect(second.nodes[2]!.cpuPercent).toBeNull()
+    // Without devnet.json the poll fails; the last good status stays, with the reason.
+    expect(gone.error).toMatch(/No devnet named "default"/)
+    expect(gone.nodes).toHaveLength(3)
+    // Snapshots are frozen, down to the rows.
+    expect(Object.isFrozen(status) && Object.isFrozen(status.nodes) && Object.isFrozen(status.nodes[0]) && Object.isFrozen(withBlocks.blocks[0])).toBe(true)
+    expect(() => {
+      ;(status.nodes[0] as {height: number | null}).height = 7
+    }).toThrow(TypeError)
+  }, 30_000)
+
+  it('stops at once when the signal aborts in the middle of a poll of a node that never answers', async () => {
+    const stalled = await startFakeNode(0, {FAKE_HEIGHT: '5', FAKE_VALIDATOR: `0x${'a'.repeat(40)}`, FAKE_MODE: 'stall'})
+    await writeRecord([{rpcPort: stalled.port, pid: stalled.pid}])
+    const abort = new AbortController()
+    const iterator = watchDevnet({dir: root, name: 'default'}, {signal: abort.signal, rpcTimeoutMs: 600_000})
+    const next = iterator.next()
+    setTimeout(() => abort.abort(), 200)
+    // Without the abort this waits for the 10-minute RPC timeout and the test times out.
+    await expect(next).resolves.toEqual({done: true, value: undefined})
+  }, 30_000)
+
+  it('refuses a reply to eth_getBlockByNumber that is not the block asked for', async () => {
+    const liar = await startFakeNode(0, {FAKE_HEIGHT: '5', FAKE_VALIDATOR: `0x${'a'.repeat(40)}`, FAKE_MODE: 'garbage'})
+    const honest = await startFakeNode(1, {FAKE_HEIGHT: '5', FAKE_VALIDATOR: `0x${'a'.repeat(40)}`})
+    await expect(fetchCommittedBlock(`http://127.0.0.1:${liar.port}`, 3, 5_000)).rejects.toThrow(/not that block/)
+    await expect(fetchCommittedBlock(`http://127.0.0.1:${honest.port}`, 3, 5_000)).resolves.toMatchObject({number: 3, txs: 3, miner: `0x${'B'.repeat(40)}`})
+    await expect(fetchCommittedBlock(`http://127.0.0.1:${honest.port}`, 9, 5_000)).resolves.toBeNull()
+  }, 30_000)
 })
