@@ -2,7 +2,6 @@ import {EVMError} from '@ethereumjs/evm'
 import {Account, Address as EthAddress, bigIntToBytes, bytesToHex as ethBytesToHex, setLengthLeft} from '@ethereumjs/util'
 import {type Address, type Hex, encodeErrorResult, getAddress, hexToBytes} from 'viem'
 
-import {runDeterministically} from '../determinism-guard.js'
 import {
   type ChainTx,
   type ModuleContext,
@@ -15,6 +14,7 @@ import {
   encodeModuleEvent,
   encodeModuleResult,
   isModuleAddress,
+  isModuleId,
   moduleAddress,
 } from '../module.js'
 import {executeProposal} from './execute-proposal.js'
@@ -366,6 +366,7 @@ export class ModuleHost {
         if (typeof amount !== 'bigint' || amount < 0n) throw new RangeError('chargeGas: amount must be a non-negative bigint')
         charge(amount)
       },
+      call: (target, name, args = []) => this.moduleCall(view, env, running, target, name, args, charge),
     }
     if (running.builtin) {
       ctx.system = {
@@ -383,6 +384,31 @@ export class ModuleHost {
       }
     }
     return ctx
+  }
+
+  /**
+   * `ctx.call` of module `caller`: function `name` of the running module `target` (id or system
+   * address), sent by the caller's address with no value, its base gas and everything it charges
+   * taken from the caller's gas; it runs on a layer of its own, kept only when it returns.
+   */
+  private moduleCall(view: StateView, env: HostBlockEnv, caller: RunningModule, target: string, name: string, args: readonly unknown[], charge: (gas: bigint) => void): unknown {
+    const running = isModuleAddress(target)
+      ? this.moduleAt(view, getAddress(target), env.height)
+      : isModuleId(target) ? this.modules(view, env.height).find((item) => item.id === target) : undefined
+    if (!running) {
+      if (!isModuleAddress(target) && !isModuleId(target)) throw new Error(`ctx.call: ${target} is not a module id or module address (calls to contracts are not supported)`)
+      throw new Error(`ctx.call: no active module ${target}`)
+    }
+    if (running.address.toLowerCase() === caller.address.toLowerCase()) throw new Error('ctx.call: a module cannot call itself')
+    const handler = Object.hasOwn(running.module.calls, name) ? running.module.calls[name] : undefined
+    if (!handler) throw new Error(`ctx.call: module ${running.id} has no call ${name}`)
+    const fn = running.module.abi.find((item) => item.type === 'function' && item.name === name)
+    if (fn?.type === 'function' && fn.stateMutability === 'payable') throw new Error(`ctx.call: ${running.id}.${name} is payable; module calls carry no value`)
+    charge(running.module.gas[name] ?? DEFAULT_CALL_GAS)
+    const fork = view.fork()
+    const result = runModule(running, () => handler(this.context(fork, running, env, caller.address, 0n, charge), args))
+    fork.merge()
+    return result
   }
 
   /** A call from one built-in module to another inside a hook (governance paying out of the treasury). */
@@ -554,12 +580,12 @@ function registrySnapshot(view: StateView): RegistrySnapshot {
 }
 
 /**
- * Runs module code: a user module's under the determinism guard (globals only: it cannot reach
- * node:crypto), a built-in's as it is (the chain's own code, replayed under the full guard by its
- * tests).
+ * Runs module code. A user module's calls and hooks enter its QuickJS sandbox (load-module.ts),
+ * which has no clock, randomness or timers to guard; a built-in's run as they are (the chain's own
+ * code, replayed under the full determinism guard by its tests).
  */
-function runModule<T>(running: Pick<RunningModule, 'builtin'>, fn: () => T): T {
-  return running.builtin ? fn() : runDeterministically(fn, {nodeBuiltins: false})
+function runModule<T>(_running: Pick<RunningModule, 'builtin'>, fn: () => T): T {
+  return fn()
 }
 
 function guarded(running: Pick<RunningModule, 'builtin'>, fn: () => ModuleValidation): ModuleValidation {
