@@ -20,7 +20,7 @@ import {
 import {executeProposal} from './execute-proposal.js'
 import {governanceStats} from './governance-module.js'
 import {loadModuleSource} from './load-module.js'
-import {CHAIN_PARAMETERS, type ChainParameter, CIRCULATING_SLOT, SUPPLY_SLOT, type RegistryEntry, type RegistryValidator, listFeatureFlags, readValidators, listModuleIds, readChainParam, readCode, readEntry, registryModule, versionAt} from './registry.js'
+import {CHAIN_PARAMETERS, type ChainParameter, CIRCULATING_SLOT, SUPPLY_SLOT, type RegistryEntry, type RegistryValidator, listFeatureFlags, readFeatureFlag, readValidators, listModuleIds, readChainParam, readCode, readEntry, registryModule, versionAt} from './registry.js'
 import {type StateSource, type StateView, type ViewLog, isNeedsLoading, runWithState, storageKey} from './state-view.js'
 
 /**
@@ -179,6 +179,7 @@ export class ModuleHost {
   private running(view: StateView, entry: RegistryEntry, height: bigint): RunningModule | undefined {
     const version = versionAt(entry, height)
     if (!version) return undefined
+    if (!entry.builtin && userModulesOff(view)) return undefined
     const module = this.resolve(view, entry.id, version, entry.builtin)
     return {id: entry.id, address: entry.address, module, params: Object.freeze(module.params.parse(entry.params) as Record<string, unknown>), builtin: entry.builtin}
   }
@@ -292,7 +293,7 @@ export class ModuleHost {
     const out = await runWithState(this.source(sm), (view) => {
       gasUsed = 0n
       const running = this.moduleAt(view, address, env.height, this.blockModules.get(evm))
-      if (!running) throw new CallReverted(`no active native module at ${address}`)
+      if (!running) throw new CallReverted(userModulesOff(view) ? `no active native module at ${address} (user modules are switched off: feature flag ${USER_MODULES_FLAG})` : `no active native module at ${address}`)
       let decoded: {name: string; args: readonly unknown[]}
       try {
         decoded = decodeModuleCall(running.module, data)
@@ -503,9 +504,12 @@ export class ModuleHost {
     const modules = where.modules ?? (evm ? this.blockModules.get(evm) : undefined)
     const out = await runWithState(this.source(sm), (view): CheckResult => {
       const running = modules ?? this.modules(view, env.height)
+      if (tx.to === null && readFeatureFlag(registryReader(view), CONTRACT_DEPLOYMENT_FLAG) === false) {
+        return {ok: false, module: 'registry', reason: `contract deployment is switched off (feature flag ${CONTRACT_DEPLOYMENT_FLAG})`}
+      }
       if (tx.to !== null && isModuleAddress(tx.to)) {
         const target = this.moduleAt(view, tx.to, env.height, running)
-        if (!target) return {ok: false, module: 'registry', reason: `no active native module at ${tx.to}`}
+        if (!target) return {ok: false, module: 'registry', reason: userModulesOff(view) ? `no active native module at ${tx.to} (user modules are switched off: feature flag ${USER_MODULES_FLAG})` : `no active native module at ${tx.to}`}
         if (target.module.validateTx) {
           let decoded: {name: string; args: readonly unknown[]}
           try {
@@ -595,6 +599,19 @@ function guarded(running: Pick<RunningModule, 'builtin'>, fn: () => ModuleValida
     if (isNeedsLoading(err)) throw err
     return {ok: false, reason: `the check failed: ${err instanceof Error ? err.message : String(err)}`}
   }
+}
+
+/**
+ * Feature flags the chain reads (set by feature-flag proposals). `user-modules` off is the
+ * emergency brake: no user module runs (calls revert, hooks are skipped) until it is turned on
+ * again; built-in modules go on. `contract-deployment` off refuses every contract-creating
+ * transaction (mempool and block validity). An unset flag is on.
+ */
+export const USER_MODULES_FLAG = 'user-modules'
+export const CONTRACT_DEPLOYMENT_FLAG = 'contract-deployment'
+
+function userModulesOff(view: StateView): boolean {
+  return readFeatureFlag(registryReader(view), USER_MODULES_FLAG) === false
 }
 
 function builtinKey(id: string, version: string): string {

@@ -62,6 +62,7 @@ function toJsonable(value: unknown, depth: number): unknown {
       return out
     }
     default:
+      if (value === GUEST_FUNCTION) return {$fn: 1}
       throw new MarshalError(`a ${typeof value} cannot cross the sandbox boundary`)
   }
 }

@@ -1,6 +1,9 @@
-import {DefaultIntrinsics, type QuickJSContext, type QuickJSHandle, type QuickJSWASMModule, getQuickJS} from 'quickjs-emscripten'
+import {readFile} from 'node:fs/promises'
+import {createRequire} from 'node:module'
 
-import {isNeedsLoading} from '../host/state-view.js'
+import {DefaultIntrinsics, type QuickJSContext, type QuickJSHandle, type QuickJSWASMModule, RELEASE_SYNC, newQuickJSWASMModule, newVariant} from 'quickjs-emscripten'
+
+import {isNeedsLoading, needLoad} from '../host/state-view.js'
 import {GUEST_PRELUDE} from './guest-prelude.js'
 import {decodeValue, encodeValue} from './marshal.js'
 
@@ -57,14 +60,71 @@ export interface SandboxMeter {
 /** An operation the guest asks of the host: throws for the guest to see, returns plain data. */
 export type SandboxHandler = (op: string, args: unknown[]) => unknown
 
-let quickjs: QuickJSWASMModule | undefined
-let loading: Promise<QuickJSWASMModule> | undefined
+/**
+ * Linear memory of one QuickJS instance: 16 MiB to start (its data, 5 MiB of shadow stack, the
+ * allocator) and at most {@link SANDBOX_MEMORY_LIMIT} more. QuickJS's own `setMemoryLimit` does not
+ * count allocations in this build (malloc_usable_size is unavailable: measured, ten 20 MiB strings
+ * pass a 32 MiB limit), so the cap is the WebAssembly memory's maximum. An allocation past it fails
+ * inside the guest (`InternalError: out of memory`) and the node's own heap is untouched.
+ */
+const INSTANCE_INITIAL_PAGES = 256
+const INSTANCE_MAXIMUM_PAGES = INSTANCE_INITIAL_PAGES + SANDBOX_MEMORY_LIMIT / 65_536
+/** Fresh instances kept ready: every invocation on the chain takes one and never gives it back. */
+const POOL_SIZE = 4
+
+/** Node's WebAssembly (the project's TypeScript libs leave it untyped). */
+const WASM = (globalThis as unknown as {WebAssembly: {compile(bytes: Uint8Array): Promise<object>; Memory: new (descriptor: {initial: number; maximum: number}) => object}}).WebAssembly
+let wasmModule: object | undefined
+let compiling: Promise<object> | undefined
+const pool: QuickJSWASMModule[] = []
+let refilling: Promise<void> | undefined
+/** An instance reused by runs outside the chain (the test kit, `xai module test`) when the pool is empty. */
+let shared: QuickJSWASMModule | undefined
 let depth = 0
 
-/** Loads the QuickJS WebAssembly module (once per process; from node_modules, never the network). */
+async function newInstance(): Promise<QuickJSWASMModule> {
+  compiling ??= (async () => {
+    const require = createRequire(import.meta.url)
+    return WASM.compile(await readFile(require.resolve('@jitl/quickjs-wasmfile-release-sync/wasm')))
+  })()
+  wasmModule = await compiling
+  const wasmMemory = new WASM.Memory({initial: INSTANCE_INITIAL_PAGES, maximum: INSTANCE_MAXIMUM_PAGES})
+  return newQuickJSWASMModule(newVariant(RELEASE_SYNC, {wasmModule, wasmMemory} as never))
+}
+
+/** Fills the pool of fresh instances up to `size`. */
+async function refill(size = POOL_SIZE): Promise<void> {
+  while (refilling) await refilling
+  refilling = (async () => {
+    while (pool.length < size) pool.push(await newInstance())
+  })()
+  try {
+    await refilling
+  } finally {
+    refilling = undefined
+  }
+}
+
+/** Loads QuickJS (once per process; from node_modules, never the network) and readies instances. */
 export async function initSandbox(): Promise<void> {
-  loading ??= getQuickJS()
-  quickjs = await loading
+  await refill()
+  shared ??= await newInstance()
+}
+
+/**
+ * A fresh instance for one invocation: its memory starts the same on every node, so where an
+ * allocation fails is the same everywhere. On the chain an empty pool ends the state run, which is
+ * repeated once more instances are ready (see needLoad); elsewhere the shared instance serves.
+ */
+function acquire(): QuickJSWASMModule {
+  const fresh = pool.pop()
+  if (fresh) {
+    if (pool.length < POOL_SIZE && !refilling) void refill().catch(() => {})
+    return fresh
+  }
+  needLoad(() => refill(POOL_SIZE * 2))
+  if (!shared) throw new Error('the module sandbox is not initialised (initSandbox)')
+  return shared
 }
 
 /** Errors that end a run for good: out of gas, or the host needing state loaded first. */
@@ -101,8 +161,8 @@ function describeGuestError(vm: QuickJSContext, handle: QuickJSHandle): string {
  * fails, or the meter's / the host's fatal error when the run was stopped.
  */
 export function runInSandbox(javascript: string, setup: Record<string, unknown>, handle: SandboxHandler, meter: SandboxMeter): unknown {
-  if (!quickjs) throw new Error('the module sandbox is not initialised (initSandbox)')
   if (depth >= MAX_SANDBOX_DEPTH) throw new SandboxError(`module calls nest at most ${MAX_SANDBOX_DEPTH} deep`)
+  const quickjs = acquire()
   let fatal: unknown
   const fail = (error: unknown): void => {
     if (fatal === undefined) fatal = error

@@ -27,9 +27,12 @@ const NAME = /^[A-Za-z][A-Za-z0-9]{0,40}$/
 const NEVER = new Set([
   'constructor', 'prototype', 'apply', 'call', 'bind', 'toString', 'toLocaleString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf',
   'propertyIsEnumerable', 'parse', 'safeParse', 'parseAsync', 'safeParseAsync', 'spa', 'decode', 'encode', 'decodeAsync', 'encodeAsync',
-  'safeDecode', 'safeEncode', 'safeDecodeAsync', 'safeEncodeAsync', 'register', 'overwrite', 'check', 'with', 'clone',
-  'superRefine', 'refine', 'transform', 'preprocess', 'custom', 'instanceof', 'lazy', 'promise', 'function', 'codec', 'file', 'json', 'config', 'globalRegistry', 'registry', 'locales',
+  'safeDecode', 'safeEncode', 'safeDecodeAsync', 'safeEncodeAsync', 'register', 'with', 'clone',
+  'instanceof', 'lazy', 'promise', 'function', 'codec', 'file', 'json', 'config', 'globalRegistry', 'registry', 'locales',
 ])
+/** Methods that take a guest function, which cannot run on the host. */
+const TAKES_FUNCTION = new Set(['superRefine', 'refine', 'transform', 'preprocess', 'custom', 'check', 'overwrite'])
+const FUNCTION_REFUSED = 'a zod schema with a function (refine, transform, a custom error map, …) cannot run in the module sandbox: check the value in the call instead'
 /** The namespaces a schema chain may go through (`z.coerce.bigint()`, `z.iso.date()`). */
 const NAMESPACES = new Map<string, object>([
   ['coerce', z.coerce],
@@ -44,7 +47,7 @@ function isSchema(value: unknown): value is z.ZodType {
 }
 
 function replayArg(value: unknown, budget: {steps: number}): unknown {
-  if (value === GUEST_FUNCTION) throw new ZodReplayError('a zod schema with a function (refine, transform, a custom error map, …) cannot run in the module sandbox: check the value in the call instead')
+  if (value === GUEST_FUNCTION) throw new ZodReplayError(FUNCTION_REFUSED)
   if (value === null || typeof value !== 'object') return value
   if (value instanceof Uint8Array) return value
   if (Array.isArray(value)) return value.map((item) => replayArg(item, budget))
@@ -59,6 +62,7 @@ function replayChain(chain: readonly ZodStep[], budget: {steps: number}): z.ZodT
   for (const step of chain) {
     if (--budget.steps < 0) throw new ZodReplayError(`a zod schema built in more than ${MAX_STEPS} steps is refused`)
     const [name, args] = step
+    if (TAKES_FUNCTION.has(name)) throw new ZodReplayError(FUNCTION_REFUSED)
     if (!NAME.test(name) || NEVER.has(name) || name in Object.prototype || name in Function.prototype) throw new ZodReplayError(`z…${name} is not available in the module sandbox`)
     if (args === undefined) {
       const namespace = current === z ? NAMESPACES.get(name) : undefined
