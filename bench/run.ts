@@ -18,6 +18,7 @@ import {ANVIL_BIN, REPO_ROOT, TARGETS, type Target} from './lib/targets.js'
 const ENTRIES: Record<string, () => Promise<{main(argv: string[]): Promise<number>}>> = {
   'fl-aggregate': () => import('./fl-aggregate.js'),
   'fl-round': () => import('./fl-round.js'),
+  'module-sandbox': () => import('./module-sandbox.js'),
 }
 
 const HELP = `Usage: npm run bench -- [options]
