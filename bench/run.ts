@@ -20,6 +20,7 @@ const ENTRIES: Record<string, () => Promise<{main(argv: string[]): Promise<numbe
   'fl-round': () => import('./fl-round.js'),
   snapshot: () => import('./snapshot.js'),
   'fl-seeds': () => import('./fl-seeds.js'),
+  'module-sandbox': () => import('./module-sandbox.js'),
 }
 
 const HELP = `Usage: npm run bench -- [options]

@@ -65,6 +65,13 @@ export interface ModuleContext extends ModuleReader {
   transfer(to: Address, amount: bigint): void
   /** Charges gas on top of the call's base gas; throws when the limit is exceeded. */
   chargeGas(amount: bigint): void
+  /**
+   * Calls function `name` of another running module (by id or system address) with `args`; the
+   * callee sees this module's system address as `ctx.sender` and no value, its gas comes out of
+   * this call's gas, and what it writes is undone when it throws (the throw reaches the caller,
+   * which may catch it). Present in calls and block hooks, not in validateTx/checkTx.
+   */
+  call?(target: string, name: string, args?: readonly unknown[]): unknown
   system?: SystemOps
 }
 

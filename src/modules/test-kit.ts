@@ -1,6 +1,6 @@
 import {type Address, type Hex, getAddress} from 'viem'
 
-import {ModuleDeterminismError, runDeterministically} from './determinism-guard.js'
+import {ModuleDeterminismError, runDeterministically as guard} from './determinism-guard.js'
 import {
   type ChainTx,
   type ModuleContext,
@@ -18,6 +18,7 @@ import {
   encodeModuleResult,
   moduleAddress,
 } from './module.js'
+import {isSandboxed} from './sandbox/marker.js'
 
 export {ModuleDeterminismError} from './determinism-guard.js'
 
@@ -124,6 +125,8 @@ function word(value: bigint): Hex {
 
 /** Creates a harness for `module` with its parameters parsed (defaults applied) and frozen. */
 export function createTestHarness(module: NativeModule, options: TestHarnessOptions = {}): TestHarness {
+  // A sandboxed module has no clock or randomness to guard (and the guard would reach QuickJS's runtime).
+  const runDeterministically = <T>(fn: () => T): T => (isSandboxed(module) ? fn() : guard(fn))
   const address = moduleAddress(module.manifest.id)
   const params = Object.freeze(module.params.parse(options.params ?? {}) as Record<string, unknown>)
   const committed = new Map<bigint, bigint>()
@@ -391,6 +394,8 @@ export interface ModuleWorkload {
 export interface ReplayReport {
   runs: number
   steps: number
+  /** Gas of the successful calls of the first run, by call name. */
+  gas: Record<string, {calls: number; min: bigint; max: bigint}>
   /** The final state of run 1: its non-zero storage words and how many events were emitted. */
   finalStorage: [Hex, Hex][]
   events: number
@@ -411,6 +416,8 @@ export class ModuleReplayDivergenceError extends Error {
 
 interface StepRecord {
   description: string
+  /** The call's name and gas, for a call that succeeded. */
+  gas?: {name: string; used: bigint}
   outcome: string
   storage: string
   events: string
@@ -431,10 +438,12 @@ function runWorkload(module: NativeModule, workload: ModuleWorkload): StepRecord
   for (let index = 0; index < workload.steps; index++) {
     const step = workload.step(rng, index)
     let outcome: string
+    let gas: StepRecord['gas']
     try {
       if (step.kind === 'call') {
         const out = harness.call(step.name, step.args ?? [], {sender: step.sender, value: step.value})
         outcome = `ok ${out.returnData} gas ${out.gasUsed}`
+        gas = {name: step.name, used: out.gasUsed}
       } else if (step.kind === 'beginBlock') {
         harness.beginBlock()
         outcome = 'ok'
@@ -451,6 +460,7 @@ function runWorkload(module: NativeModule, workload: ModuleWorkload): StepRecord
     }
     records.push({
       description: describeStep(step),
+      gas,
       outcome,
       storage: stringify(harness.storageSnapshot()),
       events: stringify(harness.events.map((event) => [event.topics, event.data])),
@@ -482,5 +492,13 @@ export function replayDeterminism(module: NativeModule, workload: ModuleWorkload
     }
   }
   const last = first.at(-1)
-  return {runs, steps: first.length, finalStorage: last ? (JSON.parse(last.storage) as [Hex, Hex][]) : [], events: last ? (JSON.parse(last.events) as unknown[]).length : 0}
+  const gas: ReplayReport['gas'] = {}
+  for (const {gas: used} of first) {
+    if (!used) continue
+    const entry = (gas[used.name] ??= {calls: 0, min: used.used, max: used.used})
+    entry.calls++
+    if (used.used < entry.min) entry.min = used.used
+    if (used.used > entry.max) entry.max = used.used
+  }
+  return {runs, steps: first.length, finalStorage: last ? (JSON.parse(last.storage) as [Hex, Hex][]) : [], events: last ? (JSON.parse(last.events) as unknown[]).length : 0, gas}
 }

@@ -7,6 +7,7 @@ import {type ModuleSourceFinding, checkModuleSource} from './check-module-source
 import {ModuleDeterminismError} from './determinism-guard.js'
 import {ModulesErrorCode, moduleError} from './errors.js'
 import {type NativeModule, moduleCodeHash} from './module.js'
+import {loadModuleSource} from './host/load-module.js'
 import {type ModuleWorkload, ModuleReplayDivergenceError, replayDeterminism} from './test-kit.js'
 
 export interface TestModuleOptions {
@@ -34,7 +35,9 @@ export interface TestModuleResult {
   id?: string
   version?: string
   static: {ok: boolean; files: string[]; findings: SourceFinding[]}
-  replay: {ran: true; runs: number; steps: number; events: number} | {ran: false; reason: string}
+  replay: {ran: true; runs: number; steps: number; events: number; gas: Record<string, {calls: number; min: string; max: string}>} | {ran: false; reason: string}
+  /** True when the replay ran the module in the node's QuickJS sandbox (as the chain will). */
+  sandboxed?: boolean
 }
 
 async function listSources(dir: string, prefix = 'src'): Promise<string[]> {
@@ -129,9 +132,19 @@ export async function testModule(options: TestModuleOptions): Promise<TestModule
     result.replay = {ran: false, reason: `${source} exports no workload`}
     return result
   }
+  // The workload comes from the TypeScript loaded here; the module itself runs in the sandbox the
+  // node runs it in, with the same metering.
+  let sandboxed: NativeModule
   try {
-    const report = replayDeterminism(module, exports.workload, options.runs ?? 2)
-    result.replay = {ran: true, runs: report.runs, steps: report.steps, events: report.events}
+    sandboxed = await loadModuleSource(mainText)
+  } catch (err) {
+    throw moduleError(ModulesErrorCode.loadFailed, `${source} does not load in the module sandbox: ${err instanceof Error ? err.message : String(err)}`, {cause: err, hint: 'The node runs user modules in QuickJS: imports are xai/modules, zod and viem\'s helpers; zod schemas cannot hold functions.'})
+  }
+  result.sandboxed = true
+  try {
+    const report = replayDeterminism(sandboxed, exports.workload, options.runs ?? 2)
+    const gas = Object.fromEntries(Object.entries(report.gas).map(([name, g]) => [name, {calls: g.calls, min: g.min.toString(), max: g.max.toString()}]))
+    result.replay = {ran: true, runs: report.runs, steps: report.steps, events: report.events, gas}
   } catch (err) {
     if (err instanceof ModuleReplayDivergenceError) {
       throw moduleError(ModulesErrorCode.replayDiverged, `Replay not deterministic: ${err.message}`, {

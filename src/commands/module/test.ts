@@ -26,7 +26,8 @@ export default class ModuleTest extends XaiCommand<TestModuleResult> {
     if (!this.jsonEnabled()) {
       const lines = [
         `  static   ok (${result.static.files.length} file${result.static.files.length === 1 ? '' : 's'})`,
-        result.replay.ran ? `  replay   ok (${result.replay.runs} runs × ${result.replay.steps} steps, ${result.replay.events} events)` : `  replay   skipped: ${result.replay.reason}`,
+        result.replay.ran ? `  replay   ok (${result.replay.runs} runs × ${result.replay.steps} steps, ${result.replay.events} events${result.sandboxed ? ', in the node\'s sandbox' : ''})` : `  replay   skipped: ${result.replay.reason}`,
+        ...(result.replay.ran ? Object.entries(result.replay.gas).map(([name, g]) => `  gas      ${name}: ${g.min === g.max ? g.min : `${g.min}-${g.max}`} (${g.calls} calls)`) : []),
         `  codeHash ${result.codeHash}`,
       ]
       process.stdout.write(`${lines.join('\n')}\n`)

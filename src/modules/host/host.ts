@@ -3,7 +3,6 @@ import {Account, Address as EthAddress, bigIntToBytes, bytesToHex as ethBytesToH
 import {type Address, type Hex, encodeErrorResult, getAddress, hexToBytes} from 'viem'
 
 import type {ChainModules, CheckResult, HostBlockEnv, TxVerdicts} from '../../chain/module-hooks.js'
-import {runDeterministically} from '../determinism-guard.js'
 import {
   type ChainTx,
   type ModuleContext,
@@ -16,12 +15,13 @@ import {
   encodeModuleEvent,
   encodeModuleResult,
   isModuleAddress,
+  isModuleId,
   moduleAddress,
 } from '../module.js'
 import {executeProposal} from './execute-proposal.js'
 import {governanceStats} from './governance-module.js'
 import {loadModuleSource} from './load-module.js'
-import {CHAIN_PARAMETERS, type ChainParameter, CIRCULATING_SLOT, SUPPLY_SLOT, type RegistryEntry, type RegistryValidator, listFeatureFlags, readValidators, listModuleIds, readChainParam, readCode, readEntry, registryModule, versionAt} from './registry.js'
+import {CHAIN_PARAMETERS, type ChainParameter, CIRCULATING_SLOT, SUPPLY_SLOT, type RegistryEntry, type RegistryValidator, listFeatureFlags, readFeatureFlag, readValidators, listModuleIds, readChainParam, readCode, readEntry, registryModule, versionAt} from './registry.js'
 import {type StateSource, type StateView, type ViewLog, isNeedsLoading, runWithState, storageKey} from './state-view.js'
 
 /**
@@ -169,6 +169,7 @@ export class ModuleHost implements ChainModules {
   private running(view: StateView, entry: RegistryEntry, height: bigint): RunningModule | undefined {
     const version = versionAt(entry, height)
     if (!version) return undefined
+    if (!entry.builtin && userModulesOff(view)) return undefined
     const module = this.resolve(view, entry.id, version, entry.builtin)
     return {id: entry.id, address: entry.address, module, params: Object.freeze(module.params.parse(entry.params) as Record<string, unknown>), builtin: entry.builtin}
   }
@@ -282,7 +283,7 @@ export class ModuleHost implements ChainModules {
     const out = await runWithState(this.source(sm), (view) => {
       gasUsed = 0n
       const running = this.moduleAt(view, address, env.height, this.blockModules.get(evm))
-      if (!running) throw new CallReverted(`no active native module at ${address}`)
+      if (!running) throw new CallReverted(userModulesOff(view) ? `no active native module at ${address} (user modules are switched off: feature flag ${USER_MODULES_FLAG})` : `no active native module at ${address}`)
       let decoded: {name: string; args: readonly unknown[]}
       try {
         decoded = decodeModuleCall(running.module, data)
@@ -356,6 +357,7 @@ export class ModuleHost implements ChainModules {
         if (typeof amount !== 'bigint' || amount < 0n) throw new RangeError('chargeGas: amount must be a non-negative bigint')
         charge(amount)
       },
+      call: (target, name, args = []) => this.moduleCall(view, env, running, target, name, args, charge),
     }
     if (running.builtin) {
       ctx.system = {
@@ -373,6 +375,31 @@ export class ModuleHost implements ChainModules {
       }
     }
     return ctx
+  }
+
+  /**
+   * `ctx.call` of module `caller`: function `name` of the running module `target` (id or system
+   * address), sent by the caller's address with no value, its base gas and everything it charges
+   * taken from the caller's gas; it runs on a layer of its own, kept only when it returns.
+   */
+  private moduleCall(view: StateView, env: HostBlockEnv, caller: RunningModule, target: string, name: string, args: readonly unknown[], charge: (gas: bigint) => void): unknown {
+    const running = isModuleAddress(target)
+      ? this.moduleAt(view, getAddress(target), env.height)
+      : isModuleId(target) ? this.modules(view, env.height).find((item) => item.id === target) : undefined
+    if (!running) {
+      if (!isModuleAddress(target) && !isModuleId(target)) throw new Error(`ctx.call: ${target} is not a module id or module address (calls to contracts are not supported)`)
+      throw new Error(`ctx.call: no active module ${target}`)
+    }
+    if (running.address.toLowerCase() === caller.address.toLowerCase()) throw new Error('ctx.call: a module cannot call itself')
+    const handler = Object.hasOwn(running.module.calls, name) ? running.module.calls[name] : undefined
+    if (!handler) throw new Error(`ctx.call: module ${running.id} has no call ${name}`)
+    const fn = running.module.abi.find((item) => item.type === 'function' && item.name === name)
+    if (fn?.type === 'function' && fn.stateMutability === 'payable') throw new Error(`ctx.call: ${running.id}.${name} is payable; module calls carry no value`)
+    charge(running.module.gas[name] ?? DEFAULT_CALL_GAS)
+    const fork = view.fork()
+    const result = runModule(running, () => handler(this.context(fork, running, env, caller.address, 0n, charge), args))
+    fork.merge()
+    return result
   }
 
   /** A call from one built-in module to another inside a hook (governance paying out of the treasury). */
@@ -467,9 +494,12 @@ export class ModuleHost implements ChainModules {
     const modules = where.modules ?? (evm ? this.blockModules.get(evm) : undefined)
     const out = await runWithState(this.source(sm), (view): CheckResult => {
       const running = modules ?? this.modules(view, env.height)
+      if (tx.to === null && readFeatureFlag(registryReader(view), CONTRACT_DEPLOYMENT_FLAG) === false) {
+        return {ok: false, module: 'registry', reason: `contract deployment is switched off (feature flag ${CONTRACT_DEPLOYMENT_FLAG})`}
+      }
       if (tx.to !== null && isModuleAddress(tx.to)) {
         const target = this.moduleAt(view, tx.to, env.height, running)
-        if (!target) return {ok: false, module: 'registry', reason: `no active native module at ${tx.to}`}
+        if (!target) return {ok: false, module: 'registry', reason: userModulesOff(view) ? `no active native module at ${tx.to} (user modules are switched off: feature flag ${USER_MODULES_FLAG})` : `no active native module at ${tx.to}`}
         if (target.module.validateTx) {
           let decoded: {name: string; args: readonly unknown[]}
           try {
@@ -544,12 +574,12 @@ function registrySnapshot(view: StateView): RegistrySnapshot {
 }
 
 /**
- * Runs module code: a user module's under the determinism guard (globals only: it cannot reach
- * node:crypto), a built-in's as it is (the chain's own code, replayed under the full guard by its
- * tests).
+ * Runs module code. A user module's calls and hooks enter its QuickJS sandbox (load-module.ts),
+ * which has no clock, randomness or timers to guard; a built-in's run as they are (the chain's own
+ * code, replayed under the full determinism guard by its tests).
  */
-function runModule<T>(running: Pick<RunningModule, 'builtin'>, fn: () => T): T {
-  return running.builtin ? fn() : runDeterministically(fn, {nodeBuiltins: false})
+function runModule<T>(_running: Pick<RunningModule, 'builtin'>, fn: () => T): T {
+  return fn()
 }
 
 function guarded(running: Pick<RunningModule, 'builtin'>, fn: () => ModuleValidation): ModuleValidation {
@@ -559,6 +589,19 @@ function guarded(running: Pick<RunningModule, 'builtin'>, fn: () => ModuleValida
     if (isNeedsLoading(err)) throw err
     return {ok: false, reason: `the check failed: ${err instanceof Error ? err.message : String(err)}`}
   }
+}
+
+/**
+ * Feature flags the chain reads (set by feature-flag proposals). `user-modules` off is the
+ * emergency brake: no user module runs (calls revert, hooks are skipped) until it is turned on
+ * again; built-in modules go on. `contract-deployment` off refuses every contract-creating
+ * transaction (mempool and block validity). An unset flag is on.
+ */
+export const USER_MODULES_FLAG = 'user-modules'
+export const CONTRACT_DEPLOYMENT_FLAG = 'contract-deployment'
+
+function userModulesOff(view: StateView): boolean {
+  return readFeatureFlag(registryReader(view), USER_MODULES_FLAG) === false
 }
 
 function builtinKey(id: string, version: string): string {

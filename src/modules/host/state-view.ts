@@ -208,10 +208,14 @@ export async function runWithState<T>(source: StateSource, fn: (view: StateView)
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const view = new StateView(source, loaded)
     let outcome: RunOutcome<T>
+    const outer = active
+    active = loaded
     try {
       outcome = {ok: true, result: fn(view), view}
     } catch (error) {
       outcome = {ok: false, error, view}
+    } finally {
+      active = outer
     }
     // Module code may have caught the signal; whatever it missed is loaded and the run repeated.
     if (loaded.missing.size === 0) {
@@ -221,6 +225,21 @@ export async function runWithState<T>(source: StateSource, fn: (view: StateView)
     await loaded.fill()
   }
   return {ok: false, error: new Error(`gave up after ${MAX_ROUNDS} rounds of state reads`), view: new StateView(source, loaded)}
+}
+
+/** The loads of the run going on now (runs are synchronous: one at a time). */
+let active: Loaded | undefined
+let requests = 0
+
+/**
+ * Inside a run: records `load` as something the run missed and ends the run; it is repeated once
+ * `load` is done (the module sandbox asks for fresh interpreter instances this way). Outside a
+ * run: returns false and the caller does without.
+ */
+export function needLoad(load: () => Promise<unknown>): false {
+  if (!active) return false
+  active.missing.set(`r${requests++}`, load)
+  throw NEEDS_LOADING
 }
 
 /** True for the internal signal that a run needs more state (so hooks rethrow it, never report it). */
