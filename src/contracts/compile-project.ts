@@ -11,6 +11,7 @@ import {type CompileCache, COMPILE_CACHE_FORMAT, readCompileCache, writeCompileC
 import {type Diagnostic, toDiagnostic} from './diagnostics.js'
 import {ContractsErrorCode} from './errors.js'
 import type {Project} from './project.js'
+import {formatRemapping, loadRemappings} from './remappings.js'
 import {type SolcCompiler, type SolcInput, type SolcOutput, bundledSolcVersion, loadSolc} from './solc.js'
 import {closureHash, dependencyClosure, listSolidityFiles, loadSourceGraph, sha256} from './sources.js'
 
@@ -77,10 +78,12 @@ export async function compileProject(project: Project, options: CompileProjectOp
   const emit = options.onEvent ?? (() => {})
   const solcVersion = bundledSolcVersion()
   const settings = {optimizer: {...project.config.solc.optimizer}, evmVersion: project.config.solc.evmVersion}
-  const settingsHash = sha256(JSON.stringify({settings, outputs: OUTPUT_SELECTION, version: OUTPUT_VERSION}))
+  const remappings = await loadRemappings(project.root)
+  const solcRemappings = remappings.map(formatRemapping)
+  const settingsHash = sha256(JSON.stringify({settings, outputs: OUTPUT_SELECTION, version: OUTPUT_VERSION, remappings: solcRemappings}))
 
   const roots = await listSolidityFiles(project.root, project.paths.contracts)
-  const graph = await loadSourceGraph(project.root, roots)
+  const graph = await loadSourceGraph(project.root, roots, {remappings})
   const previous = await readCompileCache(project.paths.compileCache)
   const reusable = !options.force && previous?.solcVersion === solcVersion && previous.settingsHash === settingsHash ? previous : undefined
 
@@ -113,6 +116,7 @@ export async function compileProject(project: Project, options: CompileProjectOp
       settings: {
         optimizer: settings.optimizer,
         evmVersion: settings.evmVersion,
+        ...(solcRemappings.length > 0 ? {remappings: solcRemappings} : {}),
         outputSelection: Object.fromEntries(stale.map((name) => [name, {'*': OUTPUT_SELECTION}])),
       },
     }

@@ -16,6 +16,7 @@ export interface SolcInput {
   settings: {
     optimizer: {enabled: boolean; runs: number}
     evmVersion: string
+    remappings?: string[]
     outputSelection: Record<string, Record<string, string[]>>
     metadata?: {bytecodeHash?: 'ipfs' | 'bzzr1' | 'none'; appendCBOR?: boolean}
   }
