@@ -27,6 +27,16 @@ export interface ChainTargetFlags {
   dir?: string
 }
 
+/**
+ * The user setting `network` (XAI_DEFAULT_NETWORK): a JSON-RPC URL or a devnet name, the default
+ * where no project's xai.config.json names one.
+ */
+export function userDefaultNetwork(env: NodeJS.ProcessEnv = process.env): {rpcUrl?: string; devnet?: string} | undefined {
+  const value = env.XAI_DEFAULT_NETWORK
+  if (value === undefined || value === '') return undefined
+  return /^(https?|wss?):\/\//.test(value) ? {rpcUrl: value} : {devnet: value}
+}
+
 /** The network the flags name, resolved once here; the chain id comes from the node. */
 export async function resolveChainTarget(flags: ChainTargetFlags, cwd = process.cwd()): Promise<ResolvedNetwork> {
   const home = devnetsRoot(flags.dir)
@@ -36,6 +46,8 @@ export async function resolveChainTarget(flags: ChainTargetFlags, cwd = process.
     throw err
   })
   if (project) return resolveNetwork({config: project.config, network: flags.network, home, locateDevnet})
-  const devnet = flags.devnet ?? DEFAULT_DEVNET_NAME
+  const fallback = userDefaultNetwork()
+  if (fallback?.rpcUrl && flags.network === undefined) return resolveNetwork({rpcUrl: fallback.rpcUrl, home, locateDevnet})
+  const devnet = flags.devnet ?? fallback?.devnet ?? DEFAULT_DEVNET_NAME
   return resolveNetwork({config: {networks: {[devnet]: {devnet}}, defaultNetwork: devnet}, network: flags.network, home, locateDevnet})
 }

@@ -1,6 +1,7 @@
 import {Command, Errors, Flags, Interfaces} from '@oclif/core'
 
 import {reportCommandError} from './command-error.js'
+import {applyUserConfig} from './user-config.js'
 
 export type XaiFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof XaiCommand)['baseFlags'] & T['flags']>
 
@@ -20,6 +21,18 @@ export abstract class XaiCommand<T> extends Command {
   }
 
   abstract override run(): Promise<T>
+
+  /** User settings (`xai config`) fill in the XAI_* variables the environment leaves unset, before flags are parsed. */
+  override async init(): Promise<void> {
+    const {warning} = applyUserConfig(process.env)
+    if (warning) process.stderr.write(`${warning}\n`)
+    await super.init()
+  }
+
+  /** --json, or the user setting json=true (XAI_JSON=true). */
+  override jsonEnabled(): boolean {
+    return super.jsonEnabled() || process.env.XAI_JSON === 'true' || process.env.XAI_JSON === '1'
+  }
 
   /** Commentary for humans: stderr, and nothing at all with --json. */
   protected note(message: string): void {

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 
 import type {Abi, Hex} from 'viem'
 
-import {XaiError} from '../util/errors.js'
+import {ExitCode, XaiError} from '../util/errors.js'
 import {ContractsErrorCode} from './errors.js'
 import type {Project} from './project.js'
 import {toSourceName} from './sources.js'
@@ -74,6 +74,8 @@ export async function listArtifacts(project: Project): Promise<ArtifactRef[]> {
       } else if (entry.isFile() && entry.name.endsWith('.json') && !entry.name.startsWith('.') && dir.endsWith('.sol')) {
         const sourceName = toSourceName(project.paths.artifacts, dir)
         const contractName = entry.name.slice(0, -'.json'.length)
+        // Hardhat's Token.dbg.json and Foundry's per-version Token.0.8.20.json are not contracts.
+        if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(contractName)) continue
         found.push({contractName, sourceName, fullyQualifiedName: `${sourceName}:${contractName}`, path: toSourceName(project.root, path)})
       }
     }
@@ -107,12 +109,82 @@ export async function readArtifact(project: Project, name: string): Promise<Arti
     })
   }
   const file = join(project.root, matches[0]!.path)
+  let parsed: unknown
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as Artifact
+    parsed = JSON.parse(await readFile(file, 'utf8'))
   } catch (err) {
     throw new XaiError(ContractsErrorCode.artifactCorrupt, `Cannot read the artifact ${matches[0]!.path}: ${(err as Error).message}`, {
       hint: 'Rebuild it: xai contract compile --force',
       cause: err,
     })
+  }
+  if ((parsed as Partial<Artifact> | null)?._format === ARTIFACT_FORMAT) return parsed as Artifact
+  try {
+    return fromForeignArtifact(parsed, matches[0]!)
+  } catch (err) {
+    throw new XaiError(ContractsErrorCode.artifactCorrupt, `Cannot read the artifact ${matches[0]!.path}: ${(err as Error).message}`, {
+      exitCode: ExitCode.usage,
+      hint: project.external ? `Rebuild it with the project's own tool (forge build / npx hardhat compile).` : 'Rebuild it: xai contract compile --force',
+    })
+  }
+}
+
+type LinkReferences = Artifact['linkReferences']
+
+/**
+ * A Foundry (`out/<File>.sol/<Name>.json`: abi, bytecode.object, deployedBytecode.object) or
+ * Hardhat (`artifacts/<source>/<Name>.json`: abi, bytecode, deployedBytecode as hex strings)
+ * artifact, checked and turned into ours. Anything else is refused with the reason.
+ *
+ * @example
+ * fromForeignArtifact({abi: [], bytecode: {object: '0x6080'}, deployedBytecode: {object: '0x6080'}}, ref).bytecode // '0x6080'
+ */
+export function fromForeignArtifact(value: unknown, ref: Pick<ArtifactRef, 'contractName' | 'sourceName'>): Artifact {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object')
+  const doc = value as Record<string, unknown>
+  if (!Array.isArray(doc.abi)) throw new Error('no "abi" array (is it a Foundry out/ or Hardhat artifacts/ file?)')
+  const code = (field: 'bytecode' | 'deployedBytecode'): {object: Hex; sourceMap: string; linkReferences: LinkReferences} => {
+    const raw = doc[field]
+    const holder = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : undefined
+    const object = holder ? holder.object : raw
+    if (typeof object !== 'string') throw new Error(`"${field}" is neither a hex string (Hardhat) nor {object} (Foundry)`)
+    const hex = object.startsWith('0x') ? object : `0x${object}`
+    // Unlinked library placeholders (__$…$__) are kept: deploy refuses them with its own message.
+    if (!/^0x([0-9a-fA-F]|__\$[0-9a-fA-F]{34}\$__)*$/.test(hex) || hex.length % 2 !== 0) throw new Error(`"${field}" is not hex`)
+    const linkSource = holder ? holder.linkReferences : doc[field === 'bytecode' ? 'linkReferences' : 'deployedLinkReferences']
+    const sourceMap = holder ? holder.sourceMap : undefined
+    return {object: hex as Hex, sourceMap: typeof sourceMap === 'string' ? sourceMap : '', linkReferences: isRecord(linkSource) ? (linkSource as LinkReferences) : {}}
+  }
+  const bytecode = code('bytecode')
+  const deployed = code('deployedBytecode')
+  const metadata = typeof doc.metadata === 'string' ? safeJson(doc.metadata) : doc.metadata
+  const compilerVersion = isRecord(metadata) && isRecord(metadata.compiler) && typeof metadata.compiler.version === 'string' ? metadata.compiler.version : 'unknown'
+  const target = isRecord(metadata) && isRecord(metadata.settings) && isRecord(metadata.settings.compilationTarget) ? Object.keys(metadata.settings.compilationTarget)[0] : undefined
+  return {
+    _format: ARTIFACT_FORMAT,
+    contractName: typeof doc.contractName === 'string' ? doc.contractName : ref.contractName,
+    sourceName: typeof doc.sourceName === 'string' ? doc.sourceName : (target ?? ref.sourceName),
+    abi: doc.abi as Abi,
+    bytecode: bytecode.object,
+    deployedBytecode: deployed.object,
+    linkReferences: bytecode.linkReferences,
+    deployedLinkReferences: deployed.linkReferences,
+    storageLayout: doc.storageLayout ?? null,
+    sourceMap: bytecode.sourceMap,
+    deployedSourceMap: deployed.sourceMap,
+    compiler: {version: compilerVersion, settings: {optimizer: {enabled: false, runs: 0}, evmVersion: 'unknown'}},
+    buildInfo: '',
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
   }
 }

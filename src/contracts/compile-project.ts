@@ -11,7 +11,8 @@ import {type CompileCache, COMPILE_CACHE_FORMAT, readCompileCache, writeCompileC
 import {type Diagnostic, toDiagnostic} from './diagnostics.js'
 import {ContractsErrorCode} from './errors.js'
 import type {Project} from './project.js'
-import {type SolcCompiler, type SolcInput, type SolcOutput, bundledSolcVersion, loadSolc} from './solc.js'
+import {formatRemapping, loadRemappings} from './remappings.js'
+import {type SolcCandidate, type SolcCompiler, type SolcInput, type SolcOutput, bundledSolcVersion, findProjectCompilers, loadSolc, loadSolcFrom, selectCompiler, solidityPragmas} from './solc.js'
 import {closureHash, dependencyClosure, listSolidityFiles, loadSourceGraph, sha256} from './sources.js'
 
 /** Bumped when what goes into an artifact changes, so every cached source is rebuilt. */
@@ -75,12 +76,18 @@ export interface CompileProjectResult {
  */
 export async function compileProject(project: Project, options: CompileProjectOptions = {}): Promise<CompileProjectResult> {
   const emit = options.onEvent ?? (() => {})
-  const solcVersion = bundledSolcVersion()
   const settings = {optimizer: {...project.config.solc.optimizer}, evmVersion: project.config.solc.evmVersion}
-  const settingsHash = sha256(JSON.stringify({settings, outputs: OUTPUT_SELECTION, version: OUTPUT_VERSION}))
+  const remappings = await loadRemappings(project.root)
+  const solcRemappings = remappings.map(formatRemapping)
+  const settingsHash = sha256(JSON.stringify({settings, outputs: OUTPUT_SELECTION, version: OUTPUT_VERSION, remappings: solcRemappings}))
 
   const roots = await listSolidityFiles(project.root, project.paths.contracts)
-  const graph = await loadSourceGraph(project.root, roots)
+  const graph = await loadSourceGraph(project.root, roots, {remappings})
+  // One compiler for the project: the newest it installed that every pragma accepts, else the bundled one.
+  const pragmas = [...graph.values()].flatMap((file) => solidityPragmas(file.content).map((range) => ({source: file.sourceName, range})))
+  const bundled: SolcCandidate = {version: bundledSolcVersion(), label: 'bundled'}
+  const compiler = options.loadCompiler ? bundled : selectCompiler(pragmas, findProjectCompilers(project.root), bundled)
+  const solcVersion = compiler.dir === undefined ? compiler.version : `${compiler.version} (node_modules/${compiler.label})`
   const previous = await readCompileCache(project.paths.compileCache)
   const reusable = !options.force && previous?.solcVersion === solcVersion && previous.settingsHash === settingsHash ? previous : undefined
 
@@ -102,7 +109,7 @@ export async function compileProject(project: Project, options: CompileProjectOp
   if (stale.length > 0) {
     emit({type: 'load-compiler', version: solcVersion})
     const loadStarted = performance.now()
-    const solc = await (options.loadCompiler ?? loadSolc)()
+    const solc = await (options.loadCompiler ?? (compiler.dir === undefined ? loadSolc : () => loadSolcFrom(compiler.dir!)))()
     solcLongVersion = solc.version()
     emit({type: 'compiler-loaded', version: solcLongVersion, ms: Math.round(performance.now() - loadStarted)})
 
@@ -113,6 +120,7 @@ export async function compileProject(project: Project, options: CompileProjectOp
       settings: {
         optimizer: settings.optimizer,
         evmVersion: settings.evmVersion,
+        ...(solcRemappings.length > 0 ? {remappings: solcRemappings} : {}),
         outputSelection: Object.fromEntries(stale.map((name) => [name, {'*': OUTPUT_SELECTION}])),
       },
     }

@@ -70,7 +70,7 @@ export async function deployContract(project: Project, options: DeployContractOp
   const {network, signer} = options
 
   emit({type: 'start', step: 'compile', title: 'Compile'})
-  if (options.compile !== false) await compileProject(project)
+  if (options.compile !== false && project.external === undefined) await compileProject(project)
   const artifact = await readArtifact(project, options.contract)
   const name = artifact.contractName
   assertDeployable(artifact)

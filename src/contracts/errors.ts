@@ -16,6 +16,7 @@ export const ContractsErrorCode = {
   noSources: 'CONTRACT_NO_SOURCES',
   importNotFound: 'CONTRACT_IMPORT_NOT_FOUND',
   compileFailed: 'CONTRACT_COMPILE_FAILED',
+  noCompiler: 'CONTRACT_NO_COMPILER',
   artifactNotFound: 'CONTRACT_ARTIFACT_NOT_FOUND',
   artifactAmbiguous: 'CONTRACT_ARTIFACT_AMBIGUOUS',
   artifactCorrupt: 'CONTRACT_ARTIFACT_CORRUPT',

@@ -1,10 +1,11 @@
 import {createHash} from 'node:crypto'
-import {readFile, readdir} from 'node:fs/promises'
-import {join, posix, relative, sep} from 'node:path'
+import {readFile, readdir, stat} from 'node:fs/promises'
+import {dirname, join, posix, relative, sep} from 'node:path'
 
-import {XaiError} from '../util/errors.js'
+import {ExitCode, XaiError} from '../util/errors.js'
 import {formatDiagnostic, locate} from './diagnostics.js'
 import {ContractsErrorCode} from './errors.js'
+import {type Remapping, applyRemappings} from './remappings.js'
 
 /**
  * Source units are named by their path relative to the project root, with forward slashes
@@ -13,6 +14,8 @@ import {ContractsErrorCode} from './errors.js'
  */
 export interface SourceFile {
   sourceName: string
+  /** Where it was read from (absolute): under the project, or a node_modules package. */
+  file: string
   content: string
   /** sha256 of the content, hex. */
   contentHash: string
@@ -87,49 +90,126 @@ export function toSourceName(root: string, path: string): string {
   return relative(root, path).split(sep).join('/')
 }
 
+/** Where an import lands: its source name and file, or why it cannot be found. */
+export type ImportResolution = {sourceName: string; file: string} | {problem: string; sourceName?: string}
+
+export interface ImportResolverOptions {
+  /** Foundry-style remappings (remappings.txt, foundry.toml, lib/), applied as solc applies them. */
+  remappings?: readonly Remapping[]
+}
+
 /**
- * Reads `roots` and, transitively, every file they import (which may live anywhere in the
- * project). A missing import fails with its location: `file:line:col`, the line and a caret.
+ * Resolves imports as Hardhat and Foundry do, in solc's order: `./` and `../` paths against the
+ * importing file's source name, then the remappings (longest context, then longest prefix), then
+ * the file is looked up in the project (`contracts/x/A.sol`, `lib/forge-std/src/Test.sol`), else
+ * as a package in the nearest `node_modules` at or above the project root that has it, as Node
+ * resolves packages (`@openzeppelin/contracts/token/ERC20/ERC20.sol` keeps that source name, as
+ * Hardhat names it, and is read from node_modules/@openzeppelin/contracts/token/ERC20/ERC20.sol).
+ * Nothing may leave the project (or the package folder): `..` past the root is refused.
  */
-export async function loadSourceGraph(root: string, roots: readonly string[]): Promise<Map<string, SourceFile>> {
+export function createImportResolver(root: string, options: ImportResolverOptions = {}): (from: string, path: string) => Promise<ImportResolution> {
+  const remappings = options.remappings ?? []
+  const packageDirs = new Map<string, string | undefined>()
+  const findPackage = async (name: string): Promise<string | undefined> => {
+    if (packageDirs.has(name)) return packageDirs.get(name)
+    let found: string | undefined
+    for (let dir = root; ; dir = dirname(dir)) {
+      const candidate = join(dir, 'node_modules', ...name.split('/'))
+      if (await isDirectory(candidate)) {
+        found = candidate
+        break
+      }
+      if (dirname(dir) === dir) break
+    }
+    packageDirs.set(name, found)
+    return found
+  }
+  return async (from, path) => {
+    const resolved = resolveImport(from, path)
+    if (resolved === undefined) return {problem: 'leaves the project folder'}
+    const sourceName = posix.normalize(applyRemappings(remappings, from, resolved))
+    if (!isInside(sourceName)) return {problem: `remapped to ${sourceName}, which leaves the project folder`}
+    const local = await fileProblem(join(root, ...sourceName.split('/')))
+    if (local === undefined) return {sourceName, file: join(root, ...sourceName.split('/'))}
+    const segments = sourceName.split('/')
+    const packageName = segments[0]!.startsWith('@') ? segments.slice(0, 2).join('/') : segments[0]!
+    const rest = segments.slice(packageName.split('/').length)
+    const packageDir = rest.length > 0 && isPackageName(packageName) ? await findPackage(packageName) : undefined
+    if (packageDir === undefined) {
+      const install = rest.length > 0 && isPackageName(packageName) && !sourceName.startsWith('contracts/') ? ` and no package ${packageName} in node_modules (npm i -D ${packageName})` : ''
+      return {problem: `${sourceName} ${local}${install}`, sourceName}
+    }
+    const file = join(packageDir, ...rest)
+    const problem = await fileProblem(file)
+    if (problem !== undefined) return {problem: `${rest.join('/')} ${problem} in ${relative(root, packageDir).split(sep).join('/')}`, sourceName}
+    return {sourceName, file}
+  }
+}
+
+/**
+ * Reads `roots` and, transitively, every file they import (from the project, its lib/ folders
+ * through remappings, or node_modules packages). A missing import fails with its location:
+ * `file:line:col`, the line and a caret.
+ */
+export async function loadSourceGraph(root: string, roots: readonly string[], options: ImportResolverOptions = {}): Promise<Map<string, SourceFile>> {
+  const resolve = createImportResolver(root, options)
   const graph = new Map<string, SourceFile>()
+  const files = new Map(roots.map((name) => [name, join(root, ...name.split('/'))]))
   const queue = [...roots]
   const missing: string[] = []
   while (queue.length > 0) {
     const sourceName = queue.shift()!
     if (graph.has(sourceName)) continue
-    const content = await readFile(join(root, ...sourceName.split('/')), 'utf8')
+    const file = files.get(sourceName)!
+    const content = await readFile(file, 'utf8')
     const imports: string[] = []
     for (const statement of parseImports(content)) {
-      const resolved = resolveImport(sourceName, statement.path)
-      const reason = resolved === undefined ? 'leaves the project folder' : await sourceProblem(root, resolved)
-      if (reason !== undefined) {
+      const resolution = await resolve(sourceName, statement.path)
+      if ('problem' in resolution) {
         const {line, column} = locate(content, statement.offset)
-        const message = `Import "${statement.path}" not found: ${resolved === undefined ? reason : `${resolved} ${reason}`}`
+        const message = `Import "${statement.path}" not found: ${resolution.problem}`
         missing.push(formatDiagnostic({severity: 'error', message, file: sourceName, line, column, length: statement.path.length + 2}, content))
         continue
       }
-      if (!imports.includes(resolved!)) imports.push(resolved!)
-      queue.push(resolved!)
+      if (!files.has(resolution.sourceName)) files.set(resolution.sourceName, resolution.file)
+      if (!imports.includes(resolution.sourceName)) imports.push(resolution.sourceName)
+      queue.push(resolution.sourceName)
     }
-    graph.set(sourceName, {sourceName, content, contentHash: sha256(content), imports})
+    graph.set(sourceName, {sourceName, file, content, contentHash: sha256(content), imports})
   }
   if (missing.length > 0) {
     throw new XaiError(ContractsErrorCode.importNotFound, missing.length === 1 ? 'An import cannot be resolved' : `${missing.length} imports cannot be resolved`, {
-      hint: 'Imports starting with ./ or ../ are relative to the importing file; others are relative to the project root (e.g. "contracts/xai/Ownable.sol").',
+      exitCode: ExitCode.usage,
+      hint: 'Imports starting with ./ or ../ are relative to the importing file; others are relative to the project root (e.g. "contracts/xai/Ownable.sol"), remapped by remappings.txt / foundry.toml / lib/<name>/src, or a package in node_modules (e.g. "@openzeppelin/contracts/token/ERC20/ERC20.sol").',
       details: {diagnostics: missing},
     })
   }
   return graph
 }
 
-async function sourceProblem(root: string, sourceName: string): Promise<string | undefined> {
+function isInside(sourceName: string): boolean {
+  return !(sourceName.startsWith('../') || sourceName === '..' || posix.isAbsolute(sourceName) || sourceName === '.')
+}
+
+function isPackageName(name: string): boolean {
+  return /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/i.test(name)
+}
+
+async function isDirectory(path: string): Promise<boolean> {
   try {
-    await readFile(join(root, ...sourceName.split('/')), {flag: 'r'})
+    return (await stat(path)).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+async function fileProblem(path: string): Promise<string | undefined> {
+  try {
+    await readFile(path, {flag: 'r'})
     return undefined
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    return code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder' : `cannot be read (${code})`
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : code === 'EISDIR' ? 'is a folder' : `cannot be read (${code})`
   }
 }
 

@@ -34,6 +34,9 @@ export const ERROR_CODES = {
   NODE_CLOSED: {domain: 'chain', exit: 'bug'},
   STORAGE_CORRUPT: {domain: 'chain', exit: 'environment'},
   // cli
+  CONFIG_INVALID_VALUE: {domain: 'cli', exit: 'usage'},
+  CONFIG_NOT_SET: {domain: 'cli', exit: 'usage'},
+  CONFIG_UNKNOWN_KEY: {domain: 'cli', exit: 'usage'},
   INTERNAL: {domain: 'cli', exit: 'bug'},
   OK: {domain: 'cli', exit: 'ok'},
   USAGE: {domain: 'cli', exit: 'usage'},
@@ -41,6 +44,8 @@ export const ERROR_CODES = {
   CONSENSUS_INVALID_VALIDATOR_SET: {domain: 'consensus', exit: 'usage'},
   NODE_KEY_INVALID: {domain: 'consensus', exit: 'environment'},
   // contracts
+  CONTRACT_NO_COMPILER: {domain: 'contracts', exit: 'environment'},
+  CONTRACT_TEST_NO_VITEST: {domain: 'contracts', exit: 'environment'},
   CONTRACT_AMBIGUOUS_FUNCTION: {domain: 'contracts', exit: 'usage'},
   CONTRACT_ARTIFACT_AMBIGUOUS: {domain: 'contracts', exit: 'usage'},
   CONTRACT_ARTIFACT_CORRUPT: {domain: 'contracts', exit: 'environment'},

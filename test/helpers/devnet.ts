@@ -8,7 +8,7 @@
  * when `stop()` is called, and as a last resort when the test process exits.
  */
 import {type ChildProcess, spawn} from 'node:child_process'
-import {existsSync, openSync, closeSync, readFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, openSync, closeSync, readFileSync} from 'node:fs'
 import {mkdtemp, readFile, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -268,8 +268,12 @@ export function cliEnv(): Record<string, string> {
     env[key] = value
   }
   env.NO_COLOR = '1'
+  // Never the real ~/.config/xai: user settings would change what the CLI under test does.
+  if (!env.XAI_CONFIG_DIR) env.XAI_CONFIG_DIR = (emptyUserConfigDir ??= mkdtempSync(join(tmpdir(), 'xai-test-user-config-')))
   return env
 }
+
+let emptyUserConfigDir: string | undefined
 
 /** A TCP port free on 127.0.0.1 right now, outside the kernel's ephemeral range (see findFreePortRange). */
 export async function freePort(): Promise<number> {

@@ -10,7 +10,7 @@ import {isXaiError} from '../../util/errors.js'
 
 export default class ContractCompile extends XaiCommand<CompileProjectResult> {
   static override summary = 'Compile contracts/**/*.sol into artifacts/, recompiling only what changed.'
-  static override description = `Compiles with the solc-js bundled with xai (never downloaded), using the optimizer and EVM version of xai.config.json. Imports starting with ./ or ../ are relative to the importing file, others to the project root.
+  static override description = `Compiles with the newest solc-js the project installed (node_modules, npm aliases such as solc-0.8.20@npm:solc@0.8.20 included) that every pragma accepts, else the one bundled with xai (never downloaded), using the optimizer and EVM version of xai.config.json. Imports starting with ./ or ../ are relative to the importing file; others go through remappings (remappings.txt, foundry.toml, lib/<name>/src), then the project root, then node_modules packages (@openzeppelin/contracts/...).
 
 Writes artifacts/<source>/<Contract>.json (abi, bytecode, deployedBytecode, storageLayout, source maps, compiler settings, build info id) and artifacts/build-info/<id>.json (the solc input). cache/compile.json records each source's hash and imports: a source is recompiled when it or anything it imports changes, or when the settings do; the rest is reported up to date. --force recompiles everything.
 

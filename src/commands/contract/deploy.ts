@@ -1,17 +1,21 @@
+import {stat} from 'node:fs/promises'
+
 import {Args, Flags} from '@oclif/core'
 
+import {userDefaultNetwork} from '../../cli/chain-target.js'
 import {devnetsRoot} from '../../cli/devnet-flags.js'
 import {createTaskList, taskListOutput} from '../../cli/task-list.js'
 import {XaiCommand} from '../../cli/xai-command.js'
 import {DEPLOY_STEPS, type DeployContractResult, type DeployEvent, type DeployStep, deployContract} from '../../contracts/deploy-contract.js'
 import {locateDevnet} from '../../devnet/devnet-folder.js'
 import {type ResolvedNetwork, resolveNetwork} from '../../contracts/network.js'
-import {type Project, findProject, openProject} from '../../contracts/project.js'
+import {type Project, findDeployProject} from '../../contracts/project.js'
 import {resolveSigner} from '../../contracts/signer.js'
 
 /** Flags shared by `contract deploy|call|send`: the project, the chain and the signer. */
 export const chainFlags = {
-  project: Flags.string({description: 'Project folder [default: the nearest folder up from here with xai.config.json]', env: 'XAI_PROJECT'}),
+  project: Flags.string({description: 'Project folder [default: the nearest folder up from here with xai.config.json, foundry.toml or hardhat.config.*]', env: 'XAI_PROJECT'}),
+  artifacts: Flags.string({description: "Read artifacts from this folder (Foundry out/, Hardhat artifacts/ or xai's) instead of compiling; a Foundry or Hardhat project uses its own without this flag", env: 'XAI_ARTIFACTS'}),
   network: Flags.string({char: 'n', description: 'A network of xai.config.json [default: its defaultNetwork]', env: 'XAI_NETWORK'}),
   'rpc-url': Flags.string({description: 'JSON-RPC endpoint (beats --network)', env: 'XAI_RPC_URL'}),
   dir: Flags.string({description: 'Folder holding devnets/, for devnet networks [default: ./.xai]', env: 'XAI_HOME'}),
@@ -31,10 +35,21 @@ export const signerFlags = {
 }
 
 /** The project and the network the flags name, resolved once here. */
-export async function resolveChainContext(flags: {project?: string; network?: string; 'rpc-url'?: string; dir?: string}): Promise<{project: Project; network: ResolvedNetwork}> {
-  const project = flags.project ? await openProject(flags.project) : await findProject(process.cwd())
-  const network = await resolveNetwork({config: project.config, rpcUrl: flags['rpc-url'], network: flags.network, home: devnetsRoot(flags.dir), locateDevnet})
+export async function resolveChainContext(flags: {project?: string; artifacts?: string; network?: string; 'rpc-url'?: string; dir?: string}): Promise<{project: Project; network: ResolvedNetwork}> {
+  const project = await findDeployProject(process.cwd(), {project: flags.project, artifacts: flags.artifacts})
+  const home = devnetsRoot(flags.dir)
+  // A project's xai.config.json names its networks; without one, the user setting `network` is the default.
+  const fallback = userDefaultNetwork()
+  if (fallback && flags['rpc-url'] === undefined && flags.network === undefined && !(await hasConfigFile(project.configPath))) {
+    if (fallback.rpcUrl) return {project, network: await resolveNetwork({rpcUrl: fallback.rpcUrl, home, locateDevnet})}
+    return {project, network: await resolveNetwork({config: {networks: {[fallback.devnet!]: {devnet: fallback.devnet!}}, defaultNetwork: fallback.devnet!}, home, locateDevnet})}
+  }
+  const network = await resolveNetwork({config: project.config, rpcUrl: flags['rpc-url'], network: flags.network, home, locateDevnet})
   return {project, network}
+}
+
+async function hasConfigFile(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isFile(), () => false)
 }
 
 const DEPLOY_TITLES: Record<DeployStep, string> = {compile: 'Compile', simulate: 'Simulate', send: 'Sign and send', receipt: 'Wait for the receipt', record: 'Record in the journal'}
@@ -52,6 +67,8 @@ Constructor arguments follow the contract name (or go in --args): integers decim
     {description: 'To any JSON-RPC endpoint, as dev account 1', command: '<%= config.bin %> <%= command.id %> Token --args MyToken MTK 1000 --rpc-url http://127.0.0.1:8545 --account 1'},
     {description: 'The address, for scripts', command: "<%= config.bin %> <%= command.id %> Counter --json | jq -r .address"},
     {description: 'A second instance', command: '<%= config.bin %> <%= command.id %> Counter --force'},
+    {description: 'In a Foundry project (after forge build): artifacts from out/', command: '<%= config.bin %> <%= command.id %> Counter --rpc-url http://127.0.0.1:8545'},
+    {description: 'Artifacts from any folder', command: '<%= config.bin %> <%= command.id %> Counter --artifacts ../hardhat-app/artifacts'},
   ]
 
   static override strict = false
