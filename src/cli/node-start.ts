@@ -6,13 +6,14 @@ import type {Interfaces} from '@oclif/core'
 import * as Flags from '@oclif/core/flags'
 
 import {type NodeProcessResult, runNodeProcess} from '../node/node-process.js'
+import {DEFAULT_BLOCK_TIME_MS} from '../node/node-options.js'
 
 export const nodeStartFlags = {
   home: Flags.string({description: 'Node folder (created if missing): database, node.log, node.pid', required: true, env: 'XAI_NODE_HOME'}),
   genesis: Flags.string({description: 'genesis.json to start from [default: <home>/genesis.json, created with the dev accounts if missing]', env: 'XAI_GENESIS'}),
   'rpc-host': Flags.string({description: 'Interface the JSON-RPC server listens on', default: '127.0.0.1', env: 'XAI_RPC_HOST'}),
   'rpc-port': Flags.integer({description: 'JSON-RPC port (HTTP and WebSocket)', default: 8545, min: 0, max: 65_535, env: 'XAI_RPC_PORT'}),
-  'block-time': Flags.integer({description: 'Milliseconds between blocks; 0 mines one block per transaction', default: 1000, min: 0, env: 'XAI_BLOCK_TIME'}),
+  'block-time': Flags.integer({description: 'Milliseconds between blocks; 0 mines one block per transaction', default: DEFAULT_BLOCK_TIME_MS, min: 0, env: 'XAI_BLOCK_TIME'}),
   'unlock-dev-accounts': Flags.boolean({
     description: 'Hold the keys of the dev accounts the genesis funds, for eth_accounts and eth_sendTransaction (as anvil does)',
     default: true,

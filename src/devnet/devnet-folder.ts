@@ -7,6 +7,7 @@ import {type Genesis, assertGenesis} from '../chain/genesis.js'
 import {XaiError, isXaiError} from '../util/errors.js'
 import {writeJsonAtomic} from '../util/atomic-write.js'
 import {DEFAULT_RPC_HOST} from '../util/ports.js'
+import {nodeHomePaths} from '../node/node-home.js'
 import {DevnetErrorCode, devnetCorrupt, devnetNotFound} from './errors.js'
 
 export const DEFAULT_DEVNET_NAME = 'default'
@@ -85,8 +86,8 @@ export function devnetPaths(location: DevnetLocation): DevnetPaths {
     genesis: join(folder, 'genesis.json'),
     apiKey: join(folder, 'api.key'),
     nodeHome,
-    nodeLog: (index) => join(nodeHome(index), 'node.log'),
-    nodePidFile: (index) => join(nodeHome(index), 'node.pid'),
+    nodeLog: (index) => nodeHomePaths(nodeHome(index)).log,
+    nodePidFile: (index) => nodeHomePaths(nodeHome(index)).pidFile,
   }
 }
 

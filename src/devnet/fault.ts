@@ -1,5 +1,5 @@
 import {XaiError} from '../util/errors.js'
-import {readAdminToken} from '../consensus/node-keys.js'
+import {readAdminToken} from '../node/node-home.js'
 import {type DevnetLocation, type DevnetRecord, devnetPaths, requireDevnetRecord, writeDevnetRecord} from './devnet-folder.js'
 import {findLiveNodes} from './live-nodes.js'
 import {DEFAULT_RPC_HOST} from '../util/ports.js'

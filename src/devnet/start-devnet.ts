@@ -8,8 +8,7 @@ import {addModulesToGenesis} from '../modules/host/genesis-modules.js'
 import {type Logger, silentLogger} from '../util/logger.js'
 import {DEV_DERIVATION_PATH, type DevAccount, deriveDevAccounts} from '../util/dev-accounts.js'
 import {writeFileAtomic, writeJsonAtomic} from '../util/atomic-write.js'
-import {deriveDevnetSeeds, validatorKeyFromPrivate} from '../consensus/keys.js'
-import {loadNodeKeys, writeNodeKeys} from '../consensus/node-keys.js'
+import {nodeIdentity, writeDevnetNodeKeys} from '../node/node-home.js'
 import {
   DEFAULT_DEVNET_NAME,
   type DevnetNodeRecord,
@@ -31,7 +30,8 @@ import {rpcRequest, waitForRpc} from '../util/rpc-client.js'
 
 export const DEFAULT_BASE_PORT = 8545
 export const DEFAULT_P2P_BASE_PORT = 26656
-export const DEFAULT_BLOCK_TIME_MS = 1_000
+export {DEFAULT_BLOCK_TIME_MS} from '../node/node-options.js'
+import {DEFAULT_BLOCK_TIME_MS} from '../node/node-options.js'
 export const DEFAULT_START_TIMEOUT_MS = 30_000
 export const DEFAULT_FIRST_BLOCK_TIMEOUT_MS = 60_000
 export const MAX_SUPPORTED_NODES = 16
@@ -206,8 +206,7 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
     if (grows && genesis) {
       const chainId = chainIdOf(genesis)
       for (const node of nodes.filter((n) => !prior!.nodes.some((p) => p.index === n.index))) {
-        const seeds = deriveDevnetSeeds(chainId, name, node.index)
-        await writeNodeKeys(paths.nodeHome(node.index), {validator: seeds.validator, p2pSeed: seeds.p2p})
+        await writeDevnetNodeKeys(paths.nodeHome(node.index), {chainId, name, index: node.index})
       }
     }
     if (!genesis) {
@@ -216,9 +215,7 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
       const validators: {address: string; power: number}[] = []
       if (consensus) {
         for (const node of nodes) {
-          const seeds = deriveDevnetSeeds(chainId, name, node.index)
-          await writeNodeKeys(paths.nodeHome(node.index), {validator: seeds.validator, p2pSeed: seeds.p2p})
-          validators.push({address: validatorKeyFromPrivate(seeds.validator).address, power: 1})
+          validators.push({address: await writeDevnetNodeKeys(paths.nodeHome(node.index), {chainId, name, index: node.index}), power: 1})
         }
       }
       genesis = addModulesToGenesis(createDevGenesis({chainId, accounts: accounts.map((a) => a.address), validators}), defaultGenesisModules({governance: options.governance}))
@@ -408,13 +405,6 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
 
 /** The loopback address nodes of a local devnet talk to each other on. */
 const P2P_HOST = '127.0.0.1'
-
-/** A node's validator address and libp2p peer id, from the keys in its home. */
-async function nodeIdentity(home: string): Promise<{validator?: string; peerId?: string}> {
-  const keys = await loadNodeKeys(home)
-  const {peerIdFromSeed} = await import('../p2p/host.js')
-  return {validator: keys.validator?.address, peerId: await peerIdFromSeed(keys.p2pSeed)}
-}
 
 /** Polls the nodes until each has at least `peers` peers. */
 async function waitForPeers(urls: string[], peers: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {

@@ -1,6 +1,9 @@
 import type {NodeRestOptions} from '../rest/node-rest.js'
 import type {Logger} from '../util/logger.js'
 
+/** Milliseconds between blocks when nothing says otherwise (`xai node start`, a new devnet). */
+export const DEFAULT_BLOCK_TIME_MS = 1_000
+
 /** What `createNode` takes (src/node/node.ts); the consensus half (consensus-node.ts) reads the same. */
 export interface NodeOptions {
   /** The node folder: holds db/ and, unless genesisPath says otherwise, genesis.json. */

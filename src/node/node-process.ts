@@ -11,6 +11,7 @@ import {type LogLevel, type Logger, createJsonLogger} from '../util/logger.js'
 import {writeFileAtomic, writeJsonAtomic} from '../util/atomic-write.js'
 import {isNodeProcess} from '../util/process.js'
 import type {NodeP2POptions} from './node.js'
+import {nodeHomePaths} from './node-home.js'
 
 export interface NodeProcessOptions {
   /** The node folder (created if missing): db/, node.log, node.pid, genesis.json by default. */
@@ -63,8 +64,9 @@ export async function runNodeProcess(
 ): Promise<NodeProcessResult> {
   const home = resolve(options.home)
   await mkdir(home, {recursive: true})
-  const pidFile = join(home, 'node.pid')
-  const logFd = openSync(join(home, 'node.log'), 'a')
+  const homePaths = nodeHomePaths(home)
+  const pidFile = homePaths.pidFile
+  const logFd = openSync(homePaths.log, 'a')
   const logger = createJsonLogger(
     (line) => {
       try {

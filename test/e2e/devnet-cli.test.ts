@@ -260,10 +260,21 @@ describe('xai devnet (single node)', () => {
     seenPids.add(fresh.nodes[0]!.pid)
     expect(fresh.resumed).toBe(false)
 
+    // Resumed without --block-time, the devnet keeps the block time it was created with (automine).
+    const stopped = await xai(['devnet', 'down', '--json'])
+    expect(stopped.exitCode, explain(stopped)).toBe(0)
+    const resumed = await xai(['devnet', 'up', '--detach', '--json', '--base-port', String(port)])
+    expect(resumed.exitCode, explain(resumed)).toBe(0)
+    const again = json<UpJson>(resumed)
+    seenPids.add(again.nodes[0]!.pid)
+    expect(again.resumed).toBe(true)
+    expect(JSON.parse(readFileSync(join(cwd, '.xai', 'devnets', 'default', 'devnet.json'), 'utf8')).blockTime).toBe(0)
+    expect(readFileSync(`/proc/${again.nodes[0]!.pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['--block-time', '0']))
+
     const forced = await xai(['devnet', 'reset', '--force', '--json'])
     expect(forced.exitCode, explain(forced)).toBe(0)
-    expect(json(forced).stopped[0]).toMatchObject({index: 0, pid: fresh.nodes[0]!.pid})
-    expect(isAlive(fresh.nodes[0]!.pid)).toBe(false)
+    expect(json(forced).stopped[0]).toMatchObject({index: 0, pid: again.nodes[0]!.pid})
+    expect(isAlive(again.nodes[0]!.pid)).toBe(false)
     expect(existsSync(join(cwd, '.xai', 'devnets', 'default'))).toBe(false)
   })
 })

@@ -11,6 +11,7 @@ import {watchDevnet} from '../../devnet/watch-devnet.js'
 import {readDevnetRecord, devnetPaths} from '../../devnet/devnet-folder.js'
 import {findProject, openProject} from '../../contracts/project.js'
 import {isXaiError} from '../../util/errors.js'
+import {DEFAULT_BLOCK_TIME_MS} from '../../devnet/start-devnet.js'
 
 export default class DevnetUp extends XaiCommand<StartDevnetResult> {
   static override summary = 'Start (or resume) a local XAI devnet.'
@@ -43,8 +44,7 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
       env: 'XAI_NODES',
     }),
     'block-time': Flags.integer({
-      description: 'Milliseconds between blocks (with several nodes: the target between commits); 0 on one node mines one block per transaction',
-      default: 1000,
+      description: `Milliseconds between blocks (with several nodes: the target between commits); 0 on one node mines one block per transaction [default: ${DEFAULT_BLOCK_TIME_MS}; a resumed devnet keeps its own unless this flag is given]`,
       min: 0,
       env: 'XAI_BLOCK_TIME',
     }),

@@ -6,7 +6,39 @@ import {hexToBytes} from '@ethereumjs/util'
 
 import {writeFileAtomic} from '../util/atomic-write.js'
 import {XaiError} from '../util/errors.js'
-import {type ValidatorKey, validatorKeyFromPrivate} from './keys.js'
+import {type ValidatorKey, deriveDevnetSeeds, validatorKeyFromPrivate} from '../consensus/keys.js'
+
+/**
+ * A node's home folder, and the one place that knows its layout: the node process and the devnet
+ * orchestrator both read and write homes through this module.
+ */
+export interface NodeHomePaths {
+  db: string
+  wal: string
+  keys: string
+  validatorKey: string
+  p2pKey: string
+  adminToken: string
+  pidFile: string
+  log: string
+  /** The genesis a node uses when none is given. */
+  genesis: string
+}
+
+export function nodeHomePaths(home: string): NodeHomePaths {
+  const keys = join(home, 'keys')
+  return {
+    db: join(home, 'db'),
+    wal: join(home, 'wal'),
+    keys,
+    validatorKey: join(keys, 'validator.key'),
+    p2pKey: join(keys, 'p2p.key'),
+    adminToken: join(keys, 'admin.token'),
+    pidFile: join(home, 'node.pid'),
+    log: join(home, 'node.log'),
+    genesis: join(home, 'genesis.json'),
+  }
+}
 
 /** The keys of one node, in `<home>/keys/`. */
 export interface NodeKeys {
@@ -73,4 +105,22 @@ async function readOptional(path: string): Promise<string | undefined> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw err
   }
+}
+
+/**
+ * Writes the keys of node `index` of a local devnet, derived from the chain id, the devnet's name
+ * and the index (anyone who knows those can recompute them: for throwaway local devnets only), and
+ * returns its validator address.
+ */
+export async function writeDevnetNodeKeys(home: string, devnet: {chainId: number; name: string; index: number}): Promise<string> {
+  const seeds = deriveDevnetSeeds(devnet.chainId, devnet.name, devnet.index)
+  await writeNodeKeys(home, {validator: seeds.validator, p2pSeed: seeds.p2p})
+  return validatorKeyFromPrivate(seeds.validator).address
+}
+
+/** A node's validator address and libp2p peer id, from the keys in its home. */
+export async function nodeIdentity(home: string): Promise<{validator?: string; peerId?: string}> {
+  const keys = await loadNodeKeys(home)
+  const {peerIdFromSeed} = await import('../p2p/host.js')
+  return {validator: keys.validator?.address, peerId: await peerIdFromSeed(keys.p2pSeed)}
 }
