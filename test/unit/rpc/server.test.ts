@@ -14,6 +14,7 @@ import {
 import WebSocket from 'ws'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {createNodeRest} from '../../../src/rest/node-rest.js'
 import {type RpcServer, createRpcServer} from '../../../src/rpc/server.js'
 import {ALICE, type Harness, createHarness, probeCall, probeContract} from './harness.js'
 
@@ -48,6 +49,8 @@ describe('RPC server (HTTP and WebSocket on one port)', () => {
       logger: silent,
       clientVersion: 'xai/test',
       limits: {maxBodyBytes: 10_000, maxWsMessageBytes: 10_000},
+      // The node's REST surface (GET /health among it) plugs in as the node does it.
+      routes: ({dispatcher, maxBodyBytes, headers}) => createNodeRest({chain: h.chain, dispatcher, logger: silent, maxBodyBytes, headers, version: 'xai/test'}),
     })
   })
   afterAll(async () => {
