@@ -123,6 +123,24 @@ export interface NativeModule {
   gas: Record<string, bigint>
 }
 
+/**
+ * A module refusing a call: the call reverts with `reason` (an `Error(reason)` revert, which viem
+ * decodes). Throw it through {@link revert}. In a built-in module any other exception is a bug:
+ * the call still reverts (every validator the same way) but with "internal error in module <id>",
+ * and the node logs and counts it. In a user module every throw is a revert with its message.
+ */
+export class ModuleRevert extends Error {
+  constructor(reason: string) {
+    super(reason)
+    this.name = 'ModuleRevert'
+  }
+}
+
+/** Reverts the current module call with `reason`. */
+export function revert(reason: string): never {
+  throw new ModuleRevert(reason)
+}
+
 export const MODULE_ID_PATTERN = /^[a-z][a-z0-9-]{1,31}$/
 const SEMVER_PATTERN = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/
 

@@ -1,7 +1,7 @@
 import {type Address, parseAbi} from 'viem'
 import {z} from 'zod'
 
-import {type ModuleContext, type NativeModule, type ReadonlyModuleContext, moduleAddress} from '../module.js'
+import {type ModuleContext, type NativeModule, type ReadonlyModuleContext, moduleAddress, revert} from '../module.js'
 import {mappingSlot, namespaceSlot} from '../storage-codec.js'
 import type {ModuleWorkload} from '../test-kit.js'
 
@@ -87,7 +87,7 @@ export const faucet: NativeModule = {
 
 function pay(ctx: ModuleContext, to: Address): bigint {
   const problem = claimProblem(ctx, to)
-  if (problem !== undefined) throw new Error(problem)
+  if (problem !== undefined) revert(problem)
   const {amount, cooldownBlocks} = ctx.params as FaucetParams
   ctx.transfer(to, amount)
   ctx.storage.set(mappingSlot(LAST_CLAIM_BASE, to), ctx.height + 1n)

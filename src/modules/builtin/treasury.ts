@@ -1,7 +1,7 @@
 import {type Address, parseAbi} from 'viem'
 import {z} from 'zod'
 
-import {type ModuleContext, type NativeModule, moduleAddress} from '../module.js'
+import {type ModuleContext, type NativeModule, moduleAddress, revert} from '../module.js'
 import {mappingSlot, namespaceSlot} from '../storage-codec.js'
 import type {ModuleWorkload} from '../test-kit.js'
 
@@ -85,11 +85,11 @@ export const treasury: NativeModule = {
       return ctx.balanceOf(ctx.self)
     },
     spend(ctx: ModuleContext, [to, amount, proposalId]) {
-      if (!isGovernance(ctx.sender)) throw new Error(`treasury: spend is governance only (a passed treasury-spend proposal); ${ctx.sender} is not the governance module`)
+      if (!isGovernance(ctx.sender)) revert(`treasury: spend is governance only (a passed treasury-spend proposal); ${ctx.sender} is not the governance module`)
       const paidSlot = mappingSlot(PAID_BASE, proposalId as bigint)
-      if (ctx.storage.get(paidSlot) !== 0n) throw new Error(`treasury: proposal ${proposalId as bigint} has already been paid`)
+      if (ctx.storage.get(paidSlot) !== 0n) revert(`treasury: proposal ${proposalId as bigint} has already been paid`)
       const held = ctx.balanceOf(ctx.self)
-      if (held < (amount as bigint)) throw new Error(`treasury: holds ${held} wei, ${amount as bigint} asked by proposal ${proposalId as bigint}`)
+      if (held < (amount as bigint)) revert(`treasury: holds ${held} wei, ${amount as bigint} asked by proposal ${proposalId as bigint}`)
       ctx.transfer(to as Address, amount as bigint)
       ctx.storage.set(paidSlot, 1n)
       ctx.storage.set(TOTAL_SPENT_SLOT, ctx.storage.get(TOTAL_SPENT_SLOT) + (amount as bigint))

@@ -1,7 +1,7 @@
 import {type Address, isAddress, parseAbi, zeroAddress} from 'viem'
 import {z} from 'zod'
 
-import {type ModuleContext, type ModuleValidation, type NativeModule, type ReadonlyModuleContext, isModuleAddress, moduleAddress} from '../module.js'
+import {type ModuleContext, type ModuleValidation, type NativeModule, type ReadonlyModuleContext, isModuleAddress, moduleAddress, revert} from '../module.js'
 import {addressToWord, mappingSlot, namespaceSlot, slotAdd, wordToAddress} from '../storage-codec.js'
 import type {ModuleWorkload} from '../test-kit.js'
 
@@ -203,7 +203,7 @@ export const withdrawalGuard: NativeModule = {
   calls: {
     queue(ctx, [to]) {
       const problem = queueProblem(to as Address, ctx.value)
-      if (problem !== undefined) throw new Error(problem)
+      if (problem !== undefined) revert(problem)
       const id = ctx.storage.get(QUEUE_COUNT_SLOT) + 1n
       const releaseAt = ctx.height + guardParams(ctx).delayBlocks
       const slot = queueSlot(id)
@@ -218,7 +218,7 @@ export const withdrawalGuard: NativeModule = {
     },
     release(ctx, [id]) {
       const problem = releaseProblem(ctx, id as bigint)
-      if (problem !== undefined) throw new Error(problem)
+      if (problem !== undefined) revert(problem)
       const transfer = readQueued(ctx, id as bigint)
       setStatus(ctx, id as bigint, QueueStatus.released)
       ctx.transfer(transfer.to, transfer.amount)
@@ -226,7 +226,7 @@ export const withdrawalGuard: NativeModule = {
     },
     cancel(ctx, [id]) {
       const problem = cancelProblem(ctx, id as bigint, ctx.sender)
-      if (problem !== undefined) throw new Error(problem)
+      if (problem !== undefined) revert(problem)
       const transfer = readQueued(ctx, id as bigint)
       setStatus(ctx, id as bigint, QueueStatus.canceled)
       ctx.transfer(transfer.from, transfer.amount)

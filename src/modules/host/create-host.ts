@@ -33,5 +33,6 @@ export function createModuleHost(chain: Chain, logger: Logger): ModuleHost {
     builtins: BUILTIN_MODULES,
     balanceAt: async (address, height) => ((await (await stateAt(height)).getAccount(new EthAddress(hexToBytes(address))))?.balance ?? 0n),
     onHookError: (module, hook, error) => logger.warn('module hook failed', {module, hook, error: error instanceof Error ? error.message : String(error)}),
+    onModuleBug: (module, call, error) => logger.error('bug in a built-in module: the call reverted', {module, call, error}),
   })
 }

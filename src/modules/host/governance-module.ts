@@ -16,7 +16,7 @@ import {
   openProposal,
 } from '../../governance/lifecycle.js'
 import {type Proposal, decodeProposal} from '../../governance/proposal.js'
-import {type ModuleContext, type ModuleStorage, type NativeModule, type ReadonlyModuleContext} from '../module.js'
+import {type ModuleContext, type ModuleStorage, type NativeModule, type ReadonlyModuleContext, revert} from '../module.js'
 import {addressToWord, hexToWord, mappingSlot, namespaceSlot, readBytes, readString, slotAdd, wordToAddress, wordToHex, writeBytes, writeString} from '../storage-codec.js'
 
 /**
@@ -176,7 +176,7 @@ function decodeBody(body: Hex): Proposal {
     return decodeProposal(bytes)
   } catch (err) {
     const problems = ((err as {details?: {problems?: {path: string; message: string}[]}}).details?.problems ?? []).map((p) => (p.path ? `${p.path}: ${p.message}` : p.message))
-    throw new Error(`invalid proposal: ${problems.join('; ') || (err as Error).message}`)
+    revert(`invalid proposal: ${problems.join('; ') || (err as Error).message}`)
   }
 }
 
@@ -220,9 +220,9 @@ export const governanceModule: NativeModule = {
     propose(ctx, [body]) {
       const proposal = decodeBody(body as Hex)
       const params = paramsOf(ctx)
-      if (ctx.value < params.minDeposit) throw new Error(`a proposal needs a deposit of at least ${params.minDeposit} wei; ${ctx.value} sent`)
+      if (ctx.value < params.minDeposit) revert(`a proposal needs a deposit of at least ${params.minDeposit} wei; ${ctx.value} sent`)
       const supply = ctx.system?.circulatingSupply?.()
-      if (supply === undefined) throw new Error('governance runs only as the chain built-in')
+      if (supply === undefined) revert('governance runs only as the chain built-in')
       const id = ctx.storage.get(COUNT) + 1n
       ctx.storage.set(COUNT, id)
       const hash = keccak256(body as Hex)
@@ -252,7 +252,7 @@ export const governanceModule: NativeModule = {
     vote(ctx, [proposalId, support]) {
       const id = proposalId as bigint
       const problem = voteProblem(ctx, id, Number(support))
-      if (problem) throw new Error(problem)
+      if (problem) revert(problem)
       const stored = readProposal(ctx.storage, id)!
       const power = ctx.balanceAt(ctx.sender, stored.record.snapshotHeight)
       const option = OPTION_OF[Number(support)]!
@@ -265,25 +265,25 @@ export const governanceModule: NativeModule = {
     proposalCount: (ctx) => ctx.storage.get(COUNT),
     state(ctx, [proposalId]) {
       const stored = readProposal(ctx.storage, proposalId as bigint)
-      if (!stored) throw new Error(`no proposal ${String(proposalId)}`)
+      if (!stored) revert(`no proposal ${String(proposalId)}`)
       return stored.record.state
     },
     proposal(ctx, [proposalId]) {
       const stored = readProposal(ctx.storage, proposalId as bigint)
-      if (!stored) throw new Error(`no proposal ${String(proposalId)}`)
+      if (!stored) revert(`no proposal ${String(proposalId)}`)
       const {record} = stored
       return [wordToAddress(BigInt(record.proposer)), record.submitHeight, record.snapshotHeight, record.votingEndHeight, record.executableHeight ?? 0n, record.state, bytesToHex(stored.body), record.failureReason ?? '', stored.hash]
     },
     tally(ctx, [proposalId]) {
       const stored = readProposal(ctx.storage, proposalId as bigint)
-      if (!stored) throw new Error(`no proposal ${String(proposalId)}`)
+      if (!stored) revert(`no proposal ${String(proposalId)}`)
       const {tally} = stored.record
       return [tally.yes, tally.no, tally.abstain, tally.veto, stored.totalPower]
     },
     hasVoted: (ctx, [proposalId, voter]) => ctx.storage.get(voteSlot(proposalId as bigint, voter as Address)) !== 0n,
     votingPower(ctx, [proposalId, voter]) {
       const stored = readProposal(ctx.storage, proposalId as bigint)
-      if (!stored) throw new Error(`no proposal ${String(proposalId)}`)
+      if (!stored) revert(`no proposal ${String(proposalId)}`)
       return ctx.balanceAt(voter as Address, stored.record.snapshotHeight)
     },
   },

@@ -11,6 +11,7 @@ import {
   type ReadonlyModuleContext,
   type TxOutcome,
   MODULE_REGISTRY_ADDRESS,
+  ModuleRevert,
   decodeModuleCall,
   encodeModuleEvent,
   encodeModuleResult,
@@ -60,6 +61,8 @@ export interface ModuleHostOptions {
   /** Native balance of `address` at the end of block `height` (archival state). */
   balanceAt(address: Address, height: bigint): Promise<bigint>
   onHookError?(module: string, hook: string, error: unknown): void
+  /** A built-in module threw something other than a revert: a bug in it (the call reverted). */
+  onModuleBug?(module: string, call: string, error: unknown): void
 }
 
 
@@ -280,8 +283,10 @@ export class ModuleHost implements ChainModules {
     // This call's writes may be reverted with the frame: the hooks' cache cannot follow that.
     this.blockCache.get(evm)?.clear()
     let gasUsed = 0n
+    let callee: {id: string; builtin: boolean; call: string} | undefined
     const out = await runWithState(this.source(sm), (view) => {
       gasUsed = 0n
+      callee = undefined
       const running = this.moduleAt(view, address, env.height, this.blockModules.get(evm))
       if (!running) throw new CallReverted(userModulesOff(view) ? `no active native module at ${address} (user modules are switched off: feature flag ${USER_MODULES_FLAG})` : `no active native module at ${address}`)
       let decoded: {name: string; args: readonly unknown[]}
@@ -292,6 +297,7 @@ export class ModuleHost implements ChainModules {
       }
       const handler = running.module.calls[decoded.name]
       if (!handler) throw new CallReverted(`module ${running.id} does not implement ${decoded.name}`)
+      callee = {id: running.id, builtin: running.builtin, call: decoded.name}
       const charge = (amount: bigint) => {
         gasUsed += amount
         if (gasUsed > gasLimit) throw new CallReverted('out of gas')
@@ -305,10 +311,14 @@ export class ModuleHost implements ChainModules {
     if (!out.ok) {
       if (isNeedsLoading(out.error)) throw out.error
       if (out.error instanceof CallReverted && out.error.message === 'out of gas') return {returnValue: new Uint8Array(0), executionGasUsed: gasLimit, exceptionError: new EVMError(EVMError.errorMessages.OUT_OF_GAS)}
-      return revert(gasUsed > gasLimit ? gasLimit : gasUsed, out.error instanceof Error ? out.error.message : String(out.error))
+      return revert(gasUsed > gasLimit ? gasLimit : gasUsed, this.revertReason(callee, out.error))
     }
     await this.apply(sm, out.view)
     return {returnValue: hexToBytes(out.result), executionGasUsed: gasUsed, logs: out.view.logs}
+  }
+
+  private revertReason(callee: {id: string; builtin: boolean; call: string} | undefined, error: unknown): string {
+    return moduleRevertReason(callee, error, this.options.onModuleBug)
   }
 
   // ----- contexts -----------------------------------------------------------------------------
@@ -645,4 +655,16 @@ interface PrecompileResult {
 
 function stateOf(evm: EVM): HostStateManager {
   return (evm as {stateManager: HostStateManager}).stateManager
+}
+
+/**
+ * The reason a failed module call reverts with. A revert (`revert()`, the host's own refusals, a
+ * user module's throw) keeps its message; anything else a built-in module throws is a bug:
+ * reported through `onBug`, and reverted with a message that names the module, not the bug's text.
+ */
+export function moduleRevertReason(callee: {id: string; builtin: boolean; call: string} | undefined, error: unknown, onBug?: (module: string, call: string, error: unknown) => void): string {
+  const message = error instanceof Error ? error.message : String(error)
+  if (!callee?.builtin || error instanceof ModuleRevert || error instanceof CallReverted) return message
+  onBug?.(callee.id, callee.call, error)
+  return `internal error in module ${callee.id}`
 }

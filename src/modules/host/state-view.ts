@@ -1,4 +1,5 @@
 import type {Address, Hex} from 'viem'
+import {ModuleRevert} from '../module.js'
 
 /**
  * Native modules are synchronous; chain state is read asynchronously. A module run therefore sees
@@ -150,7 +151,7 @@ export class StateView {
     if (amount === 0n) return
     if (from !== undefined) {
       const have = this.getBalance(from)
-      if (have < amount) throw new Error(`insufficient balance: ${from} holds ${have} wei, ${amount} needed`)
+      if (have < amount) throw new ModuleRevert(`insufficient balance: ${from} holds ${have} wei, ${amount} needed`)
       this.setBalance(from, have - amount)
     }
     this.setBalance(to, this.getBalance(to) + amount)

@@ -105,6 +105,9 @@ var __xaiRun = (function () {
       return call('xai', [name, arguments.length > 2 ? [slot, value] : [slot]]);
     };
   });
+  // revert(reason) ends the call as a revert with that reason, as on the host (any guest throw does).
+  xaiModules = Object.assign({}, xaiModules);
+  xaiModules.revert = function (reason) { throw new Error(String(reason)) };
   xaiModules = freeze(xaiModules);
   var allowed = {'xai/modules': xaiModules, zod: zod, viem: viem};
   function require(specifier) {
