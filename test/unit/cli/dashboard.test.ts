@@ -96,6 +96,9 @@ describe('runDashboard', () => {
     const stdout = new FakeStdout()
     const frames: string[] = []
     async function* snapshots(): AsyncGenerator<DevnetSnapshot> {
+      // Ink may write its first frame a tick after it is asked to: give it up to 5 s before any
+      // snapshot exists, so the frame captured is what was drawn with none.
+      for (let waited = 0; !stdout.output.includes('Polling the devnet') && waited < 5_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10))
       frames.push(stdout.output)
       yield {...snapshot, headHeight: 127}
       yield snapshot
