@@ -2,7 +2,22 @@ import {EventEmitter} from 'node:events'
 
 import {render} from 'ink-testing-library'
 import {createElement} from 'react'
-import {afterEach, describe, expect, it} from 'vitest'
+import {afterAll, afterEach, describe, expect, it, vi} from 'vitest'
+
+// Ink draws nothing but the last frame when it thinks it runs in CI (the CI variable, read once
+// when Ink loads); these tests are about the live drawing a terminal gets, so Ink must not think so.
+const ciBefore = vi.hoisted(() => {
+  const before = {CI: process.env.CI, CONTINUOUS_INTEGRATION: process.env.CONTINUOUS_INTEGRATION}
+  process.env.CI = 'false'
+  process.env.CONTINUOUS_INTEGRATION = 'false'
+  return before
+})
+afterAll(() => {
+  for (const [key, value] of Object.entries(ciBefore)) {
+    if (value === undefined) delete process.env[key]
+    else process.env[key] = value
+  }
+})
 
 import {Dashboard} from '../../../src/cli/dashboard/dashboard.js'
 import {runDashboard} from '../../../src/cli/dashboard/run-dashboard.js'
