@@ -19,7 +19,7 @@ import {
 } from '../module.js'
 import {type ZodChain} from '../sandbox/marshal.js'
 import {markSandboxed} from '../sandbox/marker.js'
-import {HOST_CALL_GAS, SandboxError, SandboxOutOfGas, initSandbox, runInSandbox} from '../sandbox/sandbox.js'
+import {HOST_CALL_GAS, type SandboxProgram, SandboxError, SandboxOutOfGas, createSandboxProgram, initSandbox, runInSandbox} from '../sandbox/sandbox.js'
 import {replayZod} from '../sandbox/zod-replay.js'
 import {encodeValue} from '../sandbox/marshal.js'
 import * as storageCodec from '../storage-codec.js'
@@ -190,11 +190,11 @@ function envOf(ctx: ModuleContext | ReadonlyModuleContext): Record<string, unkno
   return {height: ctx.height, timestamp: ctx.timestamp, coinbase: ctx.coinbase, self: ctx.self, sender: ctx.sender, value: ctx.value, params: ctx.params}
 }
 
-/** Runs one invocation of the module in a fresh sandbox against the host context `ctx`. */
-function invoke(javascript: string, setup: Record<string, unknown>, ctx: ModuleContext | ReadonlyModuleContext, limit: bigint): unknown {
+/** Runs one invocation of the module in the sandbox against the host context `ctx`. */
+function invoke(program: SandboxProgram, invocation: Record<string, unknown>, ctx: ModuleContext | ReadonlyModuleContext, limit: bigint): unknown {
   const meter = meterFor(ctx as {chargeGas?: (amount: bigint) => void}, limit)
   meter.charge(HOST_CALL_GAS)
-  return runInSandbox(javascript, {...HELPERS, ...setup, env: envOf(ctx)}, handlerFor(ctx, meter), meter)
+  return runInSandbox(program, {...invocation, env: envOf(ctx)}, handlerFor(ctx, meter), meter)
 }
 
 function asValidation(value: unknown, hook: string): ModuleValidation {
@@ -258,10 +258,12 @@ export async function loadModuleSource(source: string): Promise<NativeModule> {
   const javascript = await compileModuleSource(source)
   await initSandbox()
   const noContext = {height: 0n, timestamp: 0n, coinbase: viem.zeroAddress, self: viem.zeroAddress, sender: viem.zeroAddress, value: 0n, params: {}, storage: {get: () => 0n}, balanceOf: () => 0n, balanceAt: () => 0n, isContract: () => false} satisfies ReadonlyModuleContext
+  // The module's top-level code runs once per prepared instance, with no context (only pure helpers).
+  const program = createSandboxProgram(javascript, HELPERS, handlerFor(noContext, {charge() {}}), DESCRIBE_GAS_LIMIT)
   let described: ReturnType<typeof checkDescription>
   let params: NativeModule['params']
   try {
-    described = checkDescription(invoke(javascript, {kind: 'describe'}, noContext, DESCRIBE_GAS_LIMIT))
+    described = checkDescription(invoke(program, {kind: 'describe'}, noContext, DESCRIBE_GAS_LIMIT))
     params = replayZod(described.params.zodChain, encodeValue(described.params))
   } catch (err) {
     if (err instanceof ModuleLoadError) throw err
@@ -269,15 +271,15 @@ export async function loadModuleSource(source: string): Promise<NativeModule> {
   }
   const calls: NativeModule['calls'] = Object.create(null)
   for (const name of described.calls) {
-    calls[name] = (ctx, args) => invoke(javascript, {kind: 'call', name, args: [...args]}, ctx, CALL_GAS_CAP)
+    calls[name] = (ctx, args) => invoke(program, {kind: 'call', name, args: [...args]}, ctx, CALL_GAS_CAP)
   }
   const module: NativeModule = {manifest: described.manifest, abi: described.abi, gas: described.gas, params, calls}
   const {hooks} = described
-  if (hooks.validateTx) module.validateTx = (tx, ctx) => asValidation(invoke(javascript, {kind: 'validateTx', tx: {...tx, args: [...tx.args]}}, ctx, HOOK_GAS_LIMIT), 'validateTx')
-  if (hooks.checkTx) module.checkTx = (tx: ChainTx, ctx) => asValidation(invoke(javascript, {kind: 'checkTx', tx: {...tx}}, ctx, HOOK_GAS_LIMIT), 'checkTx')
-  if (hooks.afterTx) module.afterTx = (tx, outcome, ctx, verdict) => void invoke(javascript, {kind: 'afterTx', tx: {...tx}, outcome: {...outcome}, verdict: {...verdict}}, ctx, HOOK_GAS_LIMIT)
-  if (hooks.beginBlock) module.beginBlock = (ctx) => void invoke(javascript, {kind: 'beginBlock'}, ctx, HOOK_GAS_LIMIT)
-  if (hooks.endBlock) module.endBlock = (ctx) => void invoke(javascript, {kind: 'endBlock'}, ctx, HOOK_GAS_LIMIT)
+  if (hooks.validateTx) module.validateTx = (tx, ctx) => asValidation(invoke(program, {kind: 'validateTx', tx: {...tx, args: [...tx.args]}}, ctx, HOOK_GAS_LIMIT), 'validateTx')
+  if (hooks.checkTx) module.checkTx = (tx: ChainTx, ctx) => asValidation(invoke(program, {kind: 'checkTx', tx: {...tx}}, ctx, HOOK_GAS_LIMIT), 'checkTx')
+  if (hooks.afterTx) module.afterTx = (tx, outcome, ctx, verdict) => void invoke(program, {kind: 'afterTx', tx: {...tx}, outcome: {...outcome}, verdict: {...verdict}}, ctx, HOOK_GAS_LIMIT)
+  if (hooks.beginBlock) module.beginBlock = (ctx) => void invoke(program, {kind: 'beginBlock'}, ctx, HOOK_GAS_LIMIT)
+  if (hooks.endBlock) module.endBlock = (ctx) => void invoke(program, {kind: 'endBlock'}, ctx, HOOK_GAS_LIMIT)
   markSandboxed(module)
   return module
 }

@@ -1,10 +1,13 @@
 /**
- * The JavaScript that runs inside every sandbox context before the module: it takes the one host
- * function (`__xai(op, payload) → reply`) and the invocation text off the global object, removes
- * what is not deterministic (Date is not even created; Math.random, WeakRef and
+ * The JavaScript that runs inside a sandbox context before the module, once per prepared instance:
+ * it takes the one host function (`__xai(op, payload) → reply`) and the helper list off the global
+ * object, removes what is not deterministic (Date is not even created; Math.random, WeakRef and
  * FinalizationRegistry, SharedArrayBuffer and Atomics are deleted), builds the `require` a module
- * gets (`xai/modules`, `zod`, `viem` as thin shims over host calls), evaluates the module and runs
- * the invocation. Its completion value is the encoded reply.
+ * gets (`xai/modules`, `zod`, `viem` as thin shims over host calls) and evaluates the module. Its
+ * completion value is the dispatcher: a function the host calls once per invocation with the
+ * encoded invocation (what to run, the context's values) and which answers the encoded reply. The
+ * host takes a snapshot of the instance's memory after this has run and puts it back after every
+ * invocation (see sandbox.ts), so nothing an invocation does reaches the next one.
  *
  * Everything here runs in the guest: a module that tampers with it harms only its own call.
  */
@@ -146,24 +149,27 @@ var __xaiRun = (function () {
     moduleFactory(require, exports);
     var mod = exports.default !== undefined ? exports.default : exports;
     if (mod === null || typeof mod !== 'object') throw new Error('the module source does not export a native module as its default export');
-    var kind = setup.kind, result;
-    if (kind === 'describe') {
-      var hooks = {};
-      ['validateTx', 'checkTx', 'afterTx', 'beginBlock', 'endBlock'].forEach(function (name) { hooks[name] = typeof mod[name] === 'function' });
-      var calls = mod.calls && typeof mod.calls === 'object' ? keys(mod.calls).filter(function (name) { return typeof mod.calls[name] === 'function' }) : null;
-      result = {manifest: mod.manifest, abi: mod.abi, gas: mod.gas, params: typeof mod.params === 'function' && mod.params[ZOD] ? mod.params : null, calls: calls, hooks: hooks};
-    } else if (kind === 'call') {
-      var handler = mod.calls[setup.name];
-      if (typeof handler !== 'function') throw new Error('the module does not implement ' + setup.name);
-      result = handler.call(mod.calls, context(setup.env, true), setup.args);
-    } else if (kind === 'validateTx' || kind === 'checkTx') {
-      result = mod[kind](setup.tx, context(setup.env, false));
-    } else if (kind === 'afterTx') {
-      mod.afterTx(setup.tx, setup.outcome, context(setup.env, true), setup.verdict);
-    } else {
-      mod[kind](context(setup.env, true));
-    }
-    return encode(result);
+    return function (invocationText) {
+      var invocation = dec(JSONparse(invocationText));
+      var kind = invocation.kind, result;
+      if (kind === 'describe') {
+        var hooks = {};
+        ['validateTx', 'checkTx', 'afterTx', 'beginBlock', 'endBlock'].forEach(function (name) { hooks[name] = typeof mod[name] === 'function' });
+        var calls = mod.calls && typeof mod.calls === 'object' ? keys(mod.calls).filter(function (name) { return typeof mod.calls[name] === 'function' }) : null;
+        result = {manifest: mod.manifest, abi: mod.abi, gas: mod.gas, params: typeof mod.params === 'function' && mod.params[ZOD] ? mod.params : null, calls: calls, hooks: hooks};
+      } else if (kind === 'call') {
+        var handler = mod.calls[invocation.name];
+        if (typeof handler !== 'function') throw new Error('the module does not implement ' + invocation.name);
+        result = handler.call(mod.calls, context(invocation.env, true), invocation.args);
+      } else if (kind === 'validateTx' || kind === 'checkTx') {
+        result = mod[kind](invocation.tx, context(invocation.env, false));
+      } else if (kind === 'afterTx') {
+        mod.afterTx(invocation.tx, invocation.outcome, context(invocation.env, true), invocation.verdict);
+      } else {
+        mod[kind](context(invocation.env, true));
+      }
+      return encode(result);
+    };
   };
 })();
 `

@@ -128,4 +128,62 @@ describe('the module sandbox', () => {
     await expect(loadModuleSource(source)).rejects.toThrow(ModuleLoadError)
     await expect(loadModuleSource(source)).rejects.toThrow(/a zod schema with a function \(refine, transform/)
   })
+
+  it('keeps nothing between invocations on a reused instance: globals, prototypes and module state written by one call are gone in the next, in any module', async () => {
+    const leaky = (id: string) => `
+import {parseAbi} from 'viem'
+import {z} from 'zod'
+
+let count = 0
+const module = {
+  manifest: {id: '${id}', version: '1.0.0', description: 'leaks'},
+  params: z.object({}),
+  abi: parseAbi(['function write() returns (string)', 'function read() returns (string)']),
+  gas: {},
+  calls: {
+    write() {
+      count++
+      const g = ((() => 0) as any).constructor('return this')()
+      g.leak = '${id}'
+      ;(Object.prototype as any).leaked = '${id}'
+      ;(Array.prototype as any).push = () => 0
+      ;(JSON as any).stringify = () => '"tampered"'
+      return 'wrote'
+    },
+    read() {
+      const g = ((() => 0) as any).constructor('return this')()
+      const list: number[] = []
+      list.push(1)
+      return [String(count), typeof g.leak, typeof ({} as any).leaked, String(list.length), JSON.stringify('x')].join(',')
+    },
+  },
+}
+export default module
+`
+    const first = createTestHarness(await loadModuleSource(leaky('first')))
+    const second = createTestHarness(await loadModuleSource(leaky('second')))
+    const clean = '0,undefined,undefined,1,"x"'
+    expect(first.call('read').result).toBe(clean)
+    for (let i = 0; i < 3; i++) {
+      expect(first.call('write').result).toBe('wrote')
+      expect(first.call('read').result).toBe(clean)
+      expect(second.call('read').result).toBe(clean)
+      expect(second.call('write').result).toBe('wrote')
+      expect(first.call('read').result).toBe(clean)
+    }
+    // The same invocation costs the same gas before and after others ran on the instance.
+    const gas = first.call('read').gasUsed
+    first.call('write')
+    second.call('write')
+    expect(first.call('read').gasUsed).toBe(gas)
+  }, 120_000)
+
+  it('a call that grew the instance\'s memory (out of memory) leaves the next calls as they were: same result, same gas', () => {
+    const harness = createTestHarness(limits)
+    const before = harness.call('spinFor', [30_000n])
+    expect(() => harness.call('allocate', [], {gasLimit: 30_000_000n})).toThrow(/out of memory/)
+    const after = harness.call('spinFor', [30_000n])
+    expect(after.result).toBe(before.result)
+    expect(after.gasUsed).toBe(before.gasUsed)
+  })
 })
