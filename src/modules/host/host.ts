@@ -251,9 +251,22 @@ export class ModuleHost implements ChainModules {
 
   // ----- calls through the EVM --------------------------------------------------------------
 
-  /** Makes `evm` run modules at their addresses (transactions, contract calls, eth_call). */
+  /**
+   * Makes `evm` run modules at their addresses (transactions, contract calls, eth_call), and
+   * refuse every contract creation, CREATE and CREATE2 from inside contracts included, while the
+   * feature flag `contract-deployment` is off.
+   */
   attach(evm: EVM): void {
-    const target = evm as unknown as {_loadCode(message: EvmMessage): Promise<void>; _block?: EvmBlock}
+    const target = evm as unknown as {_loadCode(message: EvmMessage): Promise<void>; _executeCreate(message: EvmMessage): Promise<unknown>; _block?: EvmBlock}
+    const create = target._executeCreate.bind(evm)
+    target._executeCreate = async (message: EvmMessage) => {
+      const out = await runWithState(this.source(stateOf(evm)), (view) => readFeatureFlag(registryReader(view), CONTRACT_DEPLOYMENT_FLAG) === false)
+      if (out.ok && out.result) {
+        const how = message.depth > 0 ? (message.salt ? 'CREATE2' : 'CREATE') : 'a contract-creating transaction'
+        return {execResult: revert(0n, `contract deployment is switched off (feature flag ${CONTRACT_DEPLOYMENT_FLAG}): ${how} refused`)}
+      }
+      return create(message)
+    }
     const original = target._loadCode.bind(evm)
     target._loadCode = async (message: EvmMessage) => {
       if (!message.code && isModuleAddress(message.codeAddress.toString())) {
@@ -605,7 +618,8 @@ function guarded(running: Pick<RunningModule, 'builtin'>, fn: () => ModuleValida
  * Feature flags the chain reads (set by feature-flag proposals). `user-modules` off is the
  * emergency brake: no user module runs (calls revert, hooks are skipped) until it is turned on
  * again; built-in modules go on. `contract-deployment` off refuses every contract-creating
- * transaction (mempool and block validity). An unset flag is on.
+ * transaction (mempool and block validity) and makes CREATE and CREATE2 inside contracts revert
+ * (see attach). An unset flag is on.
  */
 export const USER_MODULES_FLAG = 'user-modules'
 export const CONTRACT_DEPLOYMENT_FLAG = 'contract-deployment'
@@ -640,6 +654,9 @@ interface EvmMessage {
   data: Uint8Array
   isStatic: boolean
   delegatecall: boolean
+  depth: number
+  /** Set for CREATE2. */
+  salt?: Uint8Array
 }
 
 interface EvmBlock {
