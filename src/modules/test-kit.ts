@@ -18,6 +18,7 @@ import {
   encodeModuleResult,
   moduleAddress,
 } from './module.js'
+import {DEFAULT_CALL_GAS, STORAGE_WRITE_GAS, logGas} from './gas-schedule.js'
 import {isSandboxed} from './sandbox/marker.js'
 
 export {ModuleDeterminismError} from './determinism-guard.js'
@@ -165,8 +166,12 @@ export function createTestHarness(module: NativeModule, options: TestHarnessOpti
     return {height, name, args, ...encodeModuleEvent(module, name, args)}
   }
 
-  /** Runs `fn` under the determinism guard on a write overlay, committing storage and events only if it returns. */
-  function transact<T>(label: string, sender: Address, value: bigint, gasLimit: bigint, baseGas: bigint, fn: (ctx: ModuleContext) => T): {result: T; gasUsed: bigint; events: CapturedEvent[]} {
+  /**
+   * Runs `fn` under the determinism guard on a write overlay, committing storage and events only
+   * if it returns. A call (`chargeWrites`) pays for storage writes and logs as on chain
+   * (gas-schedule.ts); hooks do not, as on chain.
+   */
+  function transact<T>(label: string, sender: Address, value: bigint, gasLimit: bigint, baseGas: bigint, fn: (ctx: ModuleContext) => T, chargeWrites = false): {result: T; gasUsed: bigint; events: CapturedEvent[]} {
     const overlay = new Map<bigint, bigint>()
     const balanceOverlay = new Map<string, bigint>()
     const pending: CapturedEvent[] = []
@@ -200,11 +205,14 @@ export function createTestHarness(module: NativeModule, options: TestHarnessOpti
         set: (slot, next) => {
           checkWord('slot', slot)
           checkWord('value', next)
+          if (chargeWrites) chargeGas(STORAGE_WRITE_GAS)
           overlay.set(slot, next)
         },
       },
       emit: (name, args) => {
-        pending.push(encodeEvent(name, args))
+        const event = encodeEvent(name, args)
+        if (chargeWrites) chargeGas(logGas(event.topics.length, (event.data.length - 2) / 2))
+        pending.push(event)
       },
       chargeGas,
     }
@@ -287,7 +295,7 @@ export function createTestHarness(module: NativeModule, options: TestHarnessOpti
       const sender = getAddress(options.sender ?? DEFAULT_SENDER)
       // Calldata goes through the ABI both ways, as it will on chain.
       const decoded = decodeModuleCall(module, encodeModuleCall(module, name, args))
-      const outcome = transact(name, sender, options.value ?? 0n, options.gasLimit ?? DEFAULT_GAS_LIMIT, module.gas[name] ?? 0n, (ctx) => handler(ctx, decoded.args))
+      const outcome = transact(name, sender, options.value ?? 0n, options.gasLimit ?? DEFAULT_GAS_LIMIT, module.gas[name] ?? DEFAULT_CALL_GAS, (ctx) => handler(ctx, decoded.args), true)
       totalGas += outcome.gasUsed
       return {result: outcome.result, returnData: encodeModuleResult(module, name, outcome.result), gasUsed: outcome.gasUsed, events: outcome.events}
     },

@@ -21,6 +21,7 @@ import {
 } from '../module.js'
 import {executeProposal} from './execute-proposal.js'
 import {governanceStats} from './governance-module.js'
+import {DEFAULT_CALL_GAS, STORAGE_WRITE_GAS, logGas} from '../gas-schedule.js'
 import {loadModuleSource} from './load-module.js'
 import {CHAIN_PARAMETERS, type ChainParameter, CIRCULATING_SLOT, SUPPLY_SLOT, type RegistryEntry, type RegistryValidator, listFeatureFlags, readFeatureFlag, readValidators, listModuleIds, readChainParam, readCode, readEntry, registryModule, versionAt} from './registry.js'
 import {type StateSource, type StateView, type ViewLog, isNeedsLoading, runWithState, storageKey} from './state-view.js'
@@ -66,11 +67,6 @@ export interface ModuleHostOptions {
 }
 
 
-const STORAGE_WRITE_GAS = 5_000n
-const LOG_GAS = 375n
-const LOG_TOPIC_GAS = 375n
-const LOG_BYTE_GAS = 8n
-const DEFAULT_CALL_GAS = 10_000n
 
 class CallReverted extends Error {}
 
@@ -372,7 +368,7 @@ export class ModuleHost implements ChainModules {
       },
       emit: (name, args) => {
         const {topics, data} = encodeModuleEvent(running.module, name, args)
-        charge(LOG_GAS + LOG_TOPIC_GAS * BigInt(topics.length) + LOG_BYTE_GAS * BigInt((data.length - 2) / 2))
+        charge(logGas(topics.length, (data.length - 2) / 2))
         view.logs.push([hexToBytes(address), topics.map((topic) => hexToBytes(topic)), hexToBytes(data)])
       },
       transfer: (to, amount) => view.move(address, getAddress(to), amount),

@@ -15,14 +15,15 @@ describe('createTestHarness', () => {
     const out = harness.call('increment')
     expect(out.result).toBe(3n)
     expect(out.returnData).toBe(`0x${'3'.padStart(64, '0')}`)
-    expect(out.gasUsed).toBe(1000n)
+    // Its gas table's 1,000, a storage write (5,000) and a log with one topic and 64 bytes (375 + 375 + 64 × 8), as on chain.
+    expect(out.gasUsed).toBe(1000n + 5000n + 1262n)
     expect(out.events).toHaveLength(1)
     expect(out.events[0]).toMatchObject({name: 'Incremented', args: {by: 3n, value: 3n}, height: 1n})
     expect(out.events[0]!.data).toBe(`0x${'3'.padStart(64, '0')}${'3'.padStart(64, '0')}`)
     harness.call('increment')
     expect(harness.storage.get(0n)).toBe(6n)
     expect(harness.storageSnapshot()).toEqual([[`0x${'0'.repeat(64)}`, `0x${'6'.padStart(64, '0')}`]])
-    expect(harness.gasUsed).toBe(2000n)
+    expect(harness.gasUsed).toBe(2n * (1000n + 5000n + 1262n))
     expect(harness.events).toHaveLength(2)
   })
 
