@@ -22,7 +22,7 @@ import {
 import {executeProposal} from './execute-proposal.js'
 import {governanceStats} from './governance-module.js'
 import {DEFAULT_CALL_GAS, STORAGE_WRITE_GAS, logGas} from '../gas-schedule.js'
-import {loadModuleSource} from './load-module.js'
+import {HOOK_GAS_LIMIT, loadModuleSource} from './load-module.js'
 import {CHAIN_PARAMETERS, type ChainParameter, CIRCULATING_SLOT, SUPPLY_SLOT, type RegistryEntry, type RegistryValidator, listFeatureFlags, readFeatureFlag, readValidators, listModuleIds, readChainParam, readCode, readEntry, registryModule, versionAt} from './registry.js'
 import {type StateSource, type StateView, type ViewLog, isNeedsLoading, runWithState, storageKey} from './state-view.js'
 
@@ -427,7 +427,7 @@ export class ModuleHost implements ChainModules {
     if (!running) throw new Error(`module ${id} is not active`)
     const handler = running.module.calls[name]
     if (!handler) throw new Error(`module ${id} has no call ${name}`)
-    return handler(this.context(view, running, env, sender, 0n, () => {}), args)
+    return handler(this.context(view, running, env, sender, 0n, hookCharge(running)), args)
   }
 
   // ----- block hooks --------------------------------------------------------------------------
@@ -494,7 +494,7 @@ export class ModuleHost implements ChainModules {
   private hook(view: StateView, running: RunningModule, env: HostBlockEnv, name: string, fn: (ctx: ModuleContext) => void, sender: Address = running.address, value = 0n): void {
     const fork = view.fork()
     try {
-      runModule(running, () => fn(this.context(fork, running, env, sender, value, () => {})))
+      runModule(running, () => fn(this.context(fork, running, env, sender, value, hookCharge(running))))
       fork.merge()
     } catch (err) {
       if (isNeedsLoading(err)) throw err
@@ -630,6 +630,21 @@ function builtinKey(id: string, version: string): string {
 
 export function registryReader(view: StateView): {get(slot: bigint): bigint} {
   return {get: (slot) => view.getStorage(MODULE_REGISTRY_ADDRESS, slot)}
+}
+
+/**
+ * The gas meter of a hook or of a call outside any transaction (a proposal's call into a module):
+ * a user module gets {@link HOOK_GAS_LIMIT} for the whole of it, the modules it reaches through
+ * `ctx.call` included (their base gas and everything they charge come out of it, as in a
+ * transaction). Built-in modules are our code and are not metered.
+ */
+function hookCharge(running: RunningModule): (gas: bigint) => void {
+  if (running.builtin) return () => {}
+  let used = 0n
+  return (gas) => {
+    used += gas
+    if (used > HOOK_GAS_LIMIT) throw new CallReverted('out of gas')
+  }
 }
 
 function revert(gasUsed: bigint, reason: string): PrecompileResult {

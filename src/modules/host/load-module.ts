@@ -42,10 +42,12 @@ export class ModuleLoadError extends Error {
   }
 }
 
-/** Gas a hook (beginBlock, endBlock, afterTx) or a check (validateTx, checkTx) may use: they have no transaction gas limit. */
+/**
+ * Gas a hook (beginBlock, endBlock, afterTx) or a check (validateTx, checkTx) may use: they have no
+ * transaction gas limit. On chain the host meters a hook's context with the same budget, so the
+ * modules a hook reaches through `ctx.call` are paid from it too (host.ts, hookCharge).
+ */
 export const HOOK_GAS_LIMIT = 2_000_000n
-/** Gas a call may use in the sandbox whatever its transaction's limit (the block's gas limit). */
-export const CALL_GAS_CAP = 30_000_000n
 /** Gas the first run that describes the module may use. */
 const DESCRIBE_GAS_LIMIT = 10_000_000n
 
@@ -80,13 +82,18 @@ interface Described {
 }
 type z4Schema = NativeModule['params']
 
-/** A meter over a context: its own budget, and the context's chargeGas (the transaction's gas), if any. */
-function meterFor(ctx: {chargeGas?: (amount: bigint) => void}, limit: bigint): {charge(amount: bigint): void} {
+/**
+ * A meter over a context: its own budget, if any, and the context's chargeGas. A call has no
+ * budget of its own: its context's chargeGas is the bound (the transaction's gas limit, itself at
+ * most the block's gas limit, which governance sets with `blockGasLimit`; in a hook, the hook's
+ * budget; in the test kit, the call's gas limit).
+ */
+function meterFor(ctx: {chargeGas?: (amount: bigint) => void}, limit: bigint | undefined): {charge(amount: bigint): void} {
   let used = 0n
   return {
     charge(amount) {
       used += amount
-      if (used > limit) throw new SandboxOutOfGas()
+      if (limit !== undefined && used > limit) throw new SandboxOutOfGas()
       ctx.chargeGas?.(amount)
     },
   }
@@ -191,7 +198,7 @@ function envOf(ctx: ModuleContext | ReadonlyModuleContext): Record<string, unkno
 }
 
 /** Runs one invocation of the module in the sandbox against the host context `ctx`. */
-function invoke(program: SandboxProgram, invocation: Record<string, unknown>, ctx: ModuleContext | ReadonlyModuleContext, limit: bigint): unknown {
+function invoke(program: SandboxProgram, invocation: Record<string, unknown>, ctx: ModuleContext | ReadonlyModuleContext, limit: bigint | undefined): unknown {
   const meter = meterFor(ctx as {chargeGas?: (amount: bigint) => void}, limit)
   meter.charge(HOST_CALL_GAS)
   return runInSandbox(program, {...invocation, env: envOf(ctx)}, handlerFor(ctx, meter), meter)
@@ -271,7 +278,7 @@ export async function loadModuleSource(source: string): Promise<NativeModule> {
   }
   const calls: NativeModule['calls'] = Object.create(null)
   for (const name of described.calls) {
-    calls[name] = (ctx, args) => invoke(program, {kind: 'call', name, args: [...args]}, ctx, CALL_GAS_CAP)
+    calls[name] = (ctx, args) => invoke(program, {kind: 'call', name, args: [...args]}, ctx, undefined)
   }
   const module: NativeModule = {manifest: described.manifest, abi: described.abi, gas: described.gas, params, calls}
   const {hooks} = described
