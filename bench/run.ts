@@ -21,6 +21,7 @@ const ENTRIES: Record<string, () => Promise<{main(argv: string[]): Promise<numbe
   snapshot: () => import('./snapshot.js'),
   'fl-seeds': () => import('./fl-seeds.js'),
   'module-sandbox': () => import('./module-sandbox.js'),
+  'tx-cost': () => import('./tx-cost.js'),
 }
 
 const HELP = `Usage: npm run bench -- [options]
