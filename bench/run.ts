@@ -9,7 +9,7 @@ import {compileBenchToken} from './lib/contract.js'
 import {loadgenSelfTest, type LoadgenResult} from './lib/loadgen.js'
 import {TRANSPORTS, type Transport} from './lib/rpc.js'
 import {killAllTracked, killAllTrackedSync, procStatusBytes, RssSampler} from './lib/proc.js'
-import {checks, summarize, table, type RunRecord} from './lib/report.js'
+import {checks, nodeCpuLines, summarize, table, type RunRecord} from './lib/report.js'
 import {DEFAULT_SCENARIOS, devAccounts, FUNDED_DEV_ACCOUNTS, SCENARIOS, type ScenarioOptions} from './lib/scenarios.js'
 import {MiB, round} from './lib/stats.js'
 import {ANVIL_BIN, REPO_ROOT, TARGETS, type Target} from './lib/targets.js'
@@ -21,6 +21,7 @@ const ENTRIES: Record<string, () => Promise<{main(argv: string[]): Promise<numbe
   snapshot: () => import('./snapshot.js'),
   'fl-seeds': () => import('./fl-seeds.js'),
   'module-sandbox': () => import('./module-sandbox.js'),
+  'tx-cost': () => import('./tx-cost.js'),
 }
 
 const HELP = `Usage: npm run bench -- [options]
@@ -245,6 +246,8 @@ async function main(): Promise<number> {
     // One table per xai target (the single node, a multi-validator devnet), each beside anvil.
     const subjects = targets.filter((t) => t.startsWith('xai'))
     for (const subject of subjects.length > 0 ? subjects : ['xai']) process.stdout.write(`\n${table(summary, targets, subject)}\n`)
+    const perNode = nodeCpuLines(summary, targets)
+    if (perNode.length > 0) process.stdout.write(`\n${perNode.join('\n')}\n`)
     if (loadgen) {
       process.stdout.write(
         `\nload generator: ${Math.round(loadgen.cpuUsPerReq)} µs CPU/request → ≈ ${Math.round(loadgen.estCeilingReqPerSec)} req/s on one core ` +

@@ -1,5 +1,5 @@
 // Summaries, xai/anvil ratios, the issue's pass/fail targets, and the human table.
-import type {CallScenarioResult, ScenarioResult, TxScenarioResult} from './scenarios.js'
+import type {CallScenarioResult, NodeCpu, ScenarioResult, TxScenarioResult} from './scenarios.js'
 import {median, MiB, round} from './stats.js'
 
 export interface RunRecord {
@@ -20,9 +20,14 @@ export interface TargetSummary {
   transfersTps?: number
   transfersP50Ms?: number
   transfersP95Ms?: number
+  /** CPU per transaction of the busiest node process (all nodes in transfersNodeCpu), µs. */
+  transfersCpuUsPerTx?: number
+  transfersNodeCpu?: NodeCpu[]
   erc20Tps?: number
   erc20P50Ms?: number
   erc20P95Ms?: number
+  erc20CpuUsPerTx?: number
+  erc20NodeCpu?: NodeCpu[]
   callsPerSec?: number
   callsP50Ms?: number
   callsP95Ms?: number
@@ -42,7 +47,7 @@ export interface TargetSummary {
   errors: string[]
 }
 
-type MetricKey = Exclude<keyof TargetSummary, 'starts' | 'errors' | 'startupMaxMs' | 'peakTreeRssMiB'>
+type MetricKey = Exclude<keyof TargetSummary, 'starts' | 'errors' | 'startupMaxMs' | 'peakTreeRssMiB' | 'transfersNodeCpu' | 'erc20NodeCpu'>
 
 export interface Check {
   metric: string
@@ -66,9 +71,11 @@ const METRICS: MetricDef[] = [
   {key: 'transfersTps', label: 'ETH transfers', unit: 'tx/s', digits: 1, goal: {kind: 'ratio', min: 0.7}},
   {key: 'transfersP50Ms', label: '  latency p50', unit: 'ms', digits: 0},
   {key: 'transfersP95Ms', label: '  latency p95', unit: 'ms', digits: 0},
+  {key: 'transfersCpuUsPerTx', label: '  CPU per tx, busiest node', unit: 'µs', digits: 0, goal: {kind: 'max', value: 250, strict: false}},
   {key: 'erc20Tps', label: 'ERC-20 transfers', unit: 'tx/s', digits: 1, goal: {kind: 'ratio', min: 0.7}},
   {key: 'erc20P50Ms', label: '  latency p50', unit: 'ms', digits: 0},
   {key: 'erc20P95Ms', label: '  latency p95', unit: 'ms', digits: 0},
+  {key: 'erc20CpuUsPerTx', label: '  CPU per tx, busiest node', unit: 'µs', digits: 0, goal: {kind: 'max', value: 500, strict: false}},
   {key: 'callsPerSec', label: 'eth_call balanceOf (distinct)', unit: 'calls/s', digits: 0, goal: {kind: 'ratio', min: 1.0}},
   {key: 'callsP50Ms', label: '  latency p50', unit: 'ms', digits: 1},
   {key: 'callsP95Ms', label: '  latency p95', unit: 'ms', digits: 1},
@@ -79,6 +86,28 @@ const METRICS: MetricDef[] = [
   {key: 'startupMs', label: 'startup (median)', unit: 'ms', digits: 0, goal: {kind: 'max', value: 1500, strict: true}},
   {key: 'peakRssMiB', label: 'peak RSS (VmHWM)', unit: 'MiB', digits: 1, goal: {kind: 'max', value: 150, strict: false}},
 ]
+
+function cpuFigures(prefix: 'transfers' | 'erc20', result: TxScenarioResult): Partial<TargetSummary> {
+  const nodes = result.nodeCpu ?? []
+  if (nodes.length === 0) return {}
+  return {[`${prefix}CpuUsPerTx`]: Math.max(...nodes.map((n) => n.cpuUsPerTx)), [`${prefix}NodeCpu`]: nodes}
+}
+
+/** One line per node: CPU per transaction, and how many of the load's blocks and transactions it proposed. */
+export function nodeCpuLines(summary: Record<string, TargetSummary>, targets: string[]): string[] {
+  const out: string[] = []
+  for (const t of targets) {
+    for (const [label, nodes] of [['ETH transfers', summary[t]?.transfersNodeCpu], ['ERC-20 transfers', summary[t]?.erc20NodeCpu]] as const) {
+      if (!nodes || nodes.length < 2) continue
+      out.push(`${t}, ${label}: CPU per tx per node (timed window)`)
+      nodes.forEach((n, i) => {
+        const role = n.proposedBlocks > 0 ? `proposed ${n.proposedBlocks} block(s), ${n.proposedTxs} txs` : 'proposed none'
+        out.push(`  node ${i}${i === 0 ? ' (RPC target)' : ''}: ${fmt(n.cpuUsPerTx, 0)} µs/tx (${fmt(n.cpuMs, 0)} ms CPU), ${role}`)
+      })
+    }
+  }
+  return out
+}
 
 export function summarize(runs: RunRecord[], targets: string[]): Record<string, TargetSummary> {
   const out: Record<string, TargetSummary> = {}
@@ -91,8 +120,8 @@ export function summarize(runs: RunRecord[], targets: string[]): Record<string, 
     const callResult = (name: string) => mine.find((r) => r.ok && r.scenario === name)?.result as CallScenarioResult | undefined
     const calls = callResult('calls')
     const cached = callResult('calls-cached')
-    if (transfers) Object.assign(s, {transfersTps: transfers.tps, transfersP50Ms: transfers.latencyP50Ms, transfersP95Ms: transfers.latencyP95Ms})
-    if (erc20) Object.assign(s, {erc20Tps: erc20.tps, erc20P50Ms: erc20.latencyP50Ms, erc20P95Ms: erc20.latencyP95Ms})
+    if (transfers) Object.assign(s, {transfersTps: transfers.tps, transfersP50Ms: transfers.latencyP50Ms, transfersP95Ms: transfers.latencyP95Ms, ...cpuFigures('transfers', transfers)})
+    if (erc20) Object.assign(s, {erc20Tps: erc20.tps, erc20P50Ms: erc20.latencyP50Ms, erc20P95Ms: erc20.latencyP95Ms, ...cpuFigures('erc20', erc20)})
     const steady = tx('latency')
     if (steady) Object.assign(s, {steadyP50Ms: steady.latencyP50Ms, steadyP95Ms: steady.latencyP95Ms})
     if (calls) Object.assign(s, {callsPerSec: calls.callsPerSec, callsP50Ms: calls.latencyP50Ms, callsP95Ms: calls.latencyP95Ms})

@@ -71,8 +71,24 @@ export interface BlockInfo {
   txs: number
   ours: number
   gasUsed: number
+  /** The block's coinbase (on a validator devnet: the proposer's validator address). */
+  miner: string
   /** ms since the first send when the watcher first saw this block as head. */
   seenAtMs: number
+}
+
+/** One node's process CPU over the timed window (first send → last inclusion). */
+export interface NodeCpu {
+  pid: number
+  /** The node's validator address (xai_nodeInfo), when it has one. */
+  validator?: string
+  cpuMs: number
+  /** cpuMs / transactions of the scenario, µs: the CPU each node spends per transaction. */
+  cpuUsPerTx: number
+  /** Blocks carrying our transactions that this node proposed. */
+  proposedBlocks: number
+  /** Our transactions in the blocks this node proposed. */
+  proposedTxs: number
 }
 
 export interface TxScenarioResult {
@@ -99,6 +115,8 @@ export interface TxScenarioResult {
   loadgenCpuUsPerTx: number
   /** Node-under-test CPU from first send to last inclusion (main PID, from /proc), % of one core. */
   targetCpuPct?: number
+  /** CPU per transaction of every node process of the target (from /proc), proposer and not. */
+  nodeCpu?: NodeCpu[]
 }
 
 export interface CallRound {
@@ -302,7 +320,7 @@ class InclusionWatcher {
         const head = Number(await this.rpc.request<Hex>('eth_blockNumber'))
         const seen = performance.now()
         for (let n = this.last + 1; n <= head && !this.stopped; n++) {
-          const block = await this.rpc.request<{transactions: Hex[]; gasUsed: Hex} | null>('eth_getBlockByNumber', [toHex(n), false])
+          const block = await this.rpc.request<{transactions: Hex[]; gasUsed: Hex; miner: Hex} | null>('eth_getBlockByNumber', [toHex(n), false])
           if (!block) break // not yet available; retry on next poll
           let ours = 0
           for (const hash of block.transactions) {
@@ -312,7 +330,7 @@ class InclusionWatcher {
               ours++
             }
           }
-          this.blocks.push({number: n, txs: block.transactions.length, ours, gasUsed: Number(block.gasUsed), seenAtMs: seen - this.t0()})
+          this.blocks.push({number: n, txs: block.transactions.length, ours, gasUsed: Number(block.gasUsed), miner: block.miner, seenAtMs: seen - this.t0()})
           this.last = n
         }
         if (this.included.size >= this.wanted.size) return
@@ -366,7 +384,10 @@ async function runTxLoadWith(ctx: ScenarioContext, rpc: RpcClient, txs: SignedTx
   const sendStart = new Float64Array(txs.length)
   const sendEnd = new Float64Array(txs.length)
   const pid = ctx.target.pid()
+  const nodePids = ctx.target.pids()
+  const validators = await nodeValidators(ctx)
   const targetCpu0 = pid === undefined ? undefined : procCpuMs(pid)
+  const nodeCpu0 = nodePids.map((p) => procCpuMs(p))
   const cpu0 = process.cpuUsage()
   ctx.log(`sending ${txs.length} txs, ${ctx.options.concurrency} in flight`)
   t0 = performance.now()
@@ -394,6 +415,7 @@ async function runTxLoadWith(ctx: ScenarioContext, rpc: RpcClient, txs: SignedTx
     const cpu = process.cpuUsage(cpu0)
     await watcher.waitAll(ctx.deadline, name)
     const targetCpu1 = pid === undefined ? undefined : procCpuMs(pid)
+    const nodeCpu1 = nodePids.map((p) => procCpuMs(p))
     let lastIncluded = 0
     const latencies: number[] = []
     for (let i = 0; i < txs.length; i++) {
@@ -439,10 +461,56 @@ async function runTxLoadWith(ctx: ScenarioContext, rpc: RpcClient, txs: SignedTx
       loadgenCpuPct: ((cpu.user + cpu.system) / 1000 / (submitted - t0)) * 100,
       loadgenCpuUsPerTx: (cpu.user + cpu.system) / txs.length,
       targetCpuPct: targetCpu0 !== undefined && targetCpu1 !== undefined ? ((targetCpu1 - targetCpu0) / elapsedMs) * 100 : undefined,
+      nodeCpu: nodeCpuFigures(nodePids, validators, nodeCpu0, nodeCpu1, watcher.blocks, txs.length),
     }
   } finally {
     await watcher.stop()
   }
+}
+
+/** Each node's validator address, read from `xai_nodeInfo` on its RPC port (none for anvil or a single node). */
+async function nodeValidators(ctx: ScenarioContext): Promise<(string | undefined)[]> {
+  const urls = ctx.target.nodeRpcUrls?.() ?? []
+  return Promise.all(
+    urls.map(async (url) => {
+      const rpc = new RpcClient(url, {maxSockets: 1, timeoutMs: 5000})
+      try {
+        const info = await rpc.request<{validator?: string | null}>('xai_nodeInfo')
+        return info.validator?.toLowerCase() ?? undefined
+      } catch {
+        return undefined
+      } finally {
+        rpc.close()
+      }
+    }),
+  )
+}
+
+function nodeCpuFigures(
+  pids: number[],
+  validators: (string | undefined)[],
+  before: (number | undefined)[],
+  after: (number | undefined)[],
+  blocks: BlockInfo[],
+  txCount: number,
+): NodeCpu[] {
+  const out: NodeCpu[] = []
+  pids.forEach((pid, i) => {
+    const b = before[i]
+    const a = after[i]
+    if (b === undefined || a === undefined) return
+    const validator = validators[i]
+    const proposed = validator === undefined ? [] : blocks.filter((block) => block.ours > 0 && block.miner.toLowerCase() === validator)
+    out.push({
+      pid,
+      validator,
+      cpuMs: a - b,
+      cpuUsPerTx: ((a - b) * 1000) / txCount,
+      proposedBlocks: proposed.length,
+      proposedTxs: proposed.reduce((sum, block) => sum + block.ours, 0),
+    })
+  })
+  return out
 }
 
 const TRANSFER_GAS = 21_000n

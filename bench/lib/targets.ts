@@ -36,6 +36,8 @@ export interface Target {
   pids(): number[]
   /** Peak RSS (VmHWM) of each node process, for targets of several nodes. */
   peakRssPerNode?(): number[]
+  /** JSON-RPC URL of each node, in the order of pids(), for targets of several nodes. */
+  nodeRpcUrls?(): string[]
 }
 
 export interface TargetOptions {
@@ -184,6 +186,7 @@ class XaiDevnetTarget implements Target {
   readonly name: string
   private dir: string | undefined
   private nodePids: number[] = []
+  private nodeUrls: string[] = []
   private port = 0
 
   constructor(
@@ -209,6 +212,10 @@ class XaiDevnetTarget implements Target {
     return this.nodePids.map((pid) => procStatusBytes(pid, 'VmHWM') ?? 0)
   }
 
+  nodeRpcUrls(): string[] {
+    return [...this.nodeUrls]
+  }
+
   async start(): Promise<StartInfo> {
     const entry = path.join(REPO_ROOT, 'bin', 'run.js')
     if (!existsSync(path.join(REPO_ROOT, 'dist', 'commands', 'devnet', 'up.js'))) throw new Error(`${this.name}: not built; run \`npm run build\` first`)
@@ -220,13 +227,14 @@ class XaiDevnetTarget implements Target {
     const t0 = performance.now()
     const up = await execa(process.execPath, args, {cwd: this.dir, reject: false, timeout: this.options.startTimeoutMs * 4})
     const startupMs = performance.now() - t0
-    let result: {chainId: number; nodes: {pid: number}[]} | undefined
+    let result: {chainId: number; nodes: {pid: number; rpcUrl: string}[]} | undefined
     try {
       result = JSON.parse(up.stdout) as typeof result
     } catch {
       result = undefined
     }
     this.nodePids = result?.nodes.map((n) => n.pid) ?? []
+    this.nodeUrls = result?.nodes.map((n) => n.rpcUrl) ?? []
     if (up.exitCode !== 0 || !result) {
       await this.stop()
       throw new Error(`${this.name}: xai devnet up failed (code ${up.exitCode}).\n${up.stderr.slice(-4000)}`)
@@ -249,6 +257,7 @@ class XaiDevnetTarget implements Target {
       }
     }
     this.nodePids = []
+    this.nodeUrls = []
     // XAI_BENCH_KEEP_HOME keeps the devnet folder (node logs) for a look afterwards.
     if (process.env.XAI_BENCH_KEEP_HOME) process.stderr.write(`${this.name}: kept ${dir}\n`)
     else await rm(dir, {recursive: true, force: true, maxRetries: 3})

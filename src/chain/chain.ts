@@ -29,7 +29,7 @@ import {BEACON_ROOTS_ADDRESS, HISTORY_STORAGE_ADDRESS, type Genesis, createChain
 import {Mutex} from '../util/mutex.js'
 import {enableJumpCache} from './jump-cache.js'
 import {orderedTrieRoot} from './trie-root.js'
-import type {ChainModules as ModuleHost, ChainTx, HostBlockEnv, TxVerdicts} from './module-hooks.js'
+import type {ChainModules as ModuleHost, ChainParams, ChainTx, HostBlockEnv, TxVerdicts} from './module-hooks.js'
 import type {Log} from '@ethereumjs/evm'
 import {sealTransaction} from './seal.js'
 import {createStateManager} from './state-manager.js'
@@ -336,7 +336,7 @@ export class Chain extends EventEmitter<ChainEvents> {
       let events: Log[] = []
       try {
         await this.applySystemCalls(env)
-        if (host) events = await host.beginBlock(this.vm.evm, hostEnv(env))
+        if (host) events = await host.beginBlock(this.vm.evm, hostEnv(env), this.headStateRoot)
       } catch (err) {
         await this.vm.stateManager.revert()
         if (host) host.dropBlock(this.vm.evm)
@@ -395,7 +395,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     }
     const host = this.modules
     await this.applySystemCalls(env, vm.stateManager)
-    if (host) await host.beginBlock(vm.evm, hostEnv(env))
+    if (host) await host.beginBlock(vm.evm, hostEnv(env), parentStateRoot)
     const open = new OpenBlock(vm, new Mutex(), env, parentStateRoot, this.keccak, host)
     await open.add(record.block.transactions.slice(0, index))
     const target = record.block.transactions[index]
@@ -486,9 +486,16 @@ export class Chain extends EventEmitter<ChainEvents> {
     return base - delta > 0n ? base - delta : 0n
   }
 
+  /** The chain parameters read at the head state `root`. */
+  private chainParamsAt?: {root: string; params: ChainParams}
+
   /** Reads the chain parameters governance has set in the live state, keeping the fee ones. */
   private async readChainParams(): Promise<{blockGasLimit?: bigint}> {
-    const params = await this.modules!.chainParams(this.vm.stateManager as never)
+    // A function of the head state: read once per head (a validator opens a block for each
+    // proposal it re-executes and for each block it proposes, on the same head).
+    const root = bytesToHex(this.headStateRoot)
+    const params = this.chainParamsAt?.root === root ? this.chainParamsAt.params : await this.modules!.chainParams(this.vm.stateManager as never)
+    this.chainParamsAt = {root, params}
     const denominator = params.baseFeeMaxChangeDenominator
     const elasticity = params.elasticityMultiplier
     this.feeParams =

@@ -8,6 +8,7 @@ import {ExitCode, XaiError} from '../util/errors.js'
 import {type Logger, silentLogger} from '../util/logger.js'
 import type {BlockRecord, Chain} from './chain.js'
 import {decodeTransaction, sealTransaction, toChainTx} from './chain.js'
+import {pinEncoding} from './seal.js'
 
 /** A transaction the pool holds, with its sender recovered once at admission. */
 export interface PooledTx {
@@ -116,14 +117,14 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
   async add(tx: TypedTransaction, options: {sender?: Address; settle?: boolean} = {}): Promise<Uint8Array> {
     if (tx.type === TransactionType.BlobEIP4844) throw new TxRejectedError('transaction type not supported')
     if (!tx.isSigned()) throw new TxRejectedError('invalid sender')
-    const key = hexKey(tx.hash())
+    const hash = pinEncoding(tx)
+    const key = hexKey(hash)
     if (this.byHash.has(key)) throw new TxRejectedError('already known')
     try {
       sealTransaction(tx, options.sender)
     } catch (err) {
       throw new TxRejectedError('invalid sender', {cause: err})
     }
-    const hash = tx.hash()
     const senderAddress = tx.getSenderAddress()
     const sender = senderAddress.bytes
     const head = this.chain.head.header

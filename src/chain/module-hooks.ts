@@ -57,7 +57,11 @@ export type ChainParams = Partial<Record<'blockGasLimit' | 'baseFeeMaxChangeDeno
 export interface ChainModules {
   /** Hooks the EVM so messages to module addresses run the modules. */
   attach(evm: object): void
-  beginBlock(evm: object, env: HostBlockEnv): Promise<Log[]>
+  /**
+   * `stateRoot`: the state the block starts from, when the caller knows it (the host then reuses
+   * what it read of the registry for another block on the same state at the same height).
+   */
+  beginBlock(evm: object, env: HostBlockEnv, stateRoot?: Uint8Array): Promise<Log[]>
   endBlock(evm: object, env: HostBlockEnv, burnt?: bigint): Promise<Log[]>
   dropBlock(evm: object): void
   /** The modules running at `height`, to check several transactions against one set. */

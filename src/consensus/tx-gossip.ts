@@ -1,8 +1,10 @@
 import {RLP} from '@ethereumjs/rlp'
 import type {TypedTransaction} from '@ethereumjs/tx'
 import {bytesToHex} from '@ethereumjs/util'
+import {keccak_256} from '@noble/hashes/sha3.js'
 
 import type {Mempool, PooledTx} from '../chain/mempool.js'
+import {pinEncoding} from '../chain/seal.js'
 import {errorMessage} from '../util/errors.js'
 import {type Logger, silentLogger} from '../util/logger.js'
 import type {P2PHost} from '../p2p/host.js'
@@ -32,6 +34,8 @@ export class TxGossip {
     private readonly host: P2PHost,
     private readonly decode: (raw: Bytes) => TypedTransaction,
     logger?: Logger,
+    /** Keccak-256 (the chain's): a transaction's hash is that of its encoding. */
+    private readonly keccak: (data: Bytes) => Bytes = keccak_256,
   ) {
     this.logger = logger ?? silentLogger
   }
@@ -77,14 +81,18 @@ export class TxGossip {
     if (!Array.isArray(list)) return
     for (const raw of list.slice(0, MAX_INBOUND_BATCH)) {
       if (!(raw instanceof Uint8Array)) continue
+      // A transaction's hash is keccak256 of its encoding: one the pool holds already is known
+      // without decoding it (a non-canonical encoding hashes differently and is decoded below).
+      if (this.mempool.get(this.keccak(raw))) continue
       let tx: TypedTransaction
       try {
         tx = this.decode(raw)
       } catch {
         continue
       }
-      const key = bytesToHex(tx.hash())
-      if (this.mempool.get(tx.hash())) continue
+      const hash = pinEncoding(tx)
+      if (this.mempool.get(hash)) continue
+      const key = bytesToHex(hash)
       this.fromPeers.add(key)
       // Rejections (already known, nonce too low after a block, …) are normal here.
       await this.mempool.add(tx).catch(() => undefined)

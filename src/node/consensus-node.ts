@@ -95,7 +95,7 @@ export async function startConsensusNode(parts: ConsensusNodeParts): Promise<{rp
     ...(p2p.clockSkewMs ? {now: () => Date.now() + p2p.clockSkewMs!} : {}),
     logger,
   })
-  const gossip = new TxGossip(mempool, host, (raw) => decodeTransaction(chain, raw), logger)
+  const gossip = new TxGossip(mempool, host, (raw) => decodeTransaction(chain, raw), logger, chain.common.customCrypto.keccak256)
   let rpcUrl = ''
   const metrics = consensusMetrics({chain, mempool, engine, host})
   const rpc = await createRpcServer({

@@ -6,9 +6,11 @@ import type {ChainModules, CheckResult, HostBlockEnv, TxVerdicts} from '../../ch
 import {
   type ChainTx,
   type ModuleContext,
+  type ModuleStorage,
   type ModuleValidation,
   type NativeModule,
   type ReadonlyModuleContext,
+  type SystemOps,
   type TxOutcome,
   MODULE_REGISTRY_ADDRESS,
   ModuleRevert,
@@ -67,6 +69,8 @@ export interface ModuleHostOptions {
 }
 
 
+/** Parent states whose running modules are kept (a few heights and rounds). */
+const MODULES_BY_STATE = 8
 
 class CallReverted extends Error {}
 
@@ -82,6 +86,12 @@ export class ModuleHost implements ChainModules {
    * (which the EVM may revert) drops it.
    */
   private readonly blockCache = new WeakMap<object, Map<string, unknown>>()
+  /**
+   * The running modules of recent blocks by (state root the block starts from, height): which
+   * modules run is a function of the registry in that state and the height, so every proposal,
+   * re-execution and rebuild of one height on one parent reads and parses the registry once.
+   */
+  private readonly modulesByState = new Map<string, RunningModule[]>()
 
   constructor(private readonly options: ModuleHostOptions) {
     for (const module of [registryModule, ...options.builtins]) {
@@ -332,68 +342,29 @@ export class ModuleHost implements ChainModules {
 
   // ----- contexts -----------------------------------------------------------------------------
 
-  private reader(view: StateView, running: RunningModule, env: HostBlockEnv, sender: Address, value: bigint): Omit<ReadonlyModuleContext, 'storage'> {
-    return {
-      height: env.height,
-      timestamp: env.timestamp,
-      coinbase: env.coinbase,
-      self: running.address,
-      sender,
-      value,
-      params: running.params,
-      balanceOf: (address) => view.getBalance(address),
-      balanceAt: (address, height) => {
-        if (height >= env.height) throw new Error(`balanceAt: block ${height} is not before the current block ${env.height}`)
-        return view.balanceAt(address, height)
-      },
-      isContract: (address) => view.isContract(address),
-    }
-  }
-
   private readonlyContext(view: StateView, running: RunningModule, env: HostBlockEnv, sender: Address, value: bigint): ReadonlyModuleContext {
-    return {...this.reader(view, running, env, sender, value), storage: {get: (slot) => view.getStorage(running.address, slot)}}
+    return new ReaderContext(view, running, env, sender, value)
   }
 
   private context(view: StateView, running: RunningModule, env: HostBlockEnv, sender: Address, value: bigint, charge: (gas: bigint) => void): ModuleContext {
-    const address = running.address
-    const ctx: ModuleContext = {
-      ...this.reader(view, running, env, sender, value),
-      storage: {
-        get: (slot) => view.getStorage(address, slot),
-        set: (slot, next) => {
-          if (typeof next !== 'bigint' || next < 0n || next >= 1n << 256n) throw new RangeError('a storage value must be a bigint in [0, 2^256)')
-          charge(STORAGE_WRITE_GAS)
-          view.setStorage(address, slot, next)
-        },
+    return new HookContext(this, view, running, env, sender, value, charge)
+  }
+
+  /** `ctx.system` of a built-in module's context. */
+  systemOps(view: StateView, running: RunningModule, env: HostBlockEnv): SystemOps {
+    return {
+      mint: (to, amount) => {
+        view.move(undefined, getAddress(to), amount)
+        view.setStorage(MODULE_REGISTRY_ADDRESS, SUPPLY_SLOT, view.getStorage(MODULE_REGISTRY_ADDRESS, SUPPLY_SLOT) + amount)
       },
-      emit: (name, args) => {
-        const {topics, data} = encodeModuleEvent(running.module, name, args)
-        charge(logGas(topics.length, (data.length - 2) / 2))
-        view.logs.push([hexToBytes(address), topics.map((topic) => hexToBytes(topic)), hexToBytes(data)])
+      move: (from, to, amount) => view.move(getAddress(from), getAddress(to), amount),
+      circulatingSupply: () => view.getStorage(MODULE_REGISTRY_ADDRESS, CIRCULATING_SLOT),
+      execute: (proposal, proposalId) => {
+        const fork = view.fork()
+        executeProposal({host: this, view: fork, env, proposalId, proposal, callModule: (id, name, args) => this.internalCall(fork, env, id, name, args, running.address)})
+        fork.merge()
       },
-      transfer: (to, amount) => view.move(address, getAddress(to), amount),
-      chargeGas: (amount) => {
-        if (typeof amount !== 'bigint' || amount < 0n) throw new RangeError('chargeGas: amount must be a non-negative bigint')
-        charge(amount)
-      },
-      call: (target, name, args = []) => this.moduleCall(view, env, running, target, name, args, charge),
     }
-    if (running.builtin) {
-      ctx.system = {
-        mint: (to, amount) => {
-          view.move(undefined, getAddress(to), amount)
-          view.setStorage(MODULE_REGISTRY_ADDRESS, SUPPLY_SLOT, view.getStorage(MODULE_REGISTRY_ADDRESS, SUPPLY_SLOT) + amount)
-        },
-        move: (from, to, amount) => view.move(getAddress(from), getAddress(to), amount),
-        circulatingSupply: () => view.getStorage(MODULE_REGISTRY_ADDRESS, CIRCULATING_SLOT),
-        execute: (proposal, proposalId) => {
-          const fork = view.fork()
-          executeProposal({host: this, view: fork, env, proposalId, proposal, callModule: (id, name, args) => this.internalCall(fork, env, id, name, args, running.address)})
-          fork.merge()
-        },
-      }
-    }
-    return ctx
   }
 
   /**
@@ -401,7 +372,7 @@ export class ModuleHost implements ChainModules {
    * address), sent by the caller's address with no value, its base gas and everything it charges
    * taken from the caller's gas; it runs on a layer of its own, kept only when it returns.
    */
-  private moduleCall(view: StateView, env: HostBlockEnv, caller: RunningModule, target: string, name: string, args: readonly unknown[], charge: (gas: bigint) => void): unknown {
+  moduleCall(view: StateView, env: HostBlockEnv, caller: RunningModule, target: string, name: string, args: readonly unknown[], charge: (gas: bigint) => void): unknown {
     const running = isModuleAddress(target)
       ? this.moduleAt(view, getAddress(target), env.height)
       : isModuleId(target) ? this.modules(view, env.height).find((item) => item.id === target) : undefined
@@ -436,12 +407,14 @@ export class ModuleHost implements ChainModules {
    * Block start: records the circulating supply, fixes the block's running modules and runs
    * their beginBlock. Returns the hooks' logs (block events, outside any receipt).
    */
-  async beginBlock(evm: EVM, env: HostBlockEnv): Promise<ViewLog[]> {
+  async beginBlock(evm: EVM, env: HostBlockEnv, stateRoot?: Uint8Array): Promise<ViewLog[]> {
     const sm = stateOf(evm)
     const cache = new Map<string, unknown>()
     this.blockCache.set(evm, cache)
+    const key = stateRoot ? `${ethBytesToHex(stateRoot)}:${env.height}` : undefined
+    const known = key === undefined ? undefined : this.modulesByState.get(key)
     const out = await runWithState(this.source(sm), (view) => {
-      const modules = this.modules(view, env.height)
+      const modules = known ?? this.modules(view, env.height)
       const registry = registryReader(view)
       let inModules = 0n
       for (const id of listModuleIds(registry)) inModules += view.getBalance(moduleAddress(id))
@@ -451,6 +424,10 @@ export class ModuleHost implements ChainModules {
       return modules
     }, cache)
     if (!out.ok) throw out.error
+    if (key !== undefined && !known) {
+      this.modulesByState.set(key, out.result)
+      if (this.modulesByState.size > MODULES_BY_STATE) this.modulesByState.delete(this.modulesByState.keys().next().value!)
+    }
     this.blockModules.set(evm, out.result)
     this.report(out.view)
     await this.apply(sm, out.view, cache)
@@ -563,6 +540,128 @@ export class ModuleHost implements ChainModules {
     return out.view.logs
   }
 
+}
+
+/**
+ * The contexts module code gets. A hook runs for every running module around every transaction,
+ * so a context is an object whose methods live on its prototype (one allocation, not a closure per
+ * method per call); what it holds (the view, the charge) is in private fields, out of the module's
+ * reach as the closures kept it before.
+ */
+class ReaderContext implements ReadonlyModuleContext {
+  readonly height: bigint
+  readonly timestamp: bigint
+  readonly coinbase: Address
+  readonly self: Address
+  readonly sender: Address
+  readonly value: bigint
+  readonly params: Readonly<Record<string, unknown>>
+  readonly storage: Pick<ModuleStorage, 'get'>
+  readonly #view: StateView
+
+  constructor(view: StateView, running: RunningModule, env: HostBlockEnv, sender: Address, value: bigint, storage?: ModuleStorage) {
+    this.height = env.height
+    this.timestamp = env.timestamp
+    this.coinbase = env.coinbase
+    this.self = running.address
+    this.sender = sender
+    this.value = value
+    this.params = running.params
+    this.#view = view
+    this.storage = storage ?? new ReadStorage(view, running.address)
+  }
+
+  balanceOf(address: Address): bigint {
+    return this.#view.getBalance(address)
+  }
+
+  balanceAt(address: Address, height: bigint): bigint {
+    if (height >= this.height) throw new Error(`balanceAt: block ${height} is not before the current block ${this.height}`)
+    return this.#view.balanceAt(address, height)
+  }
+
+  isContract(address: Address): boolean {
+    return this.#view.isContract(address)
+  }
+}
+
+class ReadStorage {
+  readonly #view: StateView
+  readonly #address: Address
+  constructor(view: StateView, address: Address) {
+    this.#view = view
+    this.#address = address
+  }
+
+  get(slot: bigint): bigint {
+    return this.#view.getStorage(this.#address, slot)
+  }
+}
+
+class WriteStorage implements ModuleStorage {
+  readonly #view: StateView
+  readonly #address: Address
+  readonly #charge: (gas: bigint) => void
+  constructor(view: StateView, address: Address, charge: (gas: bigint) => void) {
+    this.#view = view
+    this.#address = address
+    this.#charge = charge
+  }
+
+  get(slot: bigint): bigint {
+    return this.#view.getStorage(this.#address, slot)
+  }
+
+  set(slot: bigint, next: bigint): void {
+    if (typeof next !== 'bigint' || next < 0n || next >= 1n << 256n) throw new RangeError('a storage value must be a bigint in [0, 2^256)')
+    this.#charge(STORAGE_WRITE_GAS)
+    this.#view.setStorage(this.#address, slot, next)
+  }
+}
+
+class HookContext extends ReaderContext implements ModuleContext {
+  declare readonly storage: ModuleStorage
+  readonly #host: ModuleHost
+  readonly #view: StateView
+  readonly #running: RunningModule
+  readonly #env: HostBlockEnv
+  readonly #charge: (gas: bigint) => void
+  #system?: SystemOps
+
+  constructor(host: ModuleHost, view: StateView, running: RunningModule, env: HostBlockEnv, sender: Address, value: bigint, charge: (gas: bigint) => void) {
+    super(view, running, env, sender, value, new WriteStorage(view, running.address, charge))
+    this.#host = host
+    this.#view = view
+    this.#running = running
+    this.#env = env
+    this.#charge = charge
+  }
+
+  /** Only the built-in modules have it (made on first use: most hooks never ask). */
+  get system(): SystemOps | undefined {
+    if (!this.#running.builtin) return undefined
+    this.#system ??= this.#host.systemOps(this.#view, this.#running, this.#env)
+    return this.#system
+  }
+
+  emit(name: string, args: Record<string, unknown>): void {
+    const {topics, data} = encodeModuleEvent(this.#running.module, name, args)
+    this.#charge(logGas(topics.length, (data.length - 2) / 2))
+    this.#view.logs.push([hexToBytes(this.self), topics.map((topic) => hexToBytes(topic)), hexToBytes(data)])
+  }
+
+  transfer(to: Address, amount: bigint): void {
+    this.#view.move(this.self, getAddress(to), amount)
+  }
+
+  chargeGas(amount: bigint): void {
+    if (typeof amount !== 'bigint' || amount < 0n) throw new RangeError('chargeGas: amount must be a non-negative bigint')
+    this.#charge(amount)
+  }
+
+  call(target: string, name: string, args: readonly unknown[] = []): unknown {
+    return this.#host.moduleCall(this.#view, this.#env, this.#running, target, name, args, this.#charge)
+  }
 }
 
 /** The registry as governance changes it: modules, chain parameters, feature flags. */
