@@ -58,6 +58,8 @@ export function describeDevnetEvent(event: DevnetEvent): string {
         : `Stopped node ${event.index} (PID ${event.pid}, ${event.outcome})`
     case 'node-exited':
       return `Node ${event.index} (PID ${event.pid}) exited${event.exitCode === undefined ? '' : ` with code ${event.exitCode}`}${event.signal ? ` (${event.signal})` : ''}`
+    case 'state-saved':
+      return event.error === undefined ? `Wrote the state (${event.accounts} accounts) to ${event.file}` : `Could not write the state to ${event.file}: ${event.error}`
     case 'step':
       return `${event.status === 'done' ? '✔' : event.status === 'fail' ? '✖' : '›'} ${event.title}`
   }
