@@ -11,7 +11,7 @@ import type {GenesisAccount} from './genesis.js'
 
 /**
  * A state dump in anvil's format (anvil_dumpState / anvil_loadState, `anvil --dump-state`): JSON
- * `{block, accounts: {address: {nonce, balance, code, storage: {slot: value}}}, best_block_number}`.
+ * `{block, accounts: {address: {nonce, balance, code, storage: {slot: value}}}, best_block_number, blocks, transactions}`.
  * anvil_dumpState answers it gzipped and hex-encoded; a `--state` file holds the JSON itself.
  * anvil's dumps also carry `blocks`, `transactions` and `historical_states`: a load ignores them
  * (xai keeps its own history; a dump restores accounts, not blocks).
@@ -167,7 +167,11 @@ export function stateDumpToJson(dump: StateDump): Record<string, unknown> {
         }
       : {}),
     accounts,
-    ...(block ? {best_block_number: jsonInteger(block.number)} : {}),
+    // anvil requires the field and looks its number up among the dump's own blocks; an xai dump
+    // carries none (block.number is the head it was taken at), so 0, which anvil --load-state takes.
+    best_block_number: 0,
+    blocks: [],
+    transactions: [],
   }
 }
 
