@@ -69,6 +69,17 @@ async function startAnvil(dir: string, args: string[]): Promise<{url: string; st
   return {url, stop}
 }
 
+/** Had a refused `up` started nodes after all, they would outlive the test: stop them by PID. */
+async function killStarted(stdout: string): Promise<void> {
+  let nodes: {pid?: number}[] = []
+  try {
+    nodes = (JSON.parse(stdout) as {nodes?: {pid?: number}[]}).nodes ?? []
+  } catch {
+    return
+  }
+  for (const {pid} of nodes) if (pid) await killProcess(pid)
+}
+
 const anvilPids = new Set<number>()
 const devnets: E2eDevnet[] = []
 let tmp: string
@@ -134,13 +145,16 @@ describe('devnet up with anvil flags, state save / down / up --state (one node)'
   })
 
   it('refuses a genesis flag that conflicts with the stopped devnet, naming it', async () => {
-    const conflict = await runXai(['devnet', 'up', '--dir', dir, '--detach', '--json', '--chain-id', '31337'], tmp)
+    const port = String(await freePort())
+    const conflict = await runXai(['devnet', 'up', '--dir', dir, '--detach', '--json', '--base-port', port, '--chain-id', '31337'], tmp)
+    await killStarted(conflict.stdout)
     expect(conflict.exitCode, explain(conflict)).toBe(2)
     const error = json(conflict).error
     expect(error.code).toBe('DEVNET_SETTING_CONFLICT')
     expect(error.message).toMatch(/created with --chain-id 1337, not 31337/)
     expect(error.hint).toMatch(/xai devnet reset --force/)
-    const accounts = await runXai(['devnet', 'up', '--dir', dir, '--detach', '--json', '--accounts', '10'], tmp)
+    const accounts = await runXai(['devnet', 'up', '--dir', dir, '--detach', '--json', '--base-port', port, '--accounts', '10'], tmp)
+    await killStarted(accounts.stdout)
     expect(json(accounts).error.code).toBe('DEVNET_SETTING_CONFLICT')
   })
 
