@@ -33,6 +33,7 @@ import type {ChainModules as ModuleHost, ChainParams, ChainTx, HostBlockEnv, TxV
 import type {Log} from '@ethereumjs/evm'
 import {sealTransaction} from './seal.js'
 import {createStateManager} from './state-manager.js'
+import {Preimages} from './preimages.js'
 export {sealTransaction}
 
 export type {BlockRecord, ReceiptRecord} from './block-store.js'
@@ -90,6 +91,8 @@ export class Chain extends EventEmitter<ChainEvents> {
   private readonly keccak: (msg: Uint8Array) => Uint8Array
   private readonly logger: Logger
   private readonly trieDb: TrieDB
+  /** Preimages of the hashed trie keys the chain writes (addresses, slots), for state dumps. */
+  readonly preimages: Preimages
   private readonly execMutex = new Mutex()
   private _head!: BlockRecord
   private _genesis!: Block
@@ -116,8 +119,10 @@ export class Chain extends EventEmitter<ChainEvents> {
     blocks: BlockStore,
     logger: Logger,
     nativeCrypto: boolean,
+    preimages: Preimages,
   ) {
     super()
+    this.preimages = preimages
     this.common = common
     this.txCommon = createTxCommon(common)
     this.keccak = common.customCrypto.keccak256 ?? keccak_256
@@ -133,11 +138,12 @@ export class Chain extends EventEmitter<ChainEvents> {
     const {crypto, native} = createCustomCrypto({native: options.nativeCrypto})
     const common = createChainCommon(options.genesis, crypto)
     const trieDb = new TrieDB(options.store)
-    const stateManager = createStateManager(trieDb, common, {trieCacheSize: 20_000, objectAccounts: true})
+    const preimages = new Preimages(options.store, common.customCrypto.keccak256 ?? keccak_256)
+    const stateManager = createStateManager(trieDb, common, {trieCacheSize: 20_000, objectAccounts: true, preimages})
     const blocks = new BlockStore(options.store, common)
     const vm = await createVM({common, stateManager, blockchain: blockHashSource(blocks)})
     await enableJumpCache(vm.evm)
-    const chain = new Chain(options.genesis, vm, common, trieDb, blocks, logger, native)
+    const chain = new Chain(options.genesis, vm, common, trieDb, blocks, logger, native, preimages)
     if (options.modules) {
       chain.modules = options.modules(chain)
       chain.modules.attach(vm.evm)
@@ -200,6 +206,7 @@ export class Chain extends EventEmitter<ChainEvents> {
       const root = await sm.getStateRoot()
       const ops: WriteOp[] = []
       this.trieDb.drainInto(ops)
+      this.preimages.drainInto(ops)
       ops.push(this.blocks.overlayOp(this._head.block.hash(), root))
       await this.blocks.write(ops)
       this.overlayRoot = root
@@ -288,6 +295,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     const record: BlockRecord = {block, senders: [], receipts: []}
     const ops: WriteOp[] = []
     this.trieDb.drainInto(ops)
+    this.preimages.drainInto(ops)
     ops.push(...this.blocks.commitOps(record, {genesis: true}))
     await this.blocks.write(ops, record)
     this._genesis = block
@@ -420,6 +428,7 @@ export class Chain extends EventEmitter<ChainEvents> {
       }
       const ops: WriteOp[] = []
       this.trieDb.drainInto(ops)
+      this.preimages.drainInto(ops)
       ops.push(...this.blocks.commitOps(record), ...extraOps)
       // Built on state cheats changed: keep that root for replays (tracing), drop the overlay.
       if (this.overlayRoot) ops.push(this.blocks.preStateOp(record.block.hash(), this.overlayRoot), this.blocks.overlayDelOp())

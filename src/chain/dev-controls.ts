@@ -4,6 +4,7 @@ import type {BlockRecord, Chain} from './chain.js'
 import type {Mempool, PooledTx} from './mempool.js'
 import type {BlockProducer, TimeSettings} from './producer.js'
 import type {Bytes} from '../storage/database.js'
+import {type StateDump, applyStateDump} from './state-dump.js'
 
 /** What a snapshot (evm_snapshot) holds: the head, its state, the clock and the pool. */
 interface Snapshot {
@@ -128,6 +129,11 @@ export class DevControls {
       while (i < value.length && value[i] === 0) i++
       await sm.putStorage(a, setLengthLeft(slot, 32), value.subarray(i))
     })
+  }
+
+  /** anvil_loadState: writes a dump's accounts into the head state (as setBalance & co. do, one commit). */
+  loadState(dump: StateDump): Promise<void> {
+    return this.edit((sm) => applyStateDump(sm as never, dump))
   }
 
   // ----- impersonation -----------------------------------------------------------------------

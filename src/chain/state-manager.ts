@@ -13,6 +13,7 @@ import {
 } from '@ethereumjs/util'
 
 import type {TrieDB} from '../storage/trie-db.js'
+import type {Preimages} from './preimages.js'
 
 /**
  * The block-building state manager: a MerkleStateManager that keeps accounts as objects and writes
@@ -105,14 +106,18 @@ function copyAccount(account: Account): Account {
   return new Account(account.nonce, account.balance, account.storageRoot, account.codeHash)
 }
 
-/** A state manager over `trieDb`; `objectAccounts` selects the ChainStateManager (block building). */
+/**
+ * A state manager over `trieDb`; `objectAccounts` selects the ChainStateManager (block building),
+ * `preimages` notes every key it writes to a trie (the chain's, for anvil_dumpState).
+ */
 export function createStateManager(
   trieDb: TrieDB,
   common: Common,
-  options: {trieCacheSize: number; objectAccounts?: boolean},
+  options: {trieCacheSize: number; objectAccounts?: boolean; preimages?: Preimages},
 ): MerkleStateManager {
   const {trieCacheSize} = options
   const trie = new MerklePatriciaTrie({db: trieDb, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common, cacheSize: trieCacheSize})
+  options.preimages?.watch(trie)
   const entries = Math.max(1_000, trieCacheSize)
   const caches = new Caches({account: {size: entries}, storage: {size: entries}, code: {size: Math.ceil(entries / 10)}})
   if (!options.objectAccounts) return new MerkleStateManager({trie, common, caches})

@@ -1,4 +1,3 @@
-import {DEV_BALANCE} from '../chain/genesis.js'
 import type {DevnetEvent} from '../devnet/events.js'
 import type {StartDevnetResult} from '../devnet/start-devnet.js'
 
@@ -6,7 +5,7 @@ import type {StartDevnetResult} from '../devnet/start-devnet.js'
 
 /** The human result of `devnet up`, like anvil's banner: on stdout, since it is the data a user copies. */
 export function formatDevnetBanner(result: StartDevnetResult): string {
-  const eth = DEV_BALANCE / 10n ** 18n
+  const eth = result.balance
   const lines = [
     '',
     `XAI devnet "${result.name}" ${result.resumed ? 'resumed' : 'created'} (${result.folder})`,
@@ -25,6 +24,12 @@ export function formatDevnetBanner(result: StartDevnetResult): string {
     `Derivation path:   ${result.derivationPath}`,
     '',
     `Chain ID:          ${result.chainId}`,
+    `Hardfork:          ${result.hardfork}`,
+    `Gas limit:         ${result.gasLimit}`,
+    `Genesis base fee:  ${result.baseFee} wei`,
+    ...(result.genesisFile ? [`Genesis file:      ${result.genesisFile}`] : []),
+    ...(result.stateLoaded ? [`State loaded:      ${result.stateLoaded.accounts} accounts from ${result.stateLoaded.file}${result.stateLoaded.skipped > 0 ? ` (${result.stateLoaded.skipped} module/system accounts kept as the new genesis has them)` : ''}`] : []),
+    ...(result.stateFile ? [`State file:        ${result.stateFile} (written by xai devnet down)`] : []),
     `API key:           ${result.apiKey} (REST writes: x-api-key header; also in ${result.folder}/api.key)`,
     ...(result.project ? [`Contracts project: ${result.project}`] : []),
     result.consensus
@@ -53,6 +58,8 @@ export function describeDevnetEvent(event: DevnetEvent): string {
         : `Stopped node ${event.index} (PID ${event.pid}, ${event.outcome})`
     case 'node-exited':
       return `Node ${event.index} (PID ${event.pid}) exited${event.exitCode === undefined ? '' : ` with code ${event.exitCode}`}${event.signal ? ` (${event.signal})` : ''}`
+    case 'state-saved':
+      return event.error === undefined ? `Wrote the state (${event.accounts} accounts) to ${event.file}` : `Could not write the state to ${event.file}: ${event.error}`
     case 'step':
       return `${event.status === 'done' ? '✔' : event.status === 'fail' ? '✖' : '›'} ${event.title}`
   }

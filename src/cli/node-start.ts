@@ -20,6 +20,10 @@ export const nodeStartFlags = {
     allowNo: true,
     env: 'XAI_UNLOCK_DEV_ACCOUNTS',
   }),
+  'dev-accounts-file': Flags.string({
+    description: 'JSON file {mnemonic, derivationPath, count} naming the dev accounts to unlock [default: those of the standard test mnemonic the genesis funds]',
+    env: 'XAI_DEV_ACCOUNTS_FILE',
+  }),
   'p2p-host': Flags.string({description: 'Interface the peer-to-peer (libp2p) listener binds to (chains with validators)', default: '127.0.0.1', env: 'XAI_P2P_HOST'}),
   'p2p-port': Flags.integer({description: 'Peer-to-peer TCP port (chains with validators)', default: 26656, min: 0, max: 65_535, env: 'XAI_P2P_PORT'}),
   peers: Flags.string({
@@ -52,6 +56,7 @@ export function runNodeStart(flags: NodeStartFlags, options: {json: boolean}): P
       blockTime: flags['block-time'],
       logLevel: flags['log-level'],
       unlockDevAccounts: flags['unlock-dev-accounts'],
+      devAccountsFile: flags['dev-accounts-file'],
       apiKeyFile: flags['api-key-file'],
       project: flags.project,
       p2p: {

@@ -9,6 +9,7 @@ import {writeJsonAtomic} from '../util/atomic-write.js'
 import {DEFAULT_RPC_HOST} from '../util/ports.js'
 import {nodeHomePaths} from '../node/node-home.js'
 import {DevnetErrorCode, devnetCorrupt, devnetNotFound} from './errors.js'
+import {genesisSettingsSchema} from './devnet-genesis.js'
 
 export const DEFAULT_DEVNET_NAME = 'default'
 export const DEVNET_RECORD_VERSION = 1
@@ -41,6 +42,10 @@ const devnetRecordSchema = z.object({
   apiKey: z.string().min(16).optional(),
   /** A contracts project whose artifacts the nodes' REST requests may name. */
   project: z.string().min(1).optional(),
+  /** What the genesis was made from (absent on devnets created before these settings: the defaults). */
+  genesisSettings: genesisSettingsSchema.optional(),
+  /** `--state FILE`: the dump `devnet down` writes (absolute path). */
+  stateFile: z.string().min(1).optional(),
   nodes: z.array(nodeRecordSchema),
 })
 
@@ -57,6 +62,8 @@ export interface DevnetPaths {
   genesis: string
   /** The REST API key, readable by its owner only. */
   apiKey: string
+  /** The dev accounts the nodes unlock (mnemonic, derivation path, count), readable by its owner only. */
+  devAccounts: string
   nodeHome(index: number): string
   nodeLog(index: number): string
   nodePidFile(index: number): string
@@ -85,6 +92,7 @@ export function devnetPaths(location: DevnetLocation): DevnetPaths {
     record: join(folder, 'devnet.json'),
     genesis: join(folder, 'genesis.json'),
     apiKey: join(folder, 'api.key'),
+    devAccounts: join(folder, 'dev-accounts.json'),
     nodeHome,
     nodeLog: (index) => nodeHomePaths(nodeHome(index)).log,
     nodePidFile: (index) => nodeHomePaths(nodeHome(index)).pidFile,

@@ -11,6 +11,8 @@ export type DevnetEvent =
   | {type: 'step'; id: string; status: 'start' | 'done' | 'fail'; title: string; error?: string}
   | {type: 'node-stopped'; index: number; pid: number; outcome: StopOutcome}
   | {type: 'node-exited'; index: number; pid: number; exitCode?: number; signal?: string}
+  /** The head state was written to the devnet's state file before its nodes stopped (--state), or could not be. */
+  | {type: 'state-saved'; file: string; accounts?: number; error?: string}
 
 export type DevnetEventSink = (event: DevnetEvent) => void
 

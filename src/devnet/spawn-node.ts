@@ -33,6 +33,8 @@ export interface SpawnNodeOptions {
   apiKeyFile?: string
   /** The contracts project REST requests may name artifacts of (`--project`). */
   project?: string
+  /** The dev accounts to unlock (`--dev-accounts-file`). */
+  devAccountsFile?: string
   /** Further `xai node start` arguments. */
   extraArgs?: string[]
   /** The environment of the node process; inherits the caller's when omitted. */
@@ -92,6 +94,7 @@ export function spawnNodeProcess(options: SpawnNodeOptions): SpawnedNode {
   }
   if (options.apiKeyFile) args.push('--api-key-file', options.apiKeyFile)
   if (options.project) args.push('--project', options.project)
+  if (options.devAccountsFile) args.push('--dev-accounts-file', options.devAccountsFile)
   args.push(...(options.extraArgs ?? []))
   // A raw descriptor (not a pipe, not execa's {file}) so the node writes the file directly and
   // never depends on this process staying alive. execa's types only list literal fds 3–9.

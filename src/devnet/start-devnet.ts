@@ -1,12 +1,13 @@
 import {randomBytes} from 'node:crypto'
 import {mkdir, stat} from 'node:fs/promises'
+import {resolve} from 'node:path'
 
-import {DEFAULT_CHAIN_ID, DEV_MNEMONIC, type Genesis, createDevGenesis} from '../chain/genesis.js'
+import {DEFAULT_CHAIN_ID, type Genesis} from '../chain/genesis.js'
 import {XaiError} from '../util/errors.js'
 import {defaultGenesisModules} from '../modules/builtin/index.js'
 import {addModulesToGenesis} from '../modules/host/genesis-modules.js'
 import {type Logger, silentLogger} from '../util/logger.js'
-import {DEV_DERIVATION_PATH, type DevAccount, deriveDevAccounts} from '../util/dev-accounts.js'
+import {type DevAccount, deriveDevAccounts} from '../util/dev-accounts.js'
 import {writeFileAtomic, writeJsonAtomic} from '../util/atomic-write.js'
 import {nodeIdentity, writeDevnetNodeKeys} from '../node/node-home.js'
 import {
@@ -17,10 +18,21 @@ import {
   type DevnetRecord,
   devnetPaths,
   readDevnetRecord,
-  readGenesisFile,
+  readGenesisFile as readGenesisDocument,
   writeDevnetRecord,
 } from './devnet-folder.js'
 import {DevnetErrorCode, devnetCorrupt, logTailHint} from './errors.js'
+import {
+  type GenesisFlags,
+  type GenesisSettings,
+  assertGenesisFlagsMatch,
+  buildDevnetGenesis,
+  defaultGenesisSettings,
+  formatEther,
+  genesisSettingsFromFlags,
+  readGenesisFile,
+  readStateFile,
+} from './devnet-genesis.js'
 import {type DevnetEventSink, type DevnetStep, runStep} from './events.js'
 import {findLiveNodes, stopNodes, withoutPids} from './live-nodes.js'
 import {DEFAULT_RPC_HOST, assertPortsFree} from '../util/ports.js'
@@ -54,6 +66,16 @@ export interface StartDevnetOptions extends Partial<DevnetLocation> {
   project?: string
   /** Chain id of a new devnet (a resumed one keeps its genesis). */
   chainId?: number
+  /**
+   * Genesis settings of a new devnet (anvil's flags: --accounts, --balance, --mnemonic, …). On a
+   * resumed devnet each given one must match what it was created with (DEVNET_SETTING_CONFLICT).
+   */
+  genesis?: GenesisFlags
+  /**
+   * anvil's --state: a dump loaded into a new devnet's genesis when the file exists, and written
+   * by `devnet down` (recorded; a resumed devnet keeps its file unless another is given).
+   */
+  stateFile?: string
   /** Governance parameters of a new devnet that differ from the defaults (votingPeriod, timelock, …). */
   governance?: Record<string, unknown>
   /** Node.js binary used to run node processes (the CLI passes process.execPath). */
@@ -113,6 +135,22 @@ export interface StartDevnetResult {
   apiKey: string
   /** The contracts project the nodes' REST requests may name artifacts of. */
   project?: string
+  /** Ether each dev account started with (as a decimal string). */
+  balance: string
+  gasLimit: string
+  /** Base fee of the genesis block, in wei. */
+  baseFee: string
+  hardfork: string
+  /** The address the JSON-RPC servers listen on. */
+  host: string
+  /** The geth-style genesis file the devnet was created from. */
+  genesisFile?: string
+  /** The dump `devnet down` writes (--state). */
+  stateFile?: string
+  /** When this call created the devnet from a state file: how many accounts it loaded, and the module/system accounts it left out. */
+  stateLoaded?: {file: string; accounts: number; skipped: number}
+  /** Things the user should know (a listen address beyond loopback). */
+  warnings: string[]
 }
 
 /** A started devnet: the result plus, for a supervisor, how to tell when each node ends. */
@@ -175,16 +213,30 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
   const stepOf = (id: string): DevnetStep => steps.find((s) => s.id === id)!
 
   // 1. The folder: resume devnet.json + genesis.json (and keys), or create them.
-  const {genesis, accounts, live, record: base} = await runStep(onEvent, stepOf('prepare'), async (setTitle) => {
+  let imported: Awaited<ReturnType<typeof readGenesisFile>> | undefined
+  let stateDump: Awaited<ReturnType<typeof readStateFile>>
+  let stateLoaded: StartDevnetResult['stateLoaded']
+  const {genesis, accounts, live, record: base, settings} = await runStep(onEvent, stepOf('prepare'), async (setTitle) => {
     const live = await findLiveNodes(paths, prior)
     if (prior && !grows && live.size >= prior.nodes.length) throw await alreadyRunning(paths, prior, live, prior.rpcHost ?? DEFAULT_RPC_HOST)
     if (!prior && live.size > 0) throw await alreadyRunning(paths, prior, live, options.rpcHost ?? DEFAULT_RPC_HOST)
-    let genesis = await readGenesisFile(paths.genesis)
+    let genesis = await readGenesisDocument(paths.genesis)
     if (prior && !genesis) throw devnetCorrupt(paths.genesis, 'is missing')
-    const accounts = deriveDevAccounts()
-    const rpcHost = prior?.rpcHost ?? options.rpcHost ?? DEFAULT_RPC_HOST
+    const genesisFlags: GenesisFlags = {...options.genesis, chainId: options.genesis?.chainId ?? options.chainId}
+    // A resumed devnet keeps its genesis: a flag asking for another one is an error, not a change.
+    let settings: GenesisSettings
+    if (prior || genesis) {
+      settings = prior?.genesisSettings ?? defaultGenesisSettings()
+      await assertGenesisFlagsMatch(genesisFlags, {chainId: prior?.chainId ?? chainIdOf(genesis!), settings, name})
+    } else {
+      imported = genesisFlags.genesisFile === undefined ? undefined : await readGenesisFile(genesisFlags.genesisFile)
+      settings = await genesisSettingsFromFlags(genesisFlags, imported)
+      stateDump = options.stateFile === undefined ? undefined : await readStateFile(options.stateFile)
+    }
+    const accounts = deriveDevAccounts({mnemonic: settings.mnemonic, basePath: settings.derivationPath, count: settings.accounts})
     // A partial restart keeps the running nodes' settings; a full one may change them.
     const partial = live.size > 0
+    const rpcHost = partial ? (prior?.rpcHost ?? DEFAULT_RPC_HOST) : (options.rpcHost ?? prior?.rpcHost ?? DEFAULT_RPC_HOST)
     const basePort = options.basePort ?? DEFAULT_BASE_PORT
     const p2pBasePort = options.p2pBasePort ?? DEFAULT_P2P_BASE_PORT
     // Nodes added to a devnet take the ports after every port it uses: an RPC and a p2p port each.
@@ -211,18 +263,21 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
     }
     if (!genesis) {
       await mkdir(paths.folder, {recursive: true})
-      const chainId = options.chainId ?? DEFAULT_CHAIN_ID
+      const chainId = genesisFlags.chainId ?? imported?.chainId ?? DEFAULT_CHAIN_ID
       const validators: {address: string; power: number}[] = []
       if (consensus) {
         for (const node of nodes) {
           validators.push({address: await writeDevnetNodeKeys(paths.nodeHome(node.index), {chainId, name, index: node.index}), power: 1})
         }
       }
-      genesis = addModulesToGenesis(createDevGenesis({chainId, accounts: accounts.map((a) => a.address), validators}), defaultGenesisModules({governance: options.governance}))
+      const built = buildDevnetGenesis({chainId, settings, accounts: accounts.map((a) => a.address), validators, imported, state: stateDump})
+      if (stateDump && options.stateFile) stateLoaded = {file: resolve(options.stateFile), accounts: stateDump.accounts.size - built.skipped.length, skipped: built.skipped.length}
+      genesis = addModulesToGenesis(built.genesis, defaultGenesisModules({governance: options.governance}))
       await writeJsonAtomic(paths.genesis, genesis)
     }
     if (consensus) nodes = await Promise.all(nodes.map(async (node) => ({...node, ...(await nodeIdentity(paths.nodeHome(node.index)))})))
     const project = partial ? prior?.project : (options.project ?? prior?.project)
+    const stateFile = partial ? prior?.stateFile : options.stateFile !== undefined ? resolve(options.stateFile) : prior?.stateFile
     const record: DevnetRecord = {
       version: 1,
       name,
@@ -233,11 +288,13 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
       ...(consensus ? {emptyBlocks: partial ? (prior!.emptyBlocks ?? true) : (options.emptyBlocks ?? prior?.emptyBlocks ?? true)} : {}),
       apiKey: prior?.apiKey ?? randomBytes(24).toString('base64url'),
       ...(project ? {project} : {}),
+      genesisSettings: settings,
+      ...(stateFile ? {stateFile} : {}),
       nodes,
     }
     const restarting = partial ? `, restarting node${nodeCount - live.size > 1 ? 's' : ''} ${nodes.filter((n) => !live.has(n.index)).map((n) => n.index).join(', ')}` : ''
     setTitle(prior ? `Resume devnet "${name}" in ${paths.folder}${restarting}` : `Create devnet "${name}" in ${paths.folder}`)
-    return {genesis, accounts, live, record}
+    return {genesis, accounts, live, record, settings}
   })
   checkAborted()
   const rpcHost = base.rpcHost ?? DEFAULT_RPC_HOST
@@ -262,6 +319,7 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
 
   let record = await writeDevnetRecord(paths, base)
   await writeFileAtomic(paths.apiKey, `${base.apiKey}\n`, {mode: 0o600})
+  await writeFileAtomic(paths.devAccounts, `${JSON.stringify({mnemonic: settings.mnemonic, derivationPath: settings.derivationPath, count: settings.accounts})}\n`, {mode: 0o600})
 
   // 3. Spawn the nodes, then wait for each to answer.
   const exited = new Map<number, Promise<{exitCode?: number; signal?: string}>>()
@@ -291,6 +349,7 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
           p2p: node.p2pPort === undefined ? undefined : {port: node.p2pPort, peers: peersOf(index), index, emptyBlocks: record.emptyBlocks ?? true},
           apiKeyFile: paths.apiKey,
           project: record.project,
+          devAccountsFile: paths.devAccounts,
           extraArgs: options.nodeArgs?.(index),
         })
         exited.set(index, spawned.exited)
@@ -366,10 +425,23 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
       ...(firstBlockMs === undefined ? {} : {firstBlockMs}),
       nodes,
       accounts,
-      mnemonic: DEV_MNEMONIC,
-      derivationPath: `${DEV_DERIVATION_PATH}/`,
+      mnemonic: settings.mnemonic,
+      derivationPath: `${settings.derivationPath}/`,
       apiKey: record.apiKey!,
       ...(record.project ? {project: record.project} : {}),
+      balance: formatEther(BigInt(settings.balance)),
+      gasLimit: settings.gasLimit,
+      baseFee: settings.baseFee,
+      hardfork: settings.hardfork,
+      host: rpcHost,
+      ...(settings.genesisFile ? {genesisFile: settings.genesisFile.path} : {}),
+      ...(record.stateFile ? {stateFile: record.stateFile} : {}),
+      ...(stateLoaded ? {stateLoaded} : {}),
+      warnings: isLoopback(rpcHost)
+        ? []
+        : [
+            `JSON-RPC listens on ${rpcHost}, beyond this machine: the dev accounts' keys are derived from ${settings.mnemonic === defaultGenesisSettings().mnemonic ? 'the public test mnemonic' : 'the mnemonic printed above'} and unlocked on the node (eth_sendTransaction signs with them), so anyone who reaches port ${record.nodes[0]?.rpcPort} can spend their funds. Use it only on a network you trust.`,
+          ],
     },
   }
 
@@ -450,6 +522,11 @@ async function pollNodes<T>(check: () => Promise<T | undefined>, options: {timeo
     }
     await new Promise((r) => setTimeout(r, 100))
   }
+}
+
+/** Whether `host` only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host)
 }
 
 function chainIdOf(genesis: Genesis): number {

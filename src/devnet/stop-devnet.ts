@@ -1,7 +1,9 @@
-import {type DevnetLocation, devnetPaths, requireDevnetRecord, writeDevnetRecord} from './devnet-folder.js'
+import {type DevnetLocation, type DevnetRecord, devnetPaths, requireDevnetRecord, writeDevnetRecord} from './devnet-folder.js'
 import type {DevnetEventSink} from './events.js'
 import {findLiveNodes, stopNodes, withoutPids} from './live-nodes.js'
 import type {StopOutcome} from '../util/process.js'
+import {errorMessage} from '../util/errors.js'
+import {saveStateBeforeStop} from './devnet-state.js'
 
 export interface StopDevnetOptions extends DevnetLocation {
   /** Grace period between SIGTERM and SIGKILL (default 10 s). */
@@ -16,6 +18,8 @@ export interface StopDevnetResult {
   nodes: {index: number; pid: number | null; outcome: StopOutcome}[]
   /** How many node processes were stopped. */
   stopped: number
+  /** A devnet with a state file (--state): the head state written there before the nodes stopped, or why it could not be. */
+  state?: {file: string; accounts?: number; error?: string}
 }
 
 /**
@@ -26,6 +30,7 @@ export async function stopDevnet(options: StopDevnetOptions, deps: {onEvent?: De
   const paths = devnetPaths(options)
   const record = await requireDevnetRecord(paths)
   const live = await findLiveNodes(paths, record)
+  const state = await saveStateOnStop(options, record, live, deps.onEvent)
   const stopped = await stopNodes(live, {graceMs: options.graceMs, onEvent: deps.onEvent})
   if (record.nodes.some((node) => node.pid !== null)) await writeDevnetRecord(paths, withoutPids(record))
   const indexes = [...new Set([...record.nodes.map((node) => node.index), ...live.keys()])].sort((a, b) => a - b)
@@ -37,5 +42,25 @@ export async function stopDevnet(options: StopDevnetOptions, deps: {onEvent?: De
       return {index, pid: stop?.pid ?? null, outcome: stop?.outcome ?? 'not-running'}
     }),
     stopped: stopped.filter((s) => s.outcome !== 'not-running').length,
+    ...(state ? {state} : {}),
   }
+}
+
+/**
+ * As anvil --state: the head state goes to the devnet's state file before its nodes stop. A failed
+ * dump does not keep the devnet running (its chain stays on disk: \`up\` and \`state save\` retry it).
+ */
+export async function saveStateOnStop(
+  location: DevnetLocation,
+  record: DevnetRecord | undefined,
+  live: Map<number, number>,
+  onEvent?: DevnetEventSink,
+): Promise<{file: string; accounts?: number; error?: string} | undefined> {
+  if (!record?.stateFile) return undefined
+  const saved = await saveStateBeforeStop(location, record, live).then(
+    (result) => (result ? {file: result.file, accounts: result.accounts} : undefined),
+    (err: unknown) => ({file: record.stateFile!, error: errorMessage(err)}),
+  )
+  if (saved) onEvent?.({type: 'state-saved', ...saved})
+  return saved
 }

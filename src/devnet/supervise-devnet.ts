@@ -1,4 +1,7 @@
+import {dirname} from 'node:path'
+
 import {XaiError} from '../util/errors.js'
+import {saveStateOnStop} from './stop-devnet.js'
 import {readDevnetRecord, writeDevnetRecord} from './devnet-folder.js'
 import {DevnetErrorCode, logTailHint} from './errors.js'
 import type {DevnetEventSink} from './events.js'
@@ -65,6 +68,7 @@ export async function superviseDevnet(started: StartedDevnet, options: Supervise
   if (ending.kind === 'exited') options.onEvent?.({type: 'node-exited', index: ending.index, pid: ending.pid, exitCode: ending.exitCode, signal: ending.signal})
   const record = await readDevnetRecord(paths).catch(() => undefined)
   const live = await findLiveNodes(paths, record)
+  if (ending.kind === 'signal') await saveStateOnStop({dir: dirname(dirname(paths.folder)), name: paths.name}, record, live, options.onEvent)
   const stopped = await stopNodes(live, {graceMs: options.graceMs, onEvent: options.onEvent})
   if (record) await writeDevnetRecord(paths, withoutPids(record))
 

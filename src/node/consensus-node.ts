@@ -14,6 +14,7 @@ import {XaiError} from '../util/errors.js'
 import type {Logger} from '../util/logger.js'
 import {type P2PHost, createP2PHost} from '../p2p/host.js'
 import {refusedCheatMethods} from '../rpc/methods/anvil.js'
+import {stateDumpMethods} from '../rpc/methods/state-dump.js'
 import {type RpcServerOptions, createRpcServer} from '../rpc/server.js'
 import {startHeapGovernor} from './heap-governor.js'
 import {consensusMetrics} from './metrics.js'
@@ -105,6 +106,8 @@ export async function startConsensusNode(parts: ConsensusNodeParts): Promise<{rp
       ...consensusMethods({chain, mempool, engine, host, clientVersion: parts.rpcOptions.clientVersion, index: p2p.index, rpcUrl: () => rpcUrl}),
       // Cheat methods (evm_mine, evm_snapshot, anvil_setBalance, …) are refused with the reason.
       ...refusedCheatMethods(),
+      // anvil_dumpState reads the agreed state; anvil_loadState is refused with the reason.
+      ...stateDumpMethods({chain, logger}),
     },
     admin: {token: keys.adminToken, methods: adminMethods(host)},
     metrics,

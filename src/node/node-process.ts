@@ -27,6 +27,8 @@ export interface NodeProcessOptions {
   echo?: (line: string) => void
   /** Hold the keys of the dev accounts the genesis funds (eth_accounts, eth_sendTransaction). Default true. */
   unlockDevAccounts?: boolean
+  /** A JSON file {mnemonic, derivationPath, count}: the dev accounts to unlock (a devnet's --mnemonic, --accounts). */
+  devAccountsFile?: string
   /** Milliseconds the node gets to close after SIGTERM before the process exits anyway. */
   closeTimeoutMs?: number
   /** Milliseconds a node still starting gets, after SIGTERM, to finish before the process exits. */
@@ -142,7 +144,8 @@ export async function runNodeProcess(
     logger.info('starting node', {home, genesisPath, rpcHost: options.rpcHost, rpcPort: options.rpcPort, blockTime: options.blockTime})
 
     const {createNode} = await import('./node.js')
-    const unlockedAccounts = options.unlockDevAccounts === false ? [] : await fundedDevAccounts(genesisPath)
+    const unlockedAccounts =
+      options.unlockDevAccounts === false ? [] : options.devAccountsFile === undefined ? await fundedDevAccounts(genesisPath) : await devAccountsFromFile(options.devAccountsFile)
     const creating = createNode({
       home,
       genesisPath,
@@ -269,6 +272,28 @@ async function fundedDevAccounts(genesisPath: string): Promise<{address: `0x${st
   if (!funded.has('0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266')) return []
   const {deriveDevAccounts} = await import('../util/dev-accounts.js')
   return deriveDevAccounts().filter((account) => funded.has(account.address.toLowerCase()))
+}
+
+/** The accounts a dev-accounts file names: {mnemonic, derivationPath, count}, derived as `devnet up` derived them. */
+async function devAccountsFromFile(path: string): Promise<{address: `0x${string}`; privateKey: `0x${string}`}[]> {
+  const fail = (reason: string, cause?: unknown): XaiError =>
+    new XaiError('DEVNET_NODE_FAILED', `The dev accounts file ${path} ${reason}`, {hint: 'xai devnet up writes <devnet>/dev-accounts.json; recreate it by running xai devnet up again.', cause})
+  let value: {mnemonic?: unknown; derivationPath?: unknown; count?: unknown}
+  try {
+    value = JSON.parse(await readFile(path, 'utf8')) as typeof value
+  } catch (err) {
+    throw fail(`cannot be read as JSON (${errorMessage(err)})`, err)
+  }
+  const {mnemonic, derivationPath, count} = value ?? {}
+  if (typeof mnemonic !== 'string' || typeof derivationPath !== 'string' || typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > 1_000) {
+    throw fail('does not hold {mnemonic, derivationPath, count (0 to 1000)}')
+  }
+  const {deriveDevAccounts} = await import('../util/dev-accounts.js')
+  try {
+    return deriveDevAccounts({mnemonic, basePath: derivationPath, count})
+  } catch (err) {
+    throw fail(`names accounts that cannot be derived (${errorMessage(err)})`, err)
+  }
 }
 
 /** The API key in a file (its first line); a missing or empty file is a clear start error. */

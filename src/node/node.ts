@@ -13,6 +13,7 @@ import {genesisHasModules} from '../modules/host/genesis-modules.js'
 import type {Dispatcher} from '../rpc/dispatcher.js'
 import {type NodeRestOptions, createNodeRest} from '../rest/node-rest.js'
 import {anvilMethods} from '../rpc/methods/anvil.js'
+import {stateDumpMethods} from '../rpc/methods/state-dump.js'
 import {createRpcServer, type RpcServer} from '../rpc/server.js'
 import {startHeapGovernor} from './heap-governor.js'
 import {nodeMetrics} from './metrics.js'
@@ -95,7 +96,7 @@ export async function createNode(options: NodeOptions): Promise<XaiNode> {
       metrics: nodeMetrics({chain, mempool}),
       impersonated: (address) => dev.isImpersonated(address),
       // anvil's and Hardhat's cheat methods (evm_mine, evm_snapshot, anvil_setBalance, …).
-      extraMethods: anvilMethods(dev),
+      extraMethods: {...anvilMethods(dev), ...stateDumpMethods({chain, dev, logger})},
     })
     closers.push(() => rpc.close())
     producer.start()

@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   BLOCK_NOT_ON_HEAD: {domain: 'chain', exit: 'bug'},
   BLOCK_SEALED: {domain: 'chain', exit: 'bug'},
   GENESIS_MISMATCH: {domain: 'chain', exit: 'environment'},
+  STATE_DUMP_INVALID: {domain: 'chain', exit: 'usage'},
   NODE_CLOSED: {domain: 'chain', exit: 'bug'},
   STORAGE_CORRUPT: {domain: 'chain', exit: 'environment'},
   // cli
@@ -78,6 +79,7 @@ export const ERROR_CODES = {
   // devnet
   DEVNET_ALREADY_RUNNING: {domain: 'devnet', exit: 'environment'},
   DEVNET_CORRUPT: {domain: 'devnet', exit: 'environment'},
+  DEVNET_GENESIS_INVALID: {domain: 'devnet', exit: 'usage'},
   DEVNET_INTERRUPTED: {domain: 'devnet', exit: 'interrupted'},
   DEVNET_INVALID_NAME: {domain: 'devnet', exit: 'usage'},
   DEVNET_INVALID_PORT: {domain: 'devnet', exit: 'usage'},
@@ -91,6 +93,9 @@ export const ERROR_CODES = {
   DEVNET_NO_SUCH_NODE: {domain: 'devnet', exit: 'usage'},
   DEVNET_PORT_IN_USE: {domain: 'devnet', exit: 'environment'},
   DEVNET_RUNNING: {domain: 'devnet', exit: 'environment'},
+  DEVNET_STATE_FAILED: {domain: 'devnet', exit: 'environment'},
+  DEVNET_SETTING_CONFLICT: {domain: 'devnet', exit: 'usage'},
+  DEVNET_SETTING_INVALID: {domain: 'devnet', exit: 'usage'},
   DEVNET_SHAPE_MISMATCH: {domain: 'devnet', exit: 'usage'},
   DEVNET_SINGLE_NODE: {domain: 'devnet', exit: 'usage'},
   DEVNET_STOP_FAILED: {domain: 'devnet', exit: 'environment'},

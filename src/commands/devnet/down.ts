@@ -2,11 +2,14 @@ import {Flags} from '@oclif/core'
 
 import {devnetFlags, devnetsRoot} from '../../cli/devnet-flags.js'
 import {XaiCommand} from '../../cli/xai-command.js'
+import {describeDevnetEvent} from '../../cli/devnet-format.js'
 import {type StopDevnetResult, stopDevnet} from '../../devnet/stop-devnet.js'
 
 export default class DevnetDown extends XaiCommand<StopDevnetResult> {
   static override summary = 'Stop a running devnet, keeping its data.'
-  static override description = `Stops every node of the devnet by the PID recorded in devnet.json: SIGTERM, then SIGKILL if a node has not exited after the grace period. Chain data stays; \`xai devnet up\` resumes from it. Stopping a devnet that is not running is not an error.`
+  static override description = `Stops every node of the devnet by the PID recorded in devnet.json: SIGTERM, then SIGKILL if a node has not exited after the grace period. Chain data stays; \`xai devnet up\` resumes from it. Stopping a devnet that is not running is not an error.
+
+A devnet started with --state FILE first writes its head state to FILE (anvil's JSON dump, as anvil --state does on exit); \`state\` in the JSON result says where, or why it could not.`
 
   static override examples = [
     {description: 'Stop the default devnet', command: '<%= config.bin %> <%= command.id %>'},
@@ -27,6 +30,8 @@ export default class DevnetDown extends XaiCommand<StopDevnetResult> {
       {
         onEvent: (event) => {
           if (event.type === 'node-stopped' && event.outcome !== 'not-running') this.note(`Stopped node ${event.index} (PID ${event.pid}, ${event.outcome})`)
+          if (event.type === 'state-saved' && event.error === undefined) this.note(describeDevnetEvent(event))
+          if (event.type === 'state-saved' && event.error !== undefined) this.warn(`${describeDevnetEvent(event)}. The chain is kept: xai devnet up, then xai devnet state save ${event.file}`)
         },
       },
     )

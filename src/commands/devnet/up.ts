@@ -12,6 +12,9 @@ import {readDevnetRecord, devnetPaths} from '../../devnet/devnet-folder.js'
 import {findProject, openProject} from '../../contracts/project.js'
 import {isXaiError} from '../../util/errors.js'
 import {DEFAULT_BLOCK_TIME_MS} from '../../devnet/start-devnet.js'
+import {DEFAULT_HARDFORK, MAX_DEV_ACCOUNTS, SUPPORTED_HARDFORKS} from '../../devnet/devnet-genesis.js'
+import {DEFAULT_CHAIN_ID} from '../../chain/genesis.js'
+import {DEV_ACCOUNT_COUNT} from '../../util/dev-accounts.js'
 
 export default class DevnetUp extends XaiCommand<StartDevnetResult> {
   static override summary = 'Start (or resume) a local XAI devnet.'
@@ -33,6 +36,10 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
     {description: 'Add a fifth node to a running 4-node devnet (it follows; a validator-add proposal makes it vote)', command: '<%= config.bin %> <%= command.id %> --nodes 5 --detach'},
     {description: 'Short governance cycles for trying proposals: 5-block votes, 2-block timelock', command: '<%= config.bin %> <%= command.id %> --nodes 4 --voting-period 5 --timelock 2 --detach'},
     {description: 'Keep devnets outside the project', command: 'XAI_HOME=~/.xai <%= config.bin %> <%= command.id %> --detach'},
+    {description: "Anvil's genesis flags: chain id, three accounts of your own mnemonic with 5 ETH each", command: '<%= config.bin %> <%= command.id %> --chain-id 1337 --accounts 3 --balance 5 --mnemonic "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"'},
+    {description: 'Start from a geth-style genesis.json (its chain id and alloc) on a 60M gas limit', command: '<%= config.bin %> <%= command.id %> --genesis genesis.json --gas-limit 60000000'},
+    {description: 'Keep the state in a file, as anvil --state: loaded when the devnet is created, written by devnet down', command: '<%= config.bin %> <%= command.id %> --state state.json --detach'},
+    {description: 'Listen on every interface (prints a warning: the dev keys are public)', command: '<%= config.bin %> <%= command.id %> --host 0.0.0.0'},
   ]
 
   static override flags = {
@@ -61,6 +68,17 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
     project: Flags.string({description: "Contracts project whose artifacts the nodes' REST requests may name [default: the project holding the current folder, if any]", env: 'XAI_PROJECT'}),
     'voting-period': Flags.integer({description: 'Governance voting period in blocks, for a new devnet [default: 20]', min: 1, env: 'XAI_VOTING_PERIOD'}),
     timelock: Flags.integer({description: 'Governance timelock in blocks between a passed vote and execution, for a new devnet [default: 5]', min: 0, env: 'XAI_TIMELOCK'}),
+    'chain-id': Flags.integer({description: `Chain id of a new devnet [default: the --genesis file's, else ${DEFAULT_CHAIN_ID}]`, min: 1, env: 'XAI_CHAIN_ID'}),
+    accounts: Flags.integer({char: 'a', description: `Dev accounts to derive, fund and unlock in a new devnet [default: ${DEV_ACCOUNT_COUNT}]`, min: 0, max: MAX_DEV_ACCOUNTS, env: 'XAI_ACCOUNTS'}),
+    balance: Flags.string({description: 'Ether each dev account of a new devnet starts with [default: 10000]', env: 'XAI_BALANCE'}),
+    mnemonic: Flags.string({char: 'm', description: 'BIP-39 mnemonic the dev accounts of a new devnet are derived from [default: test test … junk, as anvil]', env: 'XAI_MNEMONIC'}),
+    'derivation-path': Flags.string({description: "BIP-32 path of the dev accounts, the index appended [default: m/44'/60'/0'/0/]", env: 'XAI_DERIVATION_PATH'}),
+    'gas-limit': Flags.integer({description: "Block gas limit of a new devnet [default: the --genesis file's, else 30000000]", min: 21_000, env: 'XAI_GAS_LIMIT'}),
+    'base-fee': Flags.string({description: "Base fee of a new devnet's genesis block, in wei (EIP-1559 moves it from there) [default: the --genesis file's, else 1000000000]", aliases: ['block-base-fee-per-gas'], env: 'XAI_BASE_FEE'}),
+    hardfork: Flags.string({description: `EVM hardfork of a new devnet, by its @ethereumjs name [default: ${DEFAULT_HARDFORK}, also "latest"; the chain builds ${SUPPORTED_HARDFORKS.join(', ')} blocks only]`, env: 'XAI_HARDFORK'}),
+    host: Flags.string({description: 'Address the JSON-RPC servers listen on [default: 127.0.0.1; a resumed devnet keeps its own unless this flag is given]. Beyond loopback a warning is printed: the dev keys are public and unlocked', env: 'XAI_HOST'}),
+    genesis: Flags.string({description: "A geth-style genesis.json a new devnet starts from: its chain id, gas limit, base fee, timestamp, extra data and alloc (the dev accounts are funded too; forks come from --hardfork)", env: 'XAI_GENESIS_FILE'}),
+    state: Flags.string({description: 'As anvil --state: a state dump loaded into a new devnet when the file exists, and written there by xai devnet down (anvil\'s JSON format)', env: 'XAI_STATE'}),
     detach: Flags.boolean({description: 'Return once the devnet is up, leaving it running in the background', default: false, env: 'XAI_DETACH'}),
   }
 
@@ -96,11 +114,25 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
             startTimeoutMs: flags['start-timeout'],
             project,
             governance: governanceOverrides(flags['voting-period'], flags.timelock),
+            rpcHost: flags.host,
+            genesis: {
+              chainId: flags['chain-id'],
+              accounts: flags.accounts,
+              balance: flags.balance,
+              mnemonic: flags.mnemonic,
+              derivationPath: flags['derivation-path'],
+              gasLimit: flags['gas-limit'],
+              baseFee: flags['base-fee'],
+              hardfork: flags.hardfork,
+              genesisFile: flags.genesis,
+            },
+            stateFile: flags.state,
           },
           {signal: this.signal, onEvent: progress.onEvent},
         ),
       )
       const {result} = started
+      for (const warning of result.warnings) this.warn(warning)
       if (json) {
         this.logJson(result)
         this.resultPrinted = true
