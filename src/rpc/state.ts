@@ -1,4 +1,5 @@
 import {type Block, type BlockHeader, createBlock, createBlockHeader} from '@ethereumjs/block'
+import type {InterpreterStep} from '@ethereumjs/evm'
 import type {MerkleStateManager} from '@ethereumjs/statemanager'
 import {getMerkleStateProof} from '@ethereumjs/statemanager'
 import {
@@ -12,7 +13,7 @@ import {
   getCalldataFloorGas,
   getMinimumGasLimit,
 } from '@ethereumjs/tx'
-import {Account, Address, bytesToHex, createZeroAddress, setLengthLeft} from '@ethereumjs/util'
+import {Account, Address, bigIntToUnpaddedBytes, bytesToHex, createZeroAddress, generateAddress, hexToBytes, setLengthLeft} from '@ethereumjs/util'
 import {type RunTxResult, type VM, createVM, runTx} from '@ethereumjs/vm'
 import {keccak_256} from '@noble/hashes/sha3.js'
 
@@ -26,6 +27,7 @@ import {RpcError, RpcErrorCode, serverError} from './errors.js'
 import {enableJumpCache} from '../chain/jump-cache.js'
 import type {BlockId, CallRequest, StateOverrides} from './params.js'
 import {revertError} from './revert.js'
+import type {Tracer} from './tracers.js'
 
 type Bytes = Uint8Array
 
@@ -434,8 +436,19 @@ export class ChainState {
     return view.run(root, () => this.executeOn(view, req, at, gas, overrides), this.callTimeoutMs)
   }
 
-  /** With the view already held: checkpoint, apply overrides, runTx, revert. */
-  private async executeOn(view: StateView, req: CallRequest, at: ResolvedBlock, gas: bigint, overrides?: StateOverrides): Promise<CallOutcome> {
+  /**
+   * With the view already held: checkpoint, apply overrides, runTx, revert. A `tracer` listens
+   * from after the overrides to the end of the execution, and gives its answer (`traced`) before
+   * the revert, with the call's state changes still in place.
+   */
+  private async executeOn(
+    view: StateView,
+    req: CallRequest,
+    at: ResolvedBlock,
+    gas: bigint,
+    overrides?: StateOverrides,
+    tracer?: Tracer,
+  ): Promise<CallOutcome & {traced?: unknown}> {
     const env = this.env(at)
     const feesGiven = (req.gasPrice ?? 0n) > 0n || (req.maxFeePerGas ?? 0n) > 0n || (req.maxPriorityFeePerGas ?? 0n) > 0n
     const block = feesGiven ? env.block : this.freeBlock(env)
@@ -449,10 +462,17 @@ export class ChainState {
     await sm.checkpoint()
     try {
       if (overrides) await applyOverrides(sm, overrides)
-      if (tx.type !== TransactionType.EOACodeEIP7702) return await this.runMessage(view, tx, block)
-      // Set-code authorizations are processed by runTx only.
-      const result = await runTx(view.vm, {tx, block, skipNonce: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true})
-      return {result}
+      let outcome: CallOutcome & {traced?: unknown}
+      tracer?.start(view.vm)
+      try {
+        if (tx.type !== TransactionType.EOACodeEIP7702) outcome = await this.runMessage(view, tx, block)
+        // Set-code authorizations are processed by runTx only.
+        else outcome = {result: await runTx(view.vm, {tx, block, skipNonce: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true})}
+      } finally {
+        tracer?.stop(view.vm)
+      }
+      if (tracer && outcome.result) outcome.traced = await tracer.finish(view.vm, outcome.result, gas)
+      return outcome
     } catch (err) {
       if (err instanceof ExecutionTimeout) throw err
       if (err instanceof RpcError) return {rejected: err}
@@ -602,11 +622,122 @@ export class ChainState {
     )
   }
 
-  /** Runs a call request on the archive view with `task` around it (debug_traceCall). */
-  async withCall<T>(req: CallRequest, at: ResolvedBlock, gas: bigint, overrides: StateOverrides | undefined, task: (vm: VM, run: () => Promise<CallOutcome>) => Promise<T>): Promise<T> {
+  /**
+   * debug_traceCall: runs a call request on the archive view with `tracer` attached; the tracer's
+   * answer is taken before the call's changes are reverted.
+   */
+  async traceCall(req: CallRequest, at: ResolvedBlock, gas: bigint, overrides: StateOverrides | undefined, tracer: Tracer): Promise<unknown> {
     const root = this.rootOf(at)
-    return this.archive.run(root, (view) => task(view.vm, () => this.executeOn(view, req, at, gas, overrides)), this.traceTimeoutMs)
+    return this.archive.run(
+      root,
+      async (view) => {
+        const outcome = await this.executeOn(view, req, at, gas, overrides, tracer)
+        if (outcome.rejected) throw outcome.rejected
+        return outcome.traced
+      },
+      this.traceTimeoutMs,
+    )
   }
+
+  /**
+   * eth_createAccessList as geth does it: run the call, collect the addresses and slots it touched
+   * (except the sender, the recipient or created address and the precompiles), run again with
+   * that list, until the list no longer changes. gasUsed is that last run's, with the list.
+   */
+  async createAccessList(req: CallRequest, at: ResolvedBlock, overrides?: StateOverrides): Promise<AccessListResult> {
+    const root = this.rootOf(at)
+    const view = this.viewFor(root)
+    return view.run(
+      root,
+      async () => {
+        const gas = req.gas !== undefined && req.gas > 0n ? (req.gas < this.gasCap ? req.gas : this.gasCap) : this.defaultGas(at)
+        const from = req.from ?? new Uint8Array(20)
+        let to = req.to
+        if (!to) {
+          const nonce = req.nonce ?? (await this.scratchAccount(view, from, overrides))?.nonce ?? 0n
+          to = generateAddress(from, bigIntToUnpaddedBytes(nonce))
+        }
+        const excluded = new Set([bytesToHex(from), bytesToHex(to), ...this.precompiles(view.vm.evm).map((a) => `0x${a}`)])
+        let list: [Bytes, Bytes[]][] = req.accessList ?? []
+        for (let round = 0; round < 16; round++) {
+          const collector = new AccessListCollector(excluded)
+          const listener = (step: InterpreterStep): void => collector.onStep(step)
+          view.vm.evm.events!.on('step', listener)
+          let outcome: CallOutcome
+          try {
+            outcome = await this.executeOn(view, {...req, accessList: list}, at, gas, overrides)
+          } finally {
+            view.vm.evm.events!.off('step', listener)
+          }
+          if (outcome.rejected) throw outcome.rejected
+          const next = collector.list()
+          if (sameAccessList(next, list) || round === 15) {
+            const result = outcome.result!
+            const answer: AccessListResult = {accessList: list, gasUsed: result.totalGasSpent}
+            if (result.execResult.exceptionError) answer.error = evmFailureMessage(result)
+            return answer
+          }
+          list = next
+        }
+        throw new Error('unreachable')
+      },
+      this.callTimeoutMs,
+    )
+  }
+}
+
+/** What eth_createAccessList answers. */
+export interface AccessListResult {
+  accessList: [Bytes, Bytes[]][]
+  gasUsed: bigint
+  /** Set when the call failed with the list (geth answers the list anyway). */
+  error?: string
+}
+
+const ACCESS_SLOT_OPS = new Set(['SLOAD', 'SSTORE'])
+const ACCESS_ADDRESS_OPS = new Set(['EXTCODECOPY', 'EXTCODEHASH', 'EXTCODESIZE', 'BALANCE', 'SELFDESTRUCT'])
+const ACCESS_CALL_OPS = new Set(['CALL', 'CALLCODE', 'DELEGATECALL', 'STATICCALL'])
+
+/** geth's access list tracer: addresses and slots the opcodes touch, sorted. */
+class AccessListCollector {
+  private readonly entries = new Map<string, Set<string>>()
+
+  constructor(private readonly excluded: Set<string>) {}
+
+  onStep(step: InterpreterStep): void {
+    const name = step.opcode.name
+    const stack = step.stack
+    if (ACCESS_SLOT_OPS.has(name) && stack.length >= 1) {
+      this.add(step.address.toString()).add(`0x${stack[stack.length - 1]!.toString(16).padStart(64, '0')}`)
+    } else if (ACCESS_ADDRESS_OPS.has(name) && stack.length >= 1) {
+      this.addAddress(stack[stack.length - 1]!)
+    } else if (ACCESS_CALL_OPS.has(name) && stack.length >= 5) {
+      this.addAddress(stack[stack.length - 2]!)
+    }
+  }
+
+  private addAddress(word: bigint): void {
+    const a = `0x${(word & ((1n << 160n) - 1n)).toString(16).padStart(40, '0')}`
+    if (!this.excluded.has(a)) this.add(a)
+  }
+
+  private add(address: string): Set<string> {
+    let slots = this.entries.get(address)
+    if (!slots) {
+      slots = new Set()
+      this.entries.set(address, slots)
+    }
+    return slots
+  }
+
+  list(): [Bytes, Bytes[]][] {
+    return [...this.entries.keys()].sort().map((a) => [hexToBytes(a as `0x${string}`), [...this.entries.get(a)!].sort().map((k) => hexToBytes(k as `0x${string}`))])
+  }
+}
+
+function sameAccessList(a: [Bytes, Bytes[]][], b: [Bytes, Bytes[]][]): boolean {
+  const key = (l: [Bytes, Bytes[]][]): string => l.map(([addr, keys]) => `${bytesToHex(addr)}:${keys.map((k) => bytesToHex(k)).join(',')}`).join(';')
+  return key(a) === key(b)
 }
 
 interface CachedResult {

@@ -209,6 +209,20 @@ export function ethMethods(deps: RpcDeps): MethodTable {
       const overrides = stateOverrides(params[2], 2)
       return qty(await state.estimateGas(req, at, overrides, cacheKey(params[0], params[2])))
     },
+    eth_createAccessList: async (params) => {
+      arity(params, 1, 3)
+      const req = callRequest(params[0], 0)
+      // Like eth_estimateGas: without a block, for the block the transaction would land in.
+      const id = params[1] === undefined || params[1] === null ? ({tag: 'pending'} as const) : blockId(params[1], 1)
+      const at = await state.resolve(id)
+      const result = await state.createAccessList(req, at, stateOverrides(params[2], 2))
+      const answer: Record<string, unknown> = {
+        accessList: result.accessList.map(([a, keys]) => ({address: hex(a), storageKeys: keys.map((k) => hex(k))})),
+        gasUsed: qty(result.gasUsed),
+      }
+      if (result.error !== undefined) answer.error = result.error
+      return answer
+    },
     eth_sendRawTransaction: async (params) => {
       arity(params, 1, 1)
       const raw = data(params[0], 0)
