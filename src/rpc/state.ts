@@ -25,7 +25,7 @@ import type {Logger} from '../util/logger.js'
 import {CallStateManager, ExecutionTimeout} from './call-state.js'
 import {RpcError, RpcErrorCode, serverError} from './errors.js'
 import {enableJumpCache} from '../chain/jump-cache.js'
-import type {BlockId, CallRequest, StateOverrides} from './params.js'
+import type {BlockId, BlockOverrides, CallRequest, StateOverrides} from './params.js'
 import {revertError} from './revert.js'
 import type {Tracer} from './tracers.js'
 
@@ -35,6 +35,8 @@ type Bytes = Uint8Array
 export interface ResolvedBlock {
   record: BlockRecord
   pending: boolean
+  /** Fields of the block environment a call runs in that the request overrides. */
+  overrides?: BlockOverrides
 }
 
 /** What one execution of a call produced. */
@@ -257,6 +259,11 @@ export class ChainState {
 
   /** The EVM environment of a block; for `pending`, a header for the block after the head. */
   private env(at: ResolvedBlock): Env {
+    if (at.overrides) {
+      // Not kept: every request with overrides gets an environment of its own (never cached under).
+      const base = this.env({...at, overrides: undefined}).block
+      return {id: this.nextEnvId++, block: this.makeBlock(base.header, overrideFields(at.overrides)), createdAt: Date.now()}
+    }
     const {block} = at.record
     const key = `${bytesToHex(block.hash())}${bytesToHex(this.rootOf(at))}${at.pending ? 'p' : ''}`
     let env = this.envs.get(key)
@@ -319,7 +326,7 @@ export class ChainState {
 
   /** The gas limit a call gets when the request names none: the block's, capped. */
   defaultGas(at: ResolvedBlock): bigint {
-    const limit = at.record.block.header.gasLimit
+    const limit = at.overrides?.gasLimit ?? at.record.block.header.gasLimit
     return limit < this.gasCap ? limit : this.gasCap
   }
 
@@ -332,7 +339,7 @@ export class ChainState {
    * Wallets and dApps poll the same calls every block; this is what makes that cheap.
    */
   async call(req: CallRequest, at: ResolvedBlock, overrides?: StateOverrides, cacheKey?: string): Promise<Bytes> {
-    const key = cacheKey === undefined ? undefined : `c${this.env(at).id}:${cacheKey}`
+    const key = cacheKey === undefined || at.overrides ? undefined : `c${this.env(at).id}:${cacheKey}`
     const cached = key === undefined ? undefined : this.results.get(key)
     if (cached) {
       if (cached.error) throw cached.error
@@ -357,7 +364,7 @@ export class ChainState {
    * cannot succeed) with an optimistic first probe at gasUsed + refund + stipend, scaled by 64/63.
    */
   async estimateGas(req: CallRequest, at: ResolvedBlock, overrides?: StateOverrides, cacheKey?: string): Promise<bigint> {
-    const key = cacheKey === undefined ? undefined : `e${this.env(at).id}:${cacheKey}`
+    const key = cacheKey === undefined || at.overrides ? undefined : `e${this.env(at).id}:${cacheKey}`
     const cached = key === undefined ? undefined : this.results.get(key)
     if (cached) {
       if (cached.error) throw cached.error
@@ -771,6 +778,20 @@ class ResultCache {
     this.entries.set(key, {result, size})
     this.bytes += size
   }
+}
+
+/** Header fields for block overrides. */
+function overrideFields(o: BlockOverrides): Record<string, unknown> {
+  const fields: Record<string, unknown> = {}
+  if (o.number !== undefined) fields.number = o.number
+  if (o.difficulty !== undefined) fields.difficulty = o.difficulty
+  if (o.time !== undefined) fields.timestamp = o.time
+  if (o.gasLimit !== undefined) fields.gasLimit = o.gasLimit
+  if (o.feeRecipient !== undefined) fields.coinbase = o.feeRecipient
+  if (o.prevRandao !== undefined) fields.mixHash = o.prevRandao
+  if (o.baseFeePerGas !== undefined) fields.baseFeePerGas = o.baseFeePerGas
+  if (o.beaconRoot !== undefined) fields.parentBeaconBlockRoot = o.beaconRoot
+  return fields
 }
 
 async function applyOverrides(sm: MerkleStateManager, overrides: StateOverrides): Promise<void> {

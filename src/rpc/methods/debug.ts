@@ -4,7 +4,7 @@ import type {BlockRecord} from '../../chain/block-store.js'
 import type {MethodTable} from '../dispatcher.js'
 import {serverError} from '../errors.js'
 import {hex} from '../format.js'
-import {arity, blockId, blockNumberOrTag, callRequest, hash, stateOverrides} from '../params.js'
+import {arity, blockId, blockNumberOrTag, blockOverrides, callRequest, hash, stateOverrides} from '../params.js'
 import {runTraced, tracerFor} from '../tracers.js'
 import type {RpcDeps} from './deps.js'
 
@@ -46,10 +46,11 @@ export function debugMethods(deps: Pick<RpcDeps, 'chain' | 'state' | 'limits'>):
     debug_traceCall: async (params) => {
       arity(params, 1, 3)
       const req = callRequest(params[0], 0)
-      const at = await state.resolve(blockId(params[1], 1))
       const config = params[2]
       const tracer = tracerFor(config, 2, limits.maxTraceSteps)
-      const overrides = config && typeof config === 'object' ? stateOverrides((config as {stateOverrides?: unknown}).stateOverrides, 2) : undefined
+      const c = config && typeof config === 'object' ? (config as {stateOverrides?: unknown; blockOverrides?: unknown}) : {}
+      const overrides = stateOverrides(c.stateOverrides, 2)
+      const at = {...(await state.resolve(blockId(params[1], 1))), overrides: blockOverrides(c.blockOverrides, 2)}
       const gas = req.gas ?? state.defaultGas(at)
       return state.traceCall(req, at, gas, overrides, tracer)
     },

@@ -9,6 +9,7 @@ import {
   arity,
   blockId,
   blockNumberOrTag,
+  blockOverrides,
   bool,
   callRequest,
   data,
@@ -194,18 +195,17 @@ export function ethMethods(deps: RpcDeps): MethodTable {
     eth_call: async (params) => {
       arity(params, 1, 4)
       const req = callRequest(params[0], 0)
-      const at = await state.resolve(blockArg(params, 1))
+      const at = {...(await state.resolve(blockArg(params, 1))), overrides: blockOverrides(params[3], 3)}
       const overrides = stateOverrides(params[2], 2)
-      if (params[3] !== undefined && params[3] !== null) throw invalidParams('invalid argument 3: block overrides are not supported')
       return hex(await state.call(req, at, overrides, cacheKey(params[0], params[2])))
     },
     eth_estimateGas: async (params) => {
-      arity(params, 1, 3)
+      arity(params, 1, 4)
       const req = callRequest(params[0], 0)
       // Without a block, estimate for the block the transaction will land in (as anvil does): code
       // that reads block.number or block.timestamp sees the next block's, not the head's.
       const id = params[1] === undefined || params[1] === null ? ({tag: 'pending'} as const) : blockId(params[1], 1)
-      const at = await state.resolve(id)
+      const at = {...(await state.resolve(id)), overrides: blockOverrides(params[3], 3)}
       const overrides = stateOverrides(params[2], 2)
       return qty(await state.estimateGas(req, at, overrides, cacheKey(params[0], params[2])))
     },
