@@ -1,5 +1,5 @@
 import {type Block, type BlockHeader, createBlock, createBlockHeader} from '@ethereumjs/block'
-import type {InterpreterStep} from '@ethereumjs/evm'
+import type {InterpreterStep, Log} from '@ethereumjs/evm'
 import type {MerkleStateManager} from '@ethereumjs/statemanager'
 import {getMerkleStateProof} from '@ethereumjs/statemanager'
 import {
@@ -14,10 +14,10 @@ import {
   getMinimumGasLimit,
 } from '@ethereumjs/tx'
 import {Account, Address, bigIntToUnpaddedBytes, bytesToHex, createZeroAddress, generateAddress, hexToBytes, setLengthLeft} from '@ethereumjs/util'
-import {type RunTxResult, type VM, createVM, runTx} from '@ethereumjs/vm'
+import {type RunTxResult, type VM, createVM, encodeReceipt, runTx} from '@ethereumjs/vm'
 import {keccak_256} from '@noble/hashes/sha3.js'
 
-import type {BlockRecord} from '../chain/block-store.js'
+import type {BlockRecord, ReceiptRecord} from '../chain/block-store.js'
 import {type Chain, blockHashSource} from '../chain/chain.js'
 import {Mutex} from '../util/mutex.js'
 import {errorMessage} from '../util/errors.js'
@@ -27,6 +27,9 @@ import {RpcError, RpcErrorCode, serverError} from './errors.js'
 import {enableJumpCache} from '../chain/jump-cache.js'
 import type {BlockId, BlockOverrides, CallRequest, StateOverrides} from './params.js'
 import {revertError} from './revert.js'
+import {MAX_SIMULATED_BLOCKS, type SimulateOptions, traceTransfers} from './simulate.js'
+import {logsBloom} from './format.js'
+import {orderedTrieRoot} from '../chain/trie-root.js'
 import type {Tracer} from './tracers.js'
 
 type Bytes = Uint8Array
@@ -647,6 +650,158 @@ export class ChainState {
   }
 
   /**
+   * eth_simulateV1: the blocks of `options` executed one after another on the state after `at`
+   * (each block's state overrides applied before its calls), then everything is reverted. Block
+   * fields default as in geth: number + 1, time + 12 s, the parent's gas limit and fee recipient,
+   * base fee 0 without validation (the next base fee with it). Calls default to the sender's
+   * current nonce and the gas left in the block. Skipped block numbers are filled with empty
+   * blocks, which are returned too. The state root of a simulated block is not computed (zero),
+   * as anvil does; transactions and receipts roots and the bloom are.
+   */
+  async simulate(options: SimulateOptions, at: ResolvedBlock): Promise<SimulatedBlock[]> {
+    const root = this.rootOf(at)
+    const view = this.viewFor(root)
+    return view.scratch(
+      root,
+      async () => {
+        const out: SimulatedBlock[] = []
+        let parent = this.env({...at, overrides: undefined}).block.header
+        const coinbase = parent.coinbase
+        const stop = options.traceTransfers ? traceTransfers(view.vm) : undefined
+        try {
+          for (const [b, input] of options.blocks.entries()) {
+            const o = input.blockOverrides ?? {}
+            const number = o.number ?? parent.number + 1n
+            if (number <= parent.number) throw new RpcError(-38020, `block numbers must be in order: ${number} <= ${parent.number}`)
+            if (BigInt(out.length + 1) + (number - parent.number - 1n) > BigInt(MAX_SIMULATED_BLOCKS)) {
+              throw new RpcError(-38026, `too many blocks (at most ${MAX_SIMULATED_BLOCKS}, gaps included)`)
+            }
+            while (parent.number + 1n < number) {
+              const filler = await this.simulateBlock(view, parent, {}, [], options, coinbase, b)
+              out.push(filler)
+              parent = filler.record.block.header
+            }
+            if (input.stateOverrides) await applyOverrides(view.sm, input.stateOverrides)
+            const block = await this.simulateBlock(view, parent, o, input.calls, options, coinbase, b)
+            out.push(block)
+            parent = block.record.block.header
+          }
+        } finally {
+          stop?.()
+        }
+        return out
+      },
+      this.traceTimeoutMs,
+    )
+  }
+
+  private async simulateBlock(
+    view: StateView,
+    parent: BlockHeader,
+    o: BlockOverrides,
+    calls: CallRequest[],
+    options: SimulateOptions,
+    coinbase: Address,
+    blockIndex: number,
+  ): Promise<SimulatedBlock> {
+    const time = o.time ?? parent.timestamp + 12n
+    if (time <= parent.timestamp) throw new RpcError(-38021, `block timestamps must be in order: ${time} <= ${parent.timestamp}`)
+    const gasLimit = o.gasLimit ?? parent.gasLimit
+    const baseFee = o.baseFeePerGas ?? (options.validation ? this.chain.baseFeeAfter(parent) : 0n)
+    const envBlock = this.makeBlock(parent, {
+      parentHash: parent.hash(),
+      number: o.number ?? parent.number + 1n,
+      timestamp: time,
+      gasLimit,
+      gasUsed: 0n,
+      coinbase: o.feeRecipient ?? coinbase,
+      mixHash: o.prevRandao ?? new Uint8Array(32),
+      difficulty: o.difficulty ?? 0n,
+      baseFeePerGas: baseFee,
+      ...(o.beaconRoot ? {parentBeaconBlockRoot: o.beaconRoot} : {}),
+    })
+    const free = this.makeBlock(envBlock.header, {baseFeePerGas: 0n})
+    const txs: TypedTransaction[] = []
+    const senders: Bytes[] = []
+    const receipts: ReceiptRecord[] = []
+    const results: SimulatedCall[] = []
+    let used = 0n
+    for (const [c, req] of calls.entries()) {
+      const where = `call ${c} of block ${blockIndex}`
+      const from = req.from ?? new Uint8Array(20)
+      const nonce = req.nonce ?? (await view.sm.getAccount(new Address(from)))?.nonce ?? 0n
+      const left = gasLimit - used
+      const gas = req.gas ?? left
+      if (gas > left) throw new RpcError(-38015, `block gas limit reached: ${where} asks ${gas}, ${left} left`)
+      const feesGiven = (req.gasPrice ?? 0n) > 0n || (req.maxFeePerGas ?? 0n) > 0n || (req.maxPriorityFeePerGas ?? 0n) > 0n
+      // Without validation a call that names no fee runs at base fee 0, as geth's NoBaseFee does.
+      const block = options.validation || feesGiven ? envBlock : free
+      let tx: TypedTransaction
+      try {
+        tx = this.buildTx({...req, nonce}, gas, block.header.baseFeePerGas ?? 0n)
+      } catch (err) {
+        throw new RpcError(RpcErrorCode.invalidParams, `invalid transaction (${where}): ${firstLine(errorMessage(err))}`)
+      }
+      let result: RunTxResult
+      try {
+        result = await runTx(view.vm, {tx, block, skipNonce: !options.validation, blockGasUsed: used, skipBlockGasLimitValidation: true, skipHardForkValidation: true})
+      } catch (err) {
+        if (err instanceof ExecutionTimeout) throw err
+        const refused = rejectionError(errorMessage(err), req)
+        throw new RpcError(refused.rpcCode, `${refused.message} (${where})`)
+      }
+      used += result.totalGasSpent
+      const exec = result.execResult
+      const failed = exec.exceptionError !== undefined
+      const logs = failed ? [] : (exec.logs ?? [])
+      const call: SimulatedCall = {status: failed ? 0 : 1, returnData: exec.returnValue, gasUsed: result.totalGasSpent, logs}
+      if (failed) {
+        if (exec.exceptionError!.error === 'revert') {
+          const e = revertError(exec.returnValue)
+          call.error = {code: 3, message: e.message, data: exec.returnValue}
+        } else {
+          call.error = {code: -32015, message: evmFailureMessage(result)}
+        }
+      }
+      results.push(call)
+      txs.push(this.simulatedTx(tx))
+      senders.push(from)
+      receipts.push({status: call.status, cumulativeGasUsed: used, gasUsed: result.totalGasSpent, logs, ...(result.createdAddress ? {contractAddress: result.createdAddress.bytes} : {})})
+    }
+    const encodedTxs = txs.map((tx) => tx.serialize())
+    const encodedReceipts = receipts.map((r, i) => encodeReceipt({cumulativeBlockGasUsed: r.cumulativeGasUsed, bitvector: logsBloom(r.logs), logs: r.logs, status: r.status} as never, txs[i]!.type))
+    const header = createBlockHeader(
+      {
+        ...envBlock.header.toJSON(),
+        gasUsed: used,
+        stateRoot: new Uint8Array(32),
+        transactionsTrie: orderedTrieRoot(encodedTxs),
+        receiptTrie: orderedTrieRoot(encodedReceipts),
+        logsBloom: logsBloom(receipts.flatMap((r) => r.logs)),
+      },
+      {common: this.chain.common, skipConsensusFormatValidation: true},
+    )
+    const block = createBlock({header, transactions: txs}, {common: this.chain.common, skipConsensusFormatValidation: true})
+    return {record: {block, senders, receipts}, calls: results}
+  }
+
+  /** A call as a block transaction: the fields it ran with and a zero signature, so it has a hash. */
+  private simulatedTx(tx: TypedTransaction): TypedTransaction {
+    const json = {...tx.toJSON(), v: tx.type === TransactionType.Legacy ? '0x1b' : '0x0', r: '0x0', s: '0x0'}
+    const opts = {common: this.chain.txCommon}
+    switch (tx.type) {
+      case TransactionType.Legacy:
+        return createLegacyTx(json as never, opts)
+      case TransactionType.AccessListEIP2930:
+        return createAccessList2930Tx(json as never, opts)
+      case TransactionType.EOACodeEIP7702:
+        return createEOACode7702Tx(json as never, opts)
+      default:
+        return createFeeMarket1559Tx(json as never, opts)
+    }
+  }
+
+  /**
    * eth_createAccessList as geth does it: run the call, collect the addresses and slots it touched
    * (except the sender, the recipient or created address and the precompiles), run again with
    * that list, until the list no longer changes. gasUsed is that last run's, with the list.
@@ -691,6 +846,22 @@ export class ChainState {
       this.callTimeoutMs,
     )
   }
+}
+
+/** One call's outcome in eth_simulateV1. */
+export interface SimulatedCall {
+  status: 0 | 1
+  returnData: Bytes
+  gasUsed: bigint
+  logs: Log[]
+  /** A revert (code 3, with data) or another EVM failure (-32015). */
+  error?: {code: number; message: string; data?: Bytes}
+}
+
+/** One simulated block: a record shaped like a committed block's, and the calls' outcomes. */
+export interface SimulatedBlock {
+  record: BlockRecord
+  calls: SimulatedCall[]
 }
 
 /** What eth_createAccessList answers. */

@@ -2,7 +2,8 @@ import type {BlockRecord} from '../../chain/block-store.js'
 import {effectiveTip} from '../../chain/mempool.js'
 import type {MethodTable} from '../dispatcher.js'
 import {invalidParams, serverError} from '../errors.js'
-import {type Hex, formatBlock, formatReceipt, formatTransaction, hex, qty, word} from '../format.js'
+import {type Hex, formatBlock, formatLog, formatReceipt, formatTransaction, hex, qty, word} from '../format.js'
+import {simulateOptions} from '../simulate.js'
 import {
   type BlockId,
   address,
@@ -222,6 +223,31 @@ export function ethMethods(deps: RpcDeps): MethodTable {
       }
       if (result.error !== undefined) answer.error = result.error
       return answer
+    },
+    eth_simulateV1: async (params) => {
+      arity(params, 1, 2)
+      const options = simulateOptions(params[0], 0)
+      const at = await state.resolve(blockArg(params, 1))
+      const blocks = await state.simulate(options, at)
+      return blocks.map(({record, calls}) => {
+        const out = formatBlock(record, options.returnFullTransactions)
+        const blockHash = out.hash as Hex
+        const blockNumber = out.number as Hex
+        const blockTimestamp = out.timestamp as Hex
+        let logIndex = 0
+        out.calls = calls.map((call, i) => {
+          const transactionHash = hex(record.block.transactions[i]!.hash())
+          const formatted: Record<string, unknown> = {
+            returnData: hex(call.returnData),
+            logs: call.logs.map((log) => formatLog(log, {blockHash, blockNumber, blockTimestamp, transactionHash, transactionIndex: qty(i), logIndex: logIndex++})),
+            gasUsed: qty(call.gasUsed),
+            status: qty(call.status),
+          }
+          if (call.error) formatted.error = {code: call.error.code, message: call.error.message, ...(call.error.data ? {data: hex(call.error.data)} : {})}
+          return formatted
+        })
+        return out
+      })
     },
     eth_sendRawTransaction: async (params) => {
       arity(params, 1, 1)
