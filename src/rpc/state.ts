@@ -40,6 +40,8 @@ export interface ResolvedBlock {
   pending: boolean
   /** Fields of the block environment a call runs in that the request overrides. */
   overrides?: BlockOverrides
+  /** For `pending`: the pool's transactions the next block would hold, run before the call. */
+  pendingTxs?: TypedTransaction[]
 }
 
 /** What one execution of a call produced. */
@@ -342,7 +344,7 @@ export class ChainState {
    * Wallets and dApps poll the same calls every block; this is what makes that cheap.
    */
   async call(req: CallRequest, at: ResolvedBlock, overrides?: StateOverrides, cacheKey?: string): Promise<Bytes> {
-    const key = cacheKey === undefined || at.overrides ? undefined : `c${this.env(at).id}:${cacheKey}`
+    const key = cacheKey === undefined || at.overrides || at.pendingTxs?.length ? undefined : `c${this.env(at).id}:${cacheKey}`
     const cached = key === undefined ? undefined : this.results.get(key)
     if (cached) {
       if (cached.error) throw cached.error
@@ -367,7 +369,7 @@ export class ChainState {
    * cannot succeed) with an optimistic first probe at gasUsed + refund + stipend, scaled by 64/63.
    */
   async estimateGas(req: CallRequest, at: ResolvedBlock, overrides?: StateOverrides, cacheKey?: string): Promise<bigint> {
-    const key = cacheKey === undefined || at.overrides ? undefined : `e${this.env(at).id}:${cacheKey}`
+    const key = cacheKey === undefined || at.overrides || at.pendingTxs?.length ? undefined : `e${this.env(at).id}:${cacheKey}`
     const cached = key === undefined ? undefined : this.results.get(key)
     if (cached) {
       if (cached.error) throw cached.error
@@ -386,7 +388,7 @@ export class ChainState {
   private search(req: CallRequest, at: ResolvedBlock, overrides?: StateOverrides): Promise<bigint> {
     const root = this.rootOf(at)
     const view = this.viewFor(root)
-    return view.run(root, async () => {
+    return view.run(root, () => this.withPending(view, at, async () => {
       let hi = req.gas !== undefined && req.gas >= SIMPLE_TRANSFER_GAS ? req.gas : this.defaultGas(at)
       if (hi > this.gasCap) hi = this.gasCap
       const feeCap = req.gasPrice ?? req.maxFeePerGas ?? 0n
@@ -436,14 +438,14 @@ export class ChainState {
         else hi = mid
       }
       return hi
-    }, this.callTimeoutMs)
+    }), this.callTimeoutMs)
   }
 
   /** Executes a call request on a scratch copy of the state at `at`. */
   execute(req: CallRequest, at: ResolvedBlock, gas: bigint, overrides?: StateOverrides): Promise<CallOutcome> {
     const root = this.rootOf(at)
     const view = this.viewFor(root)
-    return view.run(root, () => this.executeOn(view, req, at, gas, overrides), this.callTimeoutMs)
+    return view.run(root, () => this.withPending(view, at, () => this.executeOn(view, req, at, gas, overrides)), this.callTimeoutMs)
   }
 
   /**
@@ -641,12 +643,89 @@ export class ChainState {
     return this.archive.run(
       root,
       async (view) => {
-        const outcome = await this.executeOn(view, req, at, gas, overrides, tracer)
+        const outcome = await this.withPending(view, at, () => this.executeOn(view, req, at, gas, overrides, tracer))
         if (outcome.rejected) throw outcome.rejected
         return outcome.traced
       },
       this.traceTimeoutMs,
     )
+  }
+
+  /**
+   * Runs `task` (holding `view`) on the state after the pending transactions of `at`, if any: they
+   * are executed in the next block's environment inside a checkpoint that is reverted afterwards.
+   */
+  private async withPending<T>(view: StateView, at: ResolvedBlock, task: () => Promise<T>): Promise<T> {
+    if (!at.pendingTxs?.length) return task()
+    await view.sm.checkpoint()
+    try {
+      await this.runPending(view, this.env({...at, overrides: undefined}).block, at.pendingTxs)
+      return await task()
+    } finally {
+      await view.sm.revert()
+    }
+  }
+
+  /** Executes pool transactions as the next block would (those that fail to apply are left out). */
+  private async runPending(view: StateView, block: Block, pool: TypedTransaction[]): Promise<{txs: TypedTransaction[]; senders: Bytes[]; receipts: ReceiptRecord[]; used: bigint}> {
+    const txs: TypedTransaction[] = []
+    const senders: Bytes[] = []
+    const receipts: ReceiptRecord[] = []
+    let used = 0n
+    for (const tx of pool) {
+      if (tx.gasLimit > block.header.gasLimit - used) continue
+      let result: RunTxResult
+      try {
+        result = await runTx(view.vm, {tx, block, blockGasUsed: used, skipHardForkValidation: true})
+      } catch (err) {
+        if (err instanceof ExecutionTimeout) throw err
+        continue
+      }
+      used += result.totalGasSpent
+      txs.push(tx)
+      senders.push(tx.getSenderAddress().bytes)
+      const failed = result.execResult.exceptionError !== undefined
+      receipts.push({status: failed ? 0 : 1, cumulativeGasUsed: used, gasUsed: result.totalGasSpent, logs: failed ? [] : (result.execResult.logs ?? []), ...(result.createdAddress ? {contractAddress: result.createdAddress.bytes} : {})})
+    }
+    return {txs, senders, receipts, used}
+  }
+
+  /**
+   * The pending block: the next block's environment holding the pool's transactions `pool` (in the
+   * order the producer would take them) as they execute on the head state. Its state root is not
+   * computed (zero).
+   */
+  async pendingBlock(pool: TypedTransaction[]): Promise<BlockRecord> {
+    const at = await this.resolve({tag: 'pending'})
+    const root = this.rootOf(at)
+    const view = this.viewFor(root)
+    return view.scratch(
+      root,
+      async () => {
+        const env = this.env(at).block
+        const {txs, senders, receipts, used} = await this.runPending(view, env, pool)
+        return {block: this.assembleBlock(env, txs, receipts, used), senders, receipts}
+      },
+      this.callTimeoutMs,
+    )
+  }
+
+  /** A block from an environment, its transactions and receipts: roots and bloom computed, state root zero. */
+  private assembleBlock(envBlock: Block, txs: TypedTransaction[], receipts: ReceiptRecord[], used: bigint): Block {
+    const encodedTxs = txs.map((tx) => tx.serialize())
+    const encodedReceipts = receipts.map((r, i) => encodeReceipt({cumulativeBlockGasUsed: r.cumulativeGasUsed, bitvector: logsBloom(r.logs), logs: r.logs, status: r.status} as never, txs[i]!.type))
+    const header = createBlockHeader(
+      {
+        ...envBlock.header.toJSON(),
+        gasUsed: used,
+        stateRoot: new Uint8Array(32),
+        transactionsTrie: orderedTrieRoot(encodedTxs),
+        receiptTrie: orderedTrieRoot(encodedReceipts),
+        logsBloom: logsBloom(receipts.flatMap((r) => r.logs)),
+      },
+      {common: this.chain.common, skipConsensusFormatValidation: true},
+    )
+    return createBlock({header, transactions: txs}, {common: this.chain.common, skipConsensusFormatValidation: true})
   }
 
   /**
@@ -768,20 +847,7 @@ export class ChainState {
       senders.push(from)
       receipts.push({status: call.status, cumulativeGasUsed: used, gasUsed: result.totalGasSpent, logs, ...(result.createdAddress ? {contractAddress: result.createdAddress.bytes} : {})})
     }
-    const encodedTxs = txs.map((tx) => tx.serialize())
-    const encodedReceipts = receipts.map((r, i) => encodeReceipt({cumulativeBlockGasUsed: r.cumulativeGasUsed, bitvector: logsBloom(r.logs), logs: r.logs, status: r.status} as never, txs[i]!.type))
-    const header = createBlockHeader(
-      {
-        ...envBlock.header.toJSON(),
-        gasUsed: used,
-        stateRoot: new Uint8Array(32),
-        transactionsTrie: orderedTrieRoot(encodedTxs),
-        receiptTrie: orderedTrieRoot(encodedReceipts),
-        logsBloom: logsBloom(receipts.flatMap((r) => r.logs)),
-      },
-      {common: this.chain.common, skipConsensusFormatValidation: true},
-    )
-    const block = createBlock({header, transactions: txs}, {common: this.chain.common, skipConsensusFormatValidation: true})
+    const block = this.assembleBlock(envBlock, txs, receipts, used)
     return {record: {block, senders, receipts}, calls: results}
   }
 
@@ -811,7 +877,7 @@ export class ChainState {
     const view = this.viewFor(root)
     return view.run(
       root,
-      async () => {
+      () => this.withPending(view, at, async () => {
         const gas = req.gas !== undefined && req.gas > 0n ? (req.gas < this.gasCap ? req.gas : this.gasCap) : this.defaultGas(at)
         const from = req.from ?? new Uint8Array(20)
         let to = req.to
@@ -842,7 +908,7 @@ export class ChainState {
           list = next
         }
         throw new Error('unreachable')
-      },
+      }),
       this.callTimeoutMs,
     )
   }

@@ -19,6 +19,7 @@ import {
   quantity,
   stateOverrides,
 } from '../params.js'
+import type {ResolvedBlock} from '../state.js'
 import {type RpcDeps, SUGGESTED_PRIORITY_FEE} from './deps.js'
 
 const MAX_PERCENTILES = 100
@@ -77,6 +78,15 @@ export function ethMethods(deps: RpcDeps): MethodTable {
   const chainIdHex = qty(chain.chainId)
 
   const blockBy = async (id: BlockId): Promise<BlockRecord | undefined> => state.findBlock(id)
+  /** Most pool transactions a `pending` execution runs before the call. */
+  const PENDING_MAX_TXS = 1_000
+  /** A block for execution; `pending` carries the pool's transactions the next block would hold. */
+  const resolveForCall = async (id: BlockId): Promise<ResolvedBlock> => {
+    const at = await state.resolve(id)
+    if (!at.pending) return at
+    const pendingTxs = mempool.selectForBlock(chain.nextBaseFee(), PENDING_MAX_TXS)
+    return pendingTxs.length > 0 ? {...at, pendingTxs} : at
+  }
   const blockArg = (params: unknown[], index: number): BlockId => blockId(params[index], index)
 
   const txAt = (record: BlockRecord | undefined, indexValue: unknown, argIndex: number): Record<string, unknown> | null => {
@@ -196,7 +206,7 @@ export function ethMethods(deps: RpcDeps): MethodTable {
     eth_call: async (params) => {
       arity(params, 1, 4)
       const req = callRequest(params[0], 0)
-      const at = {...(await state.resolve(blockArg(params, 1))), overrides: blockOverrides(params[3], 3)}
+      const at = {...(await resolveForCall(blockArg(params, 1))), overrides: blockOverrides(params[3], 3)}
       const overrides = stateOverrides(params[2], 2)
       return hex(await state.call(req, at, overrides, cacheKey(params[0], params[2])))
     },
@@ -206,7 +216,7 @@ export function ethMethods(deps: RpcDeps): MethodTable {
       // Without a block, estimate for the block the transaction will land in (as anvil does): code
       // that reads block.number or block.timestamp sees the next block's, not the head's.
       const id = params[1] === undefined || params[1] === null ? ({tag: 'pending'} as const) : blockId(params[1], 1)
-      const at = {...(await state.resolve(id)), overrides: blockOverrides(params[3], 3)}
+      const at = {...(await resolveForCall(id)), overrides: blockOverrides(params[3], 3)}
       const overrides = stateOverrides(params[2], 2)
       return qty(await state.estimateGas(req, at, overrides, cacheKey(params[0], params[2])))
     },
@@ -215,7 +225,7 @@ export function ethMethods(deps: RpcDeps): MethodTable {
       const req = callRequest(params[0], 0)
       // Like eth_estimateGas: without a block, for the block the transaction would land in.
       const id = params[1] === undefined || params[1] === null ? ({tag: 'pending'} as const) : blockId(params[1], 1)
-      const at = await state.resolve(id)
+      const at = await resolveForCall(id)
       const result = await state.createAccessList(req, at, stateOverrides(params[2], 2))
       const answer: Record<string, unknown> = {
         accessList: result.accessList.map(([a, keys]) => ({address: hex(a), storageKeys: keys.map((k) => hex(k))})),
@@ -281,8 +291,11 @@ export function ethMethods(deps: RpcDeps): MethodTable {
     // ----- blocks ------------------------------------------------------------------------------
     eth_getBlockByNumber: async (params) => {
       arity(params, 1, 2)
-      const record = await blockBy(blockNumberOrTag(params[0], 0))
+      const id = blockNumberOrTag(params[0], 0)
       const full = params[1] === undefined ? false : bool(params[1], 1)
+      // The block the node would build next from its pool, as anvil answers it (state root zero).
+      if ('tag' in id && id.tag === 'pending') return formatBlock(await state.pendingBlock(mempool.selectForBlock(chain.nextBaseFee(), PENDING_MAX_TXS)), full)
+      const record = await blockBy(id)
       return record ? formatBlock(record, full) : null
     },
     eth_getBlockByHash: async (params) => {
