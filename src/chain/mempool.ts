@@ -61,6 +61,12 @@ interface SenderQueue {
 const hexKey = (b: Uint8Array): string => bytesToHex(b)
 
 /**
+ * Blob (EIP-4844, type 3) transactions are refused: blocks here carry no blob sidecars, so a blob
+ * transaction could not be made available. geth's words first (clients classify by them), then why.
+ */
+export const BLOB_REFUSAL = 'transaction type not supported: blob (type 3) transactions need blob data, which this chain does not carry; send type 2 (or 4 for EIP-7702)'
+
+/**
  * Transactions waiting for a block: per-sender nonce order, gaps queued until filled, replacement
  * only with a fee bump, bounded in size. Validation runs against the head state at admission;
  * the block builder reports the transactions that failed on execution, and they are dropped.
@@ -99,7 +105,7 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
   /** Decodes, validates and admits a serialized transaction; returns its hash. */
   async addRaw(raw: Uint8Array): Promise<Uint8Array> {
     if (raw.length > this.maxTxBytes) throw new TxRejectedError('oversized data')
-    if (raw.length > 0 && raw[0] === TransactionType.BlobEIP4844) throw new TxRejectedError('transaction type not supported')
+    if (raw.length > 0 && raw[0] === TransactionType.BlobEIP4844) throw new TxRejectedError(BLOB_REFUSAL)
     let tx: TypedTransaction
     try {
       tx = decodeTransaction(this.chain, raw)
@@ -115,7 +121,7 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
    * (anvil_impersonateAccount), whose transactions carry a placeholder signature.
    */
   async add(tx: TypedTransaction, options: {sender?: Address; settle?: boolean} = {}): Promise<Uint8Array> {
-    if (tx.type === TransactionType.BlobEIP4844) throw new TxRejectedError('transaction type not supported')
+    if (tx.type === TransactionType.BlobEIP4844) throw new TxRejectedError(BLOB_REFUSAL)
     if (!tx.isSigned()) throw new TxRejectedError('invalid sender')
     const hash = pinEncoding(tx)
     const key = hexKey(hash)

@@ -231,6 +231,48 @@ function slots(value: unknown, index: number, field: string): [Bytes, Bytes][] {
   return Object.entries(value as Record<string, unknown>).map(([k, v]) => [hash(k, index, `${field} key`), hash(v, index, `${field} value`)])
 }
 
+/**
+ * Block overrides (eth_call's fourth argument, eth_simulateV1's blockOverrides): the fields of the
+ * block environment a call runs in. Both the current names (execution-apis) and geth's older ones
+ * (coinbase, random, baseFee) are taken.
+ */
+export interface BlockOverrides {
+  number?: bigint
+  difficulty?: bigint
+  time?: bigint
+  gasLimit?: bigint
+  feeRecipient?: Bytes
+  prevRandao?: Bytes
+  baseFeePerGas?: bigint
+  beaconRoot?: Bytes
+}
+
+const BLOCK_OVERRIDE_FIELDS = new Set(['number', 'difficulty', 'time', 'gasLimit', 'feeRecipient', 'coinbase', 'prevRandao', 'random', 'baseFeePerGas', 'baseFee', 'blobBaseFee', 'beaconRoot', 'withdrawals'])
+
+export function blockOverrides(value: unknown, index: number): BlockOverrides | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'object' || Array.isArray(value)) fail(index, `expected a block override object, got ${describe(value)}`)
+  const o = value as Record<string, unknown>
+  for (const key of Object.keys(o)) {
+    if (!BLOCK_OVERRIDE_FIELDS.has(key)) fail(index, `block overrides: unknown field ${JSON.stringify(key)}`)
+  }
+  if (o.blobBaseFee != null) fail(index, 'block overrides: blobBaseFee cannot be overridden (this chain carries no blobs)')
+  if (o.withdrawals != null) fail(index, 'block overrides: withdrawals cannot be overridden (this chain has no withdrawals)')
+  const out: BlockOverrides = {}
+  if (o.number != null) out.number = uint64(o.number, index, 'number')
+  if (o.difficulty != null) out.difficulty = quantity(o.difficulty, index, 'difficulty')
+  if (o.time != null) out.time = uint64(o.time, index, 'time')
+  if (o.gasLimit != null) out.gasLimit = uint64(o.gasLimit, index, 'gasLimit')
+  const recipient = o.feeRecipient ?? o.coinbase
+  if (recipient != null) out.feeRecipient = address(recipient, index, o.feeRecipient != null ? 'feeRecipient' : 'coinbase')
+  const randao = o.prevRandao ?? o.random
+  if (randao != null) out.prevRandao = hash(randao, index, o.prevRandao != null ? 'prevRandao' : 'random')
+  const baseFee = o.baseFeePerGas ?? o.baseFee
+  if (baseFee != null) out.baseFeePerGas = quantity(baseFee, index, o.baseFeePerGas != null ? 'baseFeePerGas' : 'baseFee')
+  if (o.beaconRoot != null) out.beaconRoot = hash(o.beaconRoot, index, 'beaconRoot')
+  return out
+}
+
 /** An eth_getLogs / eth_newFilter criteria object. */
 export interface FilterCriteria {
   fromBlock?: BlockId

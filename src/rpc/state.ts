@@ -1,4 +1,5 @@
 import {type Block, type BlockHeader, createBlock, createBlockHeader} from '@ethereumjs/block'
+import type {InterpreterStep, Log} from '@ethereumjs/evm'
 import type {MerkleStateManager} from '@ethereumjs/statemanager'
 import {getMerkleStateProof} from '@ethereumjs/statemanager'
 import {
@@ -12,11 +13,11 @@ import {
   getCalldataFloorGas,
   getMinimumGasLimit,
 } from '@ethereumjs/tx'
-import {Account, Address, bytesToHex, createZeroAddress, setLengthLeft} from '@ethereumjs/util'
-import {type RunTxResult, type VM, createVM, runTx} from '@ethereumjs/vm'
+import {Account, Address, bigIntToUnpaddedBytes, bytesToHex, createZeroAddress, generateAddress, hexToBytes, setLengthLeft} from '@ethereumjs/util'
+import {type RunTxResult, type VM, createVM, encodeReceipt, runTx} from '@ethereumjs/vm'
 import {keccak_256} from '@noble/hashes/sha3.js'
 
-import type {BlockRecord} from '../chain/block-store.js'
+import type {BlockRecord, ReceiptRecord} from '../chain/block-store.js'
 import {type Chain, blockHashSource} from '../chain/chain.js'
 import {Mutex} from '../util/mutex.js'
 import {errorMessage} from '../util/errors.js'
@@ -24,8 +25,12 @@ import type {Logger} from '../util/logger.js'
 import {CallStateManager, ExecutionTimeout} from './call-state.js'
 import {RpcError, RpcErrorCode, serverError} from './errors.js'
 import {enableJumpCache} from '../chain/jump-cache.js'
-import type {BlockId, CallRequest, StateOverrides} from './params.js'
+import type {BlockId, BlockOverrides, CallRequest, StateOverrides} from './params.js'
 import {revertError} from './revert.js'
+import {MAX_SIMULATED_BLOCKS, type SimulateOptions, traceTransfers} from './simulate.js'
+import {logsBloom} from './format.js'
+import {orderedTrieRoot} from '../chain/trie-root.js'
+import type {Tracer} from './tracers.js'
 
 type Bytes = Uint8Array
 
@@ -33,6 +38,10 @@ type Bytes = Uint8Array
 export interface ResolvedBlock {
   record: BlockRecord
   pending: boolean
+  /** Fields of the block environment a call runs in that the request overrides. */
+  overrides?: BlockOverrides
+  /** For `pending`: the pool's transactions the next block would hold, run before the call. */
+  pendingTxs?: TypedTransaction[]
 }
 
 /** What one execution of a call produced. */
@@ -255,6 +264,11 @@ export class ChainState {
 
   /** The EVM environment of a block; for `pending`, a header for the block after the head. */
   private env(at: ResolvedBlock): Env {
+    if (at.overrides) {
+      // Not kept: every request with overrides gets an environment of its own (never cached under).
+      const base = this.env({...at, overrides: undefined}).block
+      return {id: this.nextEnvId++, block: this.makeBlock(base.header, overrideFields(at.overrides)), createdAt: Date.now()}
+    }
     const {block} = at.record
     const key = `${bytesToHex(block.hash())}${bytesToHex(this.rootOf(at))}${at.pending ? 'p' : ''}`
     let env = this.envs.get(key)
@@ -317,7 +331,7 @@ export class ChainState {
 
   /** The gas limit a call gets when the request names none: the block's, capped. */
   defaultGas(at: ResolvedBlock): bigint {
-    const limit = at.record.block.header.gasLimit
+    const limit = at.overrides?.gasLimit ?? at.record.block.header.gasLimit
     return limit < this.gasCap ? limit : this.gasCap
   }
 
@@ -330,7 +344,7 @@ export class ChainState {
    * Wallets and dApps poll the same calls every block; this is what makes that cheap.
    */
   async call(req: CallRequest, at: ResolvedBlock, overrides?: StateOverrides, cacheKey?: string): Promise<Bytes> {
-    const key = cacheKey === undefined ? undefined : `c${this.env(at).id}:${cacheKey}`
+    const key = cacheKey === undefined || at.overrides || at.pendingTxs?.length ? undefined : `c${this.env(at).id}:${cacheKey}`
     const cached = key === undefined ? undefined : this.results.get(key)
     if (cached) {
       if (cached.error) throw cached.error
@@ -355,7 +369,7 @@ export class ChainState {
    * cannot succeed) with an optimistic first probe at gasUsed + refund + stipend, scaled by 64/63.
    */
   async estimateGas(req: CallRequest, at: ResolvedBlock, overrides?: StateOverrides, cacheKey?: string): Promise<bigint> {
-    const key = cacheKey === undefined ? undefined : `e${this.env(at).id}:${cacheKey}`
+    const key = cacheKey === undefined || at.overrides || at.pendingTxs?.length ? undefined : `e${this.env(at).id}:${cacheKey}`
     const cached = key === undefined ? undefined : this.results.get(key)
     if (cached) {
       if (cached.error) throw cached.error
@@ -374,7 +388,7 @@ export class ChainState {
   private search(req: CallRequest, at: ResolvedBlock, overrides?: StateOverrides): Promise<bigint> {
     const root = this.rootOf(at)
     const view = this.viewFor(root)
-    return view.run(root, async () => {
+    return view.run(root, () => this.withPending(view, at, async () => {
       let hi = req.gas !== undefined && req.gas >= SIMPLE_TRANSFER_GAS ? req.gas : this.defaultGas(at)
       if (hi > this.gasCap) hi = this.gasCap
       const feeCap = req.gasPrice ?? req.maxFeePerGas ?? 0n
@@ -424,18 +438,29 @@ export class ChainState {
         else hi = mid
       }
       return hi
-    }, this.callTimeoutMs)
+    }), this.callTimeoutMs)
   }
 
   /** Executes a call request on a scratch copy of the state at `at`. */
   execute(req: CallRequest, at: ResolvedBlock, gas: bigint, overrides?: StateOverrides): Promise<CallOutcome> {
     const root = this.rootOf(at)
     const view = this.viewFor(root)
-    return view.run(root, () => this.executeOn(view, req, at, gas, overrides), this.callTimeoutMs)
+    return view.run(root, () => this.withPending(view, at, () => this.executeOn(view, req, at, gas, overrides)), this.callTimeoutMs)
   }
 
-  /** With the view already held: checkpoint, apply overrides, runTx, revert. */
-  private async executeOn(view: StateView, req: CallRequest, at: ResolvedBlock, gas: bigint, overrides?: StateOverrides): Promise<CallOutcome> {
+  /**
+   * With the view already held: checkpoint, apply overrides, runTx, revert. A `tracer` listens
+   * from after the overrides to the end of the execution, and gives its answer (`traced`) before
+   * the revert, with the call's state changes still in place.
+   */
+  private async executeOn(
+    view: StateView,
+    req: CallRequest,
+    at: ResolvedBlock,
+    gas: bigint,
+    overrides?: StateOverrides,
+    tracer?: Tracer,
+  ): Promise<CallOutcome & {traced?: unknown}> {
     const env = this.env(at)
     const feesGiven = (req.gasPrice ?? 0n) > 0n || (req.maxFeePerGas ?? 0n) > 0n || (req.maxPriorityFeePerGas ?? 0n) > 0n
     const block = feesGiven ? env.block : this.freeBlock(env)
@@ -449,10 +474,17 @@ export class ChainState {
     await sm.checkpoint()
     try {
       if (overrides) await applyOverrides(sm, overrides)
-      if (tx.type !== TransactionType.EOACodeEIP7702) return await this.runMessage(view, tx, block)
-      // Set-code authorizations are processed by runTx only.
-      const result = await runTx(view.vm, {tx, block, skipNonce: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true})
-      return {result}
+      let outcome: CallOutcome & {traced?: unknown}
+      tracer?.start(view.vm)
+      try {
+        if (tx.type !== TransactionType.EOACodeEIP7702) outcome = await this.runMessage(view, tx, block)
+        // Set-code authorizations are processed by runTx only.
+        else outcome = {result: await runTx(view.vm, {tx, block, skipNonce: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true})}
+      } finally {
+        tracer?.stop(view.vm)
+      }
+      if (tracer && outcome.result) outcome.traced = await tracer.finish(view.vm, outcome.result, gas)
+      return outcome
     } catch (err) {
       if (err instanceof ExecutionTimeout) throw err
       if (err instanceof RpcError) return {rejected: err}
@@ -602,11 +634,354 @@ export class ChainState {
     )
   }
 
-  /** Runs a call request on the archive view with `task` around it (debug_traceCall). */
-  async withCall<T>(req: CallRequest, at: ResolvedBlock, gas: bigint, overrides: StateOverrides | undefined, task: (vm: VM, run: () => Promise<CallOutcome>) => Promise<T>): Promise<T> {
+  /**
+   * debug_traceCall: runs a call request on the archive view with `tracer` attached; the tracer's
+   * answer is taken before the call's changes are reverted.
+   */
+  async traceCall(req: CallRequest, at: ResolvedBlock, gas: bigint, overrides: StateOverrides | undefined, tracer: Tracer): Promise<unknown> {
     const root = this.rootOf(at)
-    return this.archive.run(root, (view) => task(view.vm, () => this.executeOn(view, req, at, gas, overrides)), this.traceTimeoutMs)
+    return this.archive.run(
+      root,
+      async (view) => {
+        const outcome = await this.withPending(view, at, () => this.executeOn(view, req, at, gas, overrides, tracer))
+        if (outcome.rejected) throw outcome.rejected
+        return outcome.traced
+      },
+      this.traceTimeoutMs,
+    )
   }
+
+  /**
+   * Runs `task` (holding `view`) on the state after the pending transactions of `at`, if any: they
+   * are executed in the next block's environment inside a checkpoint that is reverted afterwards.
+   */
+  private async withPending<T>(view: StateView, at: ResolvedBlock, task: () => Promise<T>): Promise<T> {
+    if (!at.pendingTxs?.length) return task()
+    await view.sm.checkpoint()
+    try {
+      await this.runPending(view, this.env({...at, overrides: undefined}).block, at.pendingTxs)
+      return await task()
+    } finally {
+      await view.sm.revert()
+    }
+  }
+
+  /** Executes pool transactions as the next block would (those that fail to apply are left out). */
+  private async runPending(view: StateView, block: Block, pool: TypedTransaction[]): Promise<{txs: TypedTransaction[]; senders: Bytes[]; receipts: ReceiptRecord[]; used: bigint}> {
+    const txs: TypedTransaction[] = []
+    const senders: Bytes[] = []
+    const receipts: ReceiptRecord[] = []
+    let used = 0n
+    for (const tx of pool) {
+      if (tx.gasLimit > block.header.gasLimit - used) continue
+      let result: RunTxResult
+      try {
+        result = await runTx(view.vm, {tx, block, blockGasUsed: used, skipHardForkValidation: true})
+      } catch (err) {
+        if (err instanceof ExecutionTimeout) throw err
+        continue
+      }
+      used += result.totalGasSpent
+      txs.push(tx)
+      senders.push(tx.getSenderAddress().bytes)
+      const failed = result.execResult.exceptionError !== undefined
+      receipts.push({status: failed ? 0 : 1, cumulativeGasUsed: used, gasUsed: result.totalGasSpent, logs: failed ? [] : (result.execResult.logs ?? []), ...(result.createdAddress ? {contractAddress: result.createdAddress.bytes} : {})})
+    }
+    return {txs, senders, receipts, used}
+  }
+
+  /**
+   * The pending block: the next block's environment holding the pool's transactions `pool` (in the
+   * order the producer would take them) as they execute on the head state. Its state root is not
+   * computed (zero).
+   */
+  async pendingBlock(pool: TypedTransaction[]): Promise<BlockRecord> {
+    const at = await this.resolve({tag: 'pending'})
+    const root = this.rootOf(at)
+    const view = this.viewFor(root)
+    return view.scratch(
+      root,
+      async () => {
+        const env = this.env(at).block
+        const {txs, senders, receipts, used} = await this.runPending(view, env, pool)
+        return {block: this.assembleBlock(env, txs, receipts, used), senders, receipts}
+      },
+      this.callTimeoutMs,
+    )
+  }
+
+  /** A block from an environment, its transactions and receipts: roots and bloom computed, state root zero. */
+  private assembleBlock(envBlock: Block, txs: TypedTransaction[], receipts: ReceiptRecord[], used: bigint): Block {
+    const encodedTxs = txs.map((tx) => tx.serialize())
+    const encodedReceipts = receipts.map((r, i) => encodeReceipt({cumulativeBlockGasUsed: r.cumulativeGasUsed, bitvector: logsBloom(r.logs), logs: r.logs, status: r.status} as never, txs[i]!.type))
+    const header = createBlockHeader(
+      {
+        ...envBlock.header.toJSON(),
+        gasUsed: used,
+        stateRoot: new Uint8Array(32),
+        transactionsTrie: orderedTrieRoot(encodedTxs),
+        receiptTrie: orderedTrieRoot(encodedReceipts),
+        logsBloom: logsBloom(receipts.flatMap((r) => r.logs)),
+      },
+      {common: this.chain.common, skipConsensusFormatValidation: true},
+    )
+    return createBlock({header, transactions: txs}, {common: this.chain.common, skipConsensusFormatValidation: true})
+  }
+
+  /**
+   * eth_simulateV1: the blocks of `options` executed one after another on the state after `at`
+   * (each block's state overrides applied before its calls), then everything is reverted. Block
+   * fields default as in geth: number + 1, time + 12 s, the parent's gas limit and fee recipient,
+   * base fee 0 without validation (the next base fee with it). Calls default to the sender's
+   * current nonce and the gas left in the block. Skipped block numbers are filled with empty
+   * blocks, which are returned too. The state root of a simulated block is not computed (zero),
+   * as anvil does; transactions and receipts roots and the bloom are.
+   */
+  async simulate(options: SimulateOptions, at: ResolvedBlock): Promise<SimulatedBlock[]> {
+    const root = this.rootOf(at)
+    const view = this.viewFor(root)
+    return view.scratch(
+      root,
+      async () => {
+        const out: SimulatedBlock[] = []
+        let parent = this.env({...at, overrides: undefined}).block.header
+        const coinbase = parent.coinbase
+        const stop = options.traceTransfers ? traceTransfers(view.vm) : undefined
+        try {
+          for (const [b, input] of options.blocks.entries()) {
+            const o = input.blockOverrides ?? {}
+            const number = o.number ?? parent.number + 1n
+            if (number <= parent.number) throw new RpcError(-38020, `block numbers must be in order: ${number} <= ${parent.number}`)
+            if (BigInt(out.length + 1) + (number - parent.number - 1n) > BigInt(MAX_SIMULATED_BLOCKS)) {
+              throw new RpcError(-38026, `too many blocks (at most ${MAX_SIMULATED_BLOCKS}, gaps included)`)
+            }
+            while (parent.number + 1n < number) {
+              const filler = await this.simulateBlock(view, parent, {}, [], options, coinbase, b)
+              out.push(filler)
+              parent = filler.record.block.header
+            }
+            if (input.stateOverrides) await applyOverrides(view.sm, input.stateOverrides)
+            const block = await this.simulateBlock(view, parent, o, input.calls, options, coinbase, b)
+            out.push(block)
+            parent = block.record.block.header
+          }
+        } finally {
+          stop?.()
+        }
+        return out
+      },
+      this.traceTimeoutMs,
+    )
+  }
+
+  private async simulateBlock(
+    view: StateView,
+    parent: BlockHeader,
+    o: BlockOverrides,
+    calls: CallRequest[],
+    options: SimulateOptions,
+    coinbase: Address,
+    blockIndex: number,
+  ): Promise<SimulatedBlock> {
+    const time = o.time ?? parent.timestamp + 12n
+    if (time <= parent.timestamp) throw new RpcError(-38021, `block timestamps must be in order: ${time} <= ${parent.timestamp}`)
+    const gasLimit = o.gasLimit ?? parent.gasLimit
+    const baseFee = o.baseFeePerGas ?? (options.validation ? this.chain.baseFeeAfter(parent) : 0n)
+    const envBlock = this.makeBlock(parent, {
+      parentHash: parent.hash(),
+      number: o.number ?? parent.number + 1n,
+      timestamp: time,
+      gasLimit,
+      gasUsed: 0n,
+      coinbase: o.feeRecipient ?? coinbase,
+      mixHash: o.prevRandao ?? new Uint8Array(32),
+      difficulty: o.difficulty ?? 0n,
+      baseFeePerGas: baseFee,
+      ...(o.beaconRoot ? {parentBeaconBlockRoot: o.beaconRoot} : {}),
+    })
+    const free = this.makeBlock(envBlock.header, {baseFeePerGas: 0n})
+    const txs: TypedTransaction[] = []
+    const senders: Bytes[] = []
+    const receipts: ReceiptRecord[] = []
+    const results: SimulatedCall[] = []
+    let used = 0n
+    for (const [c, req] of calls.entries()) {
+      const where = `call ${c} of block ${blockIndex}`
+      const from = req.from ?? new Uint8Array(20)
+      const nonce = req.nonce ?? (await view.sm.getAccount(new Address(from)))?.nonce ?? 0n
+      const left = gasLimit - used
+      const gas = req.gas ?? left
+      if (gas > left) throw new RpcError(-38015, `block gas limit reached: ${where} asks ${gas}, ${left} left`)
+      const feesGiven = (req.gasPrice ?? 0n) > 0n || (req.maxFeePerGas ?? 0n) > 0n || (req.maxPriorityFeePerGas ?? 0n) > 0n
+      // Without validation a call that names no fee runs at base fee 0, as geth's NoBaseFee does.
+      const block = options.validation || feesGiven ? envBlock : free
+      let tx: TypedTransaction
+      try {
+        tx = this.buildTx({...req, nonce}, gas, block.header.baseFeePerGas ?? 0n)
+      } catch (err) {
+        throw new RpcError(RpcErrorCode.invalidParams, `invalid transaction (${where}): ${firstLine(errorMessage(err))}`)
+      }
+      let result: RunTxResult
+      try {
+        result = await runTx(view.vm, {tx, block, skipNonce: !options.validation, blockGasUsed: used, skipBlockGasLimitValidation: true, skipHardForkValidation: true})
+      } catch (err) {
+        if (err instanceof ExecutionTimeout) throw err
+        const refused = rejectionError(errorMessage(err), req)
+        throw new RpcError(refused.rpcCode, `${refused.message} (${where})`)
+      }
+      used += result.totalGasSpent
+      const exec = result.execResult
+      const failed = exec.exceptionError !== undefined
+      const logs = failed ? [] : (exec.logs ?? [])
+      const call: SimulatedCall = {status: failed ? 0 : 1, returnData: exec.returnValue, gasUsed: result.totalGasSpent, logs}
+      if (failed) {
+        if (exec.exceptionError!.error === 'revert') {
+          const e = revertError(exec.returnValue)
+          call.error = {code: 3, message: e.message, data: exec.returnValue}
+        } else {
+          call.error = {code: -32015, message: evmFailureMessage(result)}
+        }
+      }
+      results.push(call)
+      txs.push(this.simulatedTx(tx))
+      senders.push(from)
+      receipts.push({status: call.status, cumulativeGasUsed: used, gasUsed: result.totalGasSpent, logs, ...(result.createdAddress ? {contractAddress: result.createdAddress.bytes} : {})})
+    }
+    const block = this.assembleBlock(envBlock, txs, receipts, used)
+    return {record: {block, senders, receipts}, calls: results}
+  }
+
+  /** A call as a block transaction: the fields it ran with and a zero signature, so it has a hash. */
+  private simulatedTx(tx: TypedTransaction): TypedTransaction {
+    const json = {...tx.toJSON(), v: tx.type === TransactionType.Legacy ? '0x1b' : '0x0', r: '0x0', s: '0x0'}
+    const opts = {common: this.chain.txCommon}
+    switch (tx.type) {
+      case TransactionType.Legacy:
+        return createLegacyTx(json as never, opts)
+      case TransactionType.AccessListEIP2930:
+        return createAccessList2930Tx(json as never, opts)
+      case TransactionType.EOACodeEIP7702:
+        return createEOACode7702Tx(json as never, opts)
+      default:
+        return createFeeMarket1559Tx(json as never, opts)
+    }
+  }
+
+  /**
+   * eth_createAccessList as geth does it: run the call, collect the addresses and slots it touched
+   * (except the sender, the recipient or created address and the precompiles), run again with
+   * that list, until the list no longer changes. gasUsed is that last run's, with the list.
+   */
+  async createAccessList(req: CallRequest, at: ResolvedBlock, overrides?: StateOverrides): Promise<AccessListResult> {
+    const root = this.rootOf(at)
+    const view = this.viewFor(root)
+    return view.run(
+      root,
+      () => this.withPending(view, at, async () => {
+        const gas = req.gas !== undefined && req.gas > 0n ? (req.gas < this.gasCap ? req.gas : this.gasCap) : this.defaultGas(at)
+        const from = req.from ?? new Uint8Array(20)
+        let to = req.to
+        if (!to) {
+          const nonce = req.nonce ?? (await this.scratchAccount(view, from, overrides))?.nonce ?? 0n
+          to = generateAddress(from, bigIntToUnpaddedBytes(nonce))
+        }
+        const excluded = new Set([bytesToHex(from), bytesToHex(to), ...this.precompiles(view.vm.evm).map((a) => `0x${a}`)])
+        let list: [Bytes, Bytes[]][] = req.accessList ?? []
+        for (let round = 0; round < 16; round++) {
+          const collector = new AccessListCollector(excluded)
+          const listener = (step: InterpreterStep): void => collector.onStep(step)
+          view.vm.evm.events!.on('step', listener)
+          let outcome: CallOutcome
+          try {
+            outcome = await this.executeOn(view, {...req, accessList: list}, at, gas, overrides)
+          } finally {
+            view.vm.evm.events!.off('step', listener)
+          }
+          if (outcome.rejected) throw outcome.rejected
+          const next = collector.list()
+          if (sameAccessList(next, list) || round === 15) {
+            const result = outcome.result!
+            const answer: AccessListResult = {accessList: list, gasUsed: result.totalGasSpent}
+            if (result.execResult.exceptionError) answer.error = evmFailureMessage(result)
+            return answer
+          }
+          list = next
+        }
+        throw new Error('unreachable')
+      }),
+      this.callTimeoutMs,
+    )
+  }
+}
+
+/** One call's outcome in eth_simulateV1. */
+export interface SimulatedCall {
+  status: 0 | 1
+  returnData: Bytes
+  gasUsed: bigint
+  logs: Log[]
+  /** A revert (code 3, with data) or another EVM failure (-32015). */
+  error?: {code: number; message: string; data?: Bytes}
+}
+
+/** One simulated block: a record shaped like a committed block's, and the calls' outcomes. */
+export interface SimulatedBlock {
+  record: BlockRecord
+  calls: SimulatedCall[]
+}
+
+/** What eth_createAccessList answers. */
+export interface AccessListResult {
+  accessList: [Bytes, Bytes[]][]
+  gasUsed: bigint
+  /** Set when the call failed with the list (geth answers the list anyway). */
+  error?: string
+}
+
+const ACCESS_SLOT_OPS = new Set(['SLOAD', 'SSTORE'])
+const ACCESS_ADDRESS_OPS = new Set(['EXTCODECOPY', 'EXTCODEHASH', 'EXTCODESIZE', 'BALANCE', 'SELFDESTRUCT'])
+const ACCESS_CALL_OPS = new Set(['CALL', 'CALLCODE', 'DELEGATECALL', 'STATICCALL'])
+
+/** geth's access list tracer: addresses and slots the opcodes touch, sorted. */
+class AccessListCollector {
+  private readonly entries = new Map<string, Set<string>>()
+
+  constructor(private readonly excluded: Set<string>) {}
+
+  onStep(step: InterpreterStep): void {
+    const name = step.opcode.name
+    const stack = step.stack
+    if (ACCESS_SLOT_OPS.has(name) && stack.length >= 1) {
+      this.add(step.address.toString()).add(`0x${stack[stack.length - 1]!.toString(16).padStart(64, '0')}`)
+    } else if (ACCESS_ADDRESS_OPS.has(name) && stack.length >= 1) {
+      this.addAddress(stack[stack.length - 1]!)
+    } else if (ACCESS_CALL_OPS.has(name) && stack.length >= 5) {
+      this.addAddress(stack[stack.length - 2]!)
+    }
+  }
+
+  private addAddress(word: bigint): void {
+    const a = `0x${(word & ((1n << 160n) - 1n)).toString(16).padStart(40, '0')}`
+    if (!this.excluded.has(a)) this.add(a)
+  }
+
+  private add(address: string): Set<string> {
+    let slots = this.entries.get(address)
+    if (!slots) {
+      slots = new Set()
+      this.entries.set(address, slots)
+    }
+    return slots
+  }
+
+  list(): [Bytes, Bytes[]][] {
+    return [...this.entries.keys()].sort().map((a) => [hexToBytes(a as `0x${string}`), [...this.entries.get(a)!].sort().map((k) => hexToBytes(k as `0x${string}`))])
+  }
+}
+
+function sameAccessList(a: [Bytes, Bytes[]][], b: [Bytes, Bytes[]][]): boolean {
+  const key = (l: [Bytes, Bytes[]][]): string => l.map(([addr, keys]) => `${bytesToHex(addr)}:${keys.map((k) => bytesToHex(k)).join(',')}`).join(';')
+  return key(a) === key(b)
 }
 
 interface CachedResult {
@@ -640,6 +1015,20 @@ class ResultCache {
     this.entries.set(key, {result, size})
     this.bytes += size
   }
+}
+
+/** Header fields for block overrides. */
+function overrideFields(o: BlockOverrides): Record<string, unknown> {
+  const fields: Record<string, unknown> = {}
+  if (o.number !== undefined) fields.number = o.number
+  if (o.difficulty !== undefined) fields.difficulty = o.difficulty
+  if (o.time !== undefined) fields.timestamp = o.time
+  if (o.gasLimit !== undefined) fields.gasLimit = o.gasLimit
+  if (o.feeRecipient !== undefined) fields.coinbase = o.feeRecipient
+  if (o.prevRandao !== undefined) fields.mixHash = o.prevRandao
+  if (o.baseFeePerGas !== undefined) fields.baseFeePerGas = o.baseFeePerGas
+  if (o.beaconRoot !== undefined) fields.parentBeaconBlockRoot = o.beaconRoot
+  return fields
 }
 
 async function applyOverrides(sm: MerkleStateManager, overrides: StateOverrides): Promise<void> {

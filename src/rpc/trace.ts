@@ -74,8 +74,8 @@ export class StructLogger {
     this.cap = options.limit > 0 ? Math.min(options.limit, maxSteps) : maxSteps
   }
 
-  /** Attaches to the VM's EVM for the duration of `run`. */
-  async attach<T>(vm: VM, run: () => Promise<T>): Promise<T> {
+  /** Listens to the VM's EVM until the returned function is called. */
+  listen(vm: VM): () => void {
     const listener = (step: InterpreterStep, resolve?: (result?: unknown) => void): void => {
       this.onStep(step).then(
         () => resolve?.(),
@@ -83,11 +83,7 @@ export class StructLogger {
       )
     }
     vm.evm.events!.on('step', listener)
-    try {
-      return await run()
-    } finally {
-      vm.evm.events!.off('step', listener)
-    }
+    return () => vm.evm.events!.off('step', listener)
   }
 
   private async onStep(step: InterpreterStep): Promise<void> {

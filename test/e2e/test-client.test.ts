@@ -145,6 +145,31 @@ describe(`viem test client (${process.env.XAI_E2E_TARGET ?? 'xai'})`, () => {
     await expect(client.setMinGasPrice({gasPrice: 1n})).rejects.toThrow(/not supported when EIP-1559 is active/)
   }, 60_000)
 
+  test('tracers, eth_createAccessList and eth_simulateV1 answer in the shapes anvil and geth share', async () => {
+    const hash = await send(9n)
+    await client.waitForTransactionReceipt({hash})
+    const from = sender().toLowerCase()
+    const to = RECIPIENT.toLowerCase()
+    const call = (await client.request({method: 'debug_traceTransaction', params: [hash, {tracer: 'callTracer', tracerConfig: {withLog: true}}]} as never)) as Record<string, unknown>
+    // The top frame's gas differs (geth: the gas limit; anvil: what is left after the intrinsic cost).
+    expect({...call, gas: undefined}).toEqual({type: 'CALL', from, to, value: '0x9', gasUsed: '0x5208', input: '0x', gas: undefined})
+    const diff = (await client.request({method: 'debug_traceTransaction', params: [hash, {tracer: 'prestateTracer', tracerConfig: {diffMode: true}}]} as never)) as {
+      pre: Record<string, {balance: string; nonce?: number}>
+      post: Record<string, {balance?: string; nonce?: number}>
+    }
+    expect(BigInt(diff.post[to]!.balance!) - BigInt(diff.pre[to]?.balance ?? '0x0')).toBe(9n)
+    expect(diff.post[from]!.nonce).toBe((diff.pre[from]!.nonce ?? 0) + 1)
+    const block = await client.getTransactionReceipt({hash})
+    const traces = (await client.request({method: 'debug_traceBlockByNumber', params: [`0x${block.blockNumber.toString(16)}`, {tracer: 'callTracer'}]} as never)) as {txHash: string}[]
+    expect(traces.map((t) => t.txHash)).toEqual([hash])
+    expect(await client.createAccessList({account: sender(), to: RECIPIENT, value: 1n})).toEqual({accessList: [], gasUsed: 21_000n})
+    const [simulated] = (await client.request({
+      method: 'eth_simulateV1',
+      params: [{blockStateCalls: [{stateOverrides: {[STRANGER]: {balance: '0x100'}}, calls: [{from: STRANGER, to: RECIPIENT, value: '0x10'}]}], traceTransfers: true}, 'latest'],
+    } as never)) as {calls: {status: string; gasUsed: string; logs: {address: string}[]}[]}[]
+    expect(simulated!.calls[0]).toMatchObject({status: '0x1', gasUsed: '0x5208', logs: [{address: '0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee'}]})
+  }, 60_000)
+
   test('reset returns to a chain at block 0 with the dev accounts funded; reset to a fork is refused', async () => {
     await client.mine({blocks: 2})
     // viem's reset() always sends a forking section, which anvil without a fork refuses as xai does.

@@ -2,13 +2,15 @@ import type {BlockRecord} from '../../chain/block-store.js'
 import {effectiveTip} from '../../chain/mempool.js'
 import type {MethodTable} from '../dispatcher.js'
 import {invalidParams, serverError} from '../errors.js'
-import {type Hex, formatBlock, formatReceipt, formatTransaction, hex, qty, word} from '../format.js'
+import {type Hex, formatBlock, formatLog, formatReceipt, formatTransaction, hex, qty, word} from '../format.js'
+import {simulateOptions} from '../simulate.js'
 import {
   type BlockId,
   address,
   arity,
   blockId,
   blockNumberOrTag,
+  blockOverrides,
   bool,
   callRequest,
   data,
@@ -17,6 +19,7 @@ import {
   quantity,
   stateOverrides,
 } from '../params.js'
+import type {ResolvedBlock} from '../state.js'
 import {type RpcDeps, SUGGESTED_PRIORITY_FEE} from './deps.js'
 
 const MAX_PERCENTILES = 100
@@ -75,6 +78,15 @@ export function ethMethods(deps: RpcDeps): MethodTable {
   const chainIdHex = qty(chain.chainId)
 
   const blockBy = async (id: BlockId): Promise<BlockRecord | undefined> => state.findBlock(id)
+  /** Most pool transactions a `pending` execution runs before the call. */
+  const PENDING_MAX_TXS = 1_000
+  /** A block for execution; `pending` carries the pool's transactions the next block would hold. */
+  const resolveForCall = async (id: BlockId): Promise<ResolvedBlock> => {
+    const at = await state.resolve(id)
+    if (!at.pending) return at
+    const pendingTxs = mempool.selectForBlock(chain.nextBaseFee(), PENDING_MAX_TXS)
+    return pendingTxs.length > 0 ? {...at, pendingTxs} : at
+  }
   const blockArg = (params: unknown[], index: number): BlockId => blockId(params[index], index)
 
   const txAt = (record: BlockRecord | undefined, indexValue: unknown, argIndex: number): Record<string, unknown> | null => {
@@ -194,20 +206,58 @@ export function ethMethods(deps: RpcDeps): MethodTable {
     eth_call: async (params) => {
       arity(params, 1, 4)
       const req = callRequest(params[0], 0)
-      const at = await state.resolve(blockArg(params, 1))
+      const at = {...(await resolveForCall(blockArg(params, 1))), overrides: blockOverrides(params[3], 3)}
       const overrides = stateOverrides(params[2], 2)
-      if (params[3] !== undefined && params[3] !== null) throw invalidParams('invalid argument 3: block overrides are not supported')
       return hex(await state.call(req, at, overrides, cacheKey(params[0], params[2])))
     },
     eth_estimateGas: async (params) => {
-      arity(params, 1, 3)
+      arity(params, 1, 4)
       const req = callRequest(params[0], 0)
       // Without a block, estimate for the block the transaction will land in (as anvil does): code
       // that reads block.number or block.timestamp sees the next block's, not the head's.
       const id = params[1] === undefined || params[1] === null ? ({tag: 'pending'} as const) : blockId(params[1], 1)
-      const at = await state.resolve(id)
+      const at = {...(await resolveForCall(id)), overrides: blockOverrides(params[3], 3)}
       const overrides = stateOverrides(params[2], 2)
       return qty(await state.estimateGas(req, at, overrides, cacheKey(params[0], params[2])))
+    },
+    eth_createAccessList: async (params) => {
+      arity(params, 1, 3)
+      const req = callRequest(params[0], 0)
+      // Like eth_estimateGas: without a block, for the block the transaction would land in.
+      const id = params[1] === undefined || params[1] === null ? ({tag: 'pending'} as const) : blockId(params[1], 1)
+      const at = await resolveForCall(id)
+      const result = await state.createAccessList(req, at, stateOverrides(params[2], 2))
+      const answer: Record<string, unknown> = {
+        accessList: result.accessList.map(([a, keys]) => ({address: hex(a), storageKeys: keys.map((k) => hex(k))})),
+        gasUsed: qty(result.gasUsed),
+      }
+      if (result.error !== undefined) answer.error = result.error
+      return answer
+    },
+    eth_simulateV1: async (params) => {
+      arity(params, 1, 2)
+      const options = simulateOptions(params[0], 0)
+      const at = await state.resolve(blockArg(params, 1))
+      const blocks = await state.simulate(options, at)
+      return blocks.map(({record, calls}) => {
+        const out = formatBlock(record, options.returnFullTransactions)
+        const blockHash = out.hash as Hex
+        const blockNumber = out.number as Hex
+        const blockTimestamp = out.timestamp as Hex
+        let logIndex = 0
+        out.calls = calls.map((call, i) => {
+          const transactionHash = hex(record.block.transactions[i]!.hash())
+          const formatted: Record<string, unknown> = {
+            returnData: hex(call.returnData),
+            logs: call.logs.map((log) => formatLog(log, {blockHash, blockNumber, blockTimestamp, transactionHash, transactionIndex: qty(i), logIndex: logIndex++})),
+            gasUsed: qty(call.gasUsed),
+            status: qty(call.status),
+          }
+          if (call.error) formatted.error = {code: call.error.code, message: call.error.message, ...(call.error.data ? {data: hex(call.error.data)} : {})}
+          return formatted
+        })
+        return out
+      })
     },
     eth_sendRawTransaction: async (params) => {
       arity(params, 1, 1)
@@ -241,8 +291,11 @@ export function ethMethods(deps: RpcDeps): MethodTable {
     // ----- blocks ------------------------------------------------------------------------------
     eth_getBlockByNumber: async (params) => {
       arity(params, 1, 2)
-      const record = await blockBy(blockNumberOrTag(params[0], 0))
+      const id = blockNumberOrTag(params[0], 0)
       const full = params[1] === undefined ? false : bool(params[1], 1)
+      // The block the node would build next from its pool, as anvil answers it (state root zero).
+      if ('tag' in id && id.tag === 'pending') return formatBlock(await state.pendingBlock(mempool.selectForBlock(chain.nextBaseFee(), PENDING_MAX_TXS)), full)
+      const record = await blockBy(id)
       return record ? formatBlock(record, full) : null
     },
     eth_getBlockByHash: async (params) => {

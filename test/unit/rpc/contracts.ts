@@ -74,3 +74,54 @@ contract Probe {
     }
 }
 `
+
+/** Nested calls, logs, reverts and CREATE2 for the tracer and access-list tests (checked against anvil). */
+export const TRACEE_SOURCE = `// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+contract Callee {
+    uint256 public x;
+    event Hit(uint256 indexed v);
+
+    function hit(uint256 v) external payable returns (uint256) {
+        x = v;
+        emit Hit(v);
+        return v * 2;
+    }
+
+    function boom() external pure {
+        revert("boom");
+    }
+}
+
+contract Caller {
+    Callee public callee;
+    uint256 public last;
+    event Before(uint256 v);
+    event After(uint256 r);
+
+    constructor() {
+        callee = new Callee();
+    }
+
+    function go(uint256 v) external payable returns (uint256) {
+        emit Before(v);
+        uint256 r = callee.hit{value: msg.value}(v);
+        try callee.boom() {} catch {}
+        (bool ok, ) = address(callee).staticcall(abi.encodeWithSignature("x()"));
+        require(ok);
+        last = r;
+        emit After(r);
+        return r;
+    }
+
+    function fail() external {
+        last = 1;
+        callee.boom();
+    }
+
+    function make(bytes32 salt) external returns (address) {
+        return address(new Callee{salt: salt}());
+    }
+}
+`

@@ -95,7 +95,7 @@ describe('debug_traceTransaction / debug_traceCall (struct logger)', () => {
 
   it('errors: unknown transaction, unsupported tracer, bad params', async () => {
     expect(await h.rpcError('debug_traceTransaction', [`0x${'00'.repeat(32)}`])).toEqual({code: -32000, message: 'transaction not found'})
-    expect((await h.rpcError('debug_traceTransaction', [storeTx, {tracer: 'callTracer'}])).code).toBe(-32602)
+    expect((await h.rpcError('debug_traceTransaction', [storeTx, {tracer: 'noSuchTracer'}])).code).toBe(-32602)
     expect((await h.rpcError('debug_traceTransaction', ['0x12'])).code).toBe(-32602)
     expect((await h.rpcError('debug_traceTransaction', [storeTx, {disableStack: 'yes'}])).code).toBe(-32602)
     expect((await h.rpcError('debug_traceCall', [{to: 'nope'}])).code).toBe(-32602)

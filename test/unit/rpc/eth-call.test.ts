@@ -146,7 +146,7 @@ describe('eth_call', () => {
       [{to: probe}, 'latest', {[probe]: {state: {}, stateDiff: {}}}],
       [{to: probe}, 'latest', {nope: {}}],
       [{to: probe}, 'latest', {[probe]: {balance: 'rich'}}],
-      [{to: probe}, 'latest', {}, {number: '0x1'}],
+      [{to: probe}, 'latest', {}, {number: 'one'}],
     ]
     for (const params of cases) {
       expect((await h.rpcError('eth_call', params)).code, JSON.stringify(params)).toBe(-32602)

@@ -32,6 +32,21 @@ describe('eth_sendRawTransaction', () => {
       [await alice.signTransaction({...base, chainId: 31337, nonce, maxFeePerGas: 1n, maxPriorityFeePerGas: 1n}), /^max fee per gas less than block base fee$/],
       [await privateKeyToAccount(generatePrivateKey()).signTransaction({...base, chainId: 31337, nonce: 0}), /^insufficient funds for gas \* price \+ value: address 0x[0-9a-fA-F]{40} have 0 want \d+$/],
       ['0x02c0', /invalid transaction|transaction type not supported/],
+      // A signed blob transaction (versioned hashes, no sidecar): refused with the reason, as this chain carries no blobs.
+      [
+        await alice.signTransaction({
+          chainId: 31337,
+          nonce,
+          to: BOB,
+          gas: 21_000n,
+          maxFeePerGas: 10_000_000_000n,
+          maxPriorityFeePerGas: 1n,
+          maxFeePerBlobGas: 1n,
+          blobVersionedHashes: [`0x01${'00'.repeat(31)}`],
+          type: 'eip4844',
+        }),
+        /^transaction type not supported: blob \(type 3\) transactions need blob data, which this chain does not carry/,
+      ],
     ]
     for (const [raw, message] of cases) {
       const error = await h.rpcError('eth_sendRawTransaction', [raw])
