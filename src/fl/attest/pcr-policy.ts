@@ -26,21 +26,27 @@ const SHA256_HEX = z
   .regex(/^(0x)?[0-9a-fA-F]{64}$/, 'a sha256 value: 64 hex digits')
   .transform((value) => value.replace(/^0x/, '').toLowerCase())
 
+const PCR_INDEX = /^(?:[0-9]|1[0-9]|2[0-3])$/
+
 const POLICY = z
-  .record(z.string().regex(/^(?:[0-9]|1[0-9]|2[0-3])$/, 'a PCR index 0–23'), z.array(SHA256_HEX).min(1, 'at least one allowed value'))
-  .refine((record) => Object.keys(record).length > 0, 'no PCR listed')
+  .record(z.string(), z.array(SHA256_HEX).min(1, 'at least one allowed value'))
+  .superRefine((record, ctx) => {
+    const keys = Object.keys(record)
+    if (keys.length === 0) ctx.addIssue({code: 'custom', message: 'no PCR listed'})
+    for (const key of keys) if (!PCR_INDEX.test(key)) ctx.addIssue({code: 'custom', path: [key], message: 'not a PCR index 0–23'})
+  })
 
 /** Parses a policy document; FL_ATTEST_POLICY_INVALID names what is wrong and where. */
 export function parsePcrPolicy(text: string, source = 'PCR policy'): PcrPolicy {
   let doc: unknown
   try {
-    doc = parse(text)
+    // The failsafe schema reads every scalar as a string: YAML 1.2 would read an unquoted
+    // all-digit value (a PCR of zeros) or a 0x… value as a number.
+    doc = parse(text, {schema: 'failsafe'})
   } catch (err) {
     throw new XaiError('FL_ATTEST_POLICY_INVALID', `${source} is not YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`, {hint: policyHint})
   }
-  // YAML reads `7:` as the number 7; the schema keys on strings.
-  const record = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? Object.fromEntries(Object.entries(doc as Record<string, unknown>).map(([k, v]) => [String(k), v])) : doc
-  const parsed = POLICY.safeParse(record)
+  const parsed = POLICY.safeParse(doc)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!
     const where = issue.path.length > 0 ? ` at ${issue.path.join('.')}` : ''
