@@ -62,6 +62,12 @@ export interface AttestationVerifierOptions {
   now?: () => Date
 }
 
+/** Enrollments begun and not finished that the verifier holds; the oldest is dropped past this. */
+const MAX_PENDING = 10_000
+/** Upper bounds of the request's fields (an EK certificate is ~1 KiB, a public area < 400 bytes). */
+const MAX_CERTIFICATE_BYTES = 16 * 1024
+const MAX_PUBLIC_BYTES = 1024
+
 const AK_REQUIRED = TPMA_OBJECT.fixedTPM | TPMA_OBJECT.fixedParent | TPMA_OBJECT.sensitiveDataOrigin | TPMA_OBJECT.restricted | TPMA_OBJECT.sign
 const EK_REQUIRED = TPMA_OBJECT.fixedTPM | TPMA_OBJECT.fixedParent | TPMA_OBJECT.sensitiveDataOrigin | TPMA_OBJECT.restricted | TPMA_OBJECT.decrypt
 
@@ -123,6 +129,9 @@ export function createAttestationVerifier(options: AttestationVerifierOptions): 
     pcrs: policy.pcrs,
 
     async beginEnrollment(clientId: string, clientPublicKey: Uint8Array, request: EnrollmentRequest): Promise<CredentialChallenge> {
+      if (request.ekCertificate.length > MAX_CERTIFICATE_BYTES || request.ekPublic.length > MAX_PUBLIC_BYTES || request.akPublic.length > MAX_PUBLIC_BYTES || request.akName.length > 66) {
+        throw refuse('enrollment request too large')
+      }
       let ek: TpmPublic
       let ak: TpmPublic
       try {
@@ -151,6 +160,8 @@ export function createAttestationVerifier(options: AttestationVerifierOptions): 
         throw refuse(`cannot make a credential for this EK (${err instanceof Error ? err.message : String(err)})`)
       }
       const ekQualified = qualifiedName(ek.nameAlg, u32be(TPM_RH_ENDORSEMENT), tpmName(ek))
+      pending.delete(clientId)
+      if (pending.size >= MAX_PENDING) pending.delete(pending.keys().next().value!)
       pending.set(clientId, {secret, client: {akPublic: hex(request.akPublic), akName: hex(akName), akQualifiedName: hex(qualifiedName(ak.nameAlg, ekQualified, akName))}})
       return challenge
     },
@@ -220,6 +231,7 @@ export function compareClocks(a: TpmClock, b: TpmClock): number {
 
 function verifySignature(ak: TpmPublic, key: KeyObject, data: Uint8Array, sig: TpmSignature): boolean {
   if (ak.scheme !== TPM_ALG.NULL && (sig.algorithm !== ak.scheme || sig.hash !== ak.schemeHash)) return false
+  if (sig.hash === TPM_ALG.SHA1) return false
   const hash = hashOf(sig.hash).name
   if (sig.algorithm === TPM_ALG.ECDSA) {
     if (ak.type !== 'ecc') return false

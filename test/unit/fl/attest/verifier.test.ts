@@ -7,7 +7,8 @@ import {encodeEvidence} from '../../../../src/fl/attest/evidence.js'
 import {policyFromValues} from '../../../../src/fl/attest/pcr-policy.js'
 import {parseTpm2bPublic, qualifiedName, sized, tpmName, u16be, u32be} from '../../../../src/fl/attest/tpm-structures.js'
 import {compareClocks, createAttestationVerifier, type TpmAttestationVerifier} from '../../../../src/fl/attest/verifier.js'
-import {quoteQualifyingData, type UpdateBinding} from '../../../../src/fl/attestation-port.js'
+import {type EnrollmentRequest, quoteQualifyingData, type UpdateBinding} from '../../../../src/fl/attestation-port.js'
+import {SWTPM_AK_NAME, SWTPM_AK_PUBLIC, SWTPM_EK_PUBLIC} from './vectors.js'
 
 /**
  * The per-update rules, against quotes made in software: an ECDSA P-256 key with a restricted
@@ -160,5 +161,30 @@ describe('AttestationVerifier.verifyUpdate', () => {
     expect(compareClocks({resetCount: 1, restartCount: 0, clock: '5'}, {resetCount: 0, restartCount: 9, clock: '99'})).toBe(1)
     expect(compareClocks({resetCount: 1, restartCount: 0, clock: '5'}, {resetCount: 1, restartCount: 1, clock: '1'})).toBe(-1)
     expect(compareClocks({resetCount: 1, restartCount: 1, clock: '18446744073709551615'}, {resetCount: 1, restartCount: 1, clock: '18446744073709551614'})).toBe(1)
+  })
+})
+
+describe('AttestationVerifier enrollment refusals that need no TPM', () => {
+  const request: EnrollmentRequest = {
+    ekCertificate: new Uint8Array(800).fill(0x30),
+    ekPublic: Buffer.from(SWTPM_EK_PUBLIC, 'hex'),
+    akPublic: Buffer.from(SWTPM_AK_PUBLIC, 'hex'),
+    akName: Buffer.from(SWTPM_AK_NAME, 'hex'),
+    akBinding: new Uint8Array(64),
+  }
+
+  async function reason(promise: Promise<unknown>): Promise<string> {
+    return promise.then(
+      () => 'accepted',
+      (err: Error) => err.message,
+    )
+  }
+
+  it('refuses oversized fields, malformed keys and an unreadable certificate, with reasons', async () => {
+    const v = createAttestationVerifier({caCertificates: [], policy})
+    expect(await reason(v.beginEnrollment('x', new Uint8Array(33), {...request, ekCertificate: new Uint8Array(1 << 20)}))).toBe('attestation: enrollment request too large')
+    expect(await reason(v.beginEnrollment('x', new Uint8Array(33), {...request, akPublic: new Uint8Array(10)}))).toMatch(/^attestation: malformed key \(/)
+    expect(await reason(v.beginEnrollment('x', new Uint8Array(33), request))).toBe('attestation: EK certificate unreadable')
+    expect(await reason(v.finishEnrollment('x', new Uint8Array(32)))).toBe('attestation: no enrollment in progress for this client')
   })
 })
