@@ -156,6 +156,25 @@ describe.skipIf(missing.length > 0)('TPM attestation with swtpm', () => {
     }
   })
 
+  it('a software TPM killed in use four times still enrolls (its dictionary-attack lockout is cleared at start)', async () => {
+    await provisionSwtpm(dir('tpm-da'), dir('ca'))
+    for (let i = 0; i < 4; i++) {
+      const tpm = await createClientAttestor(`swtpm:${dir('tpm-da')}`)
+      swtpmPids.push(tpm.swtpmPid!)
+      await tpm.enrollment(signAkName)
+      process.kill(tpm.swtpmPid!, 'SIGKILL') // no TPM2_Shutdown: counts as an authorization failure
+      await tpm.close()
+    }
+    const tpm = await createClientAttestor(`swtpm:${dir('tpm-da')}`)
+    try {
+      const challenge = await verifier.beginEnrollment('da', clientPublicKey, await tpm.enrollment(signAkName))
+      await verifier.finishEnrollment('da', await tpm.activate(challenge))
+      expect(verifier.isEnrolled('da')).toBe(true)
+    } finally {
+      await tpm.close()
+    }
+  })
+
   describe('the CLI', () => {
     it('fl attest check: the whole protocol, the PCRs and the verdict', async () => {
       const result = await runXai(['fl', 'attest', 'check', '--tpm', `swtpm:${dir('tpm-mallory')}`, '--ca', dir('other-ca'), '--json'], tmp)

@@ -57,8 +57,14 @@ export async function createClientAttestor(tpm: TpmSpec | string): Promise<TpmCl
   const work = mkdtempSync(join(tmpdir(), 'xai-tpm-'))
   const tools = new Tpm2Tools(tcti, {flush: spec.kind === 'swtpm', cwd: work})
   const file = (name: string): string => join(work, name)
-  // Whatever an earlier run that crashed left loaded in the TPM goes first.
-  await tools.exclusive(async () => undefined).catch(async (err: unknown) => {
+  // Whatever an earlier run that crashed left loaded in the TPM goes first. A software TPM stopped
+  // without TPM2_Shutdown (a crash, a kill) counts as an authorization failure at its next start
+  // (dictionary-attack protection, 3 allowed): after three, every use of the EK or AK fails with
+  // "DA lockout mode". Its lockout authorization is empty, so clearing the lockout here takes
+  // nothing from it; a device TPM's is left alone.
+  await tools.exclusive(async () => {
+    if (spec.kind === 'swtpm') await tools.run('tpm2_dictionarylockout', ['-c'])
+  }).catch(async (err: unknown) => {
     rmSync(work, {recursive: true, force: true})
     await swtpm?.close()
     throw err
@@ -151,7 +157,10 @@ export async function createClientAttestor(tpm: TpmSpec | string): Promise<TpmCl
       if (closed) return
       closed = true
       try {
-        await tools.exclusive(async () => undefined, false).catch(() => undefined)
+        // An orderly TPM2_Shutdown, so the next start does not count as a failure (see above).
+        await tools.exclusive(async () => {
+          if (spec.kind === 'swtpm') await tools.run('tpm2_shutdown', ['-c'])
+        }, false).catch(() => undefined)
       } finally {
         rmSync(work, {recursive: true, force: true})
         await swtpm?.close()

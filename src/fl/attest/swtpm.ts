@@ -84,6 +84,10 @@ async function launch(stateDir: string, host: string, port: number, ownerPid: nu
     throw new XaiError('FL_ATTEST_NO_TPM', `Could not start swtpm: ${err instanceof Error ? err.message : String(err)}`, {hint: TPM_PACKAGES_HINT})
   })
 
+  // A caller that never closes must not keep this process alive: the exit hook below stops swtpm.
+  guard.unref()
+  for (const stream of [guard.stdout, guard.stderr]) (stream as unknown as {unref?: () => void}).unref?.()
+
   const stop = (): void => {
     for (const pid of [tpmPid, guard.pid]) {
       try {
@@ -103,6 +107,7 @@ async function launch(stateDir: string, host: string, port: number, ownerPid: nu
     close() {
       closed ??= (async () => {
         process.off('exit', stop)
+        guard.ref()
         if (!guardDone && guard.pid) {
           try {
             process.kill(guard.pid, 'SIGTERM')
