@@ -96,6 +96,9 @@ export async function runFederation(options: RunFederationOptions): Promise<RunF
   const paths = federationPaths(options.home, options.name)
   const prior = await readFederation(paths)
   const config = resolveConfig(options.config, prior?.config, options.name)
+  if (config.transport === 'wire') {
+    throw new XaiError('FL_CONFIG_MISMATCH', `Federation "${options.name}" is served over the wire: its clients hold their own data`, {hint: `Continue it with xai fl serve --name ${options.name}, or simulate under another --name.`})
+  }
   const aggregator = parseAggregator(config.aggregator)
   const edgeAggregator = parseAggregator(config.edgeAggregator)
   const attack = parseAttack(config.attack)
