@@ -4,7 +4,7 @@ import type {Dataset} from './data.js'
 import {clipUpdate} from './dp.js'
 import {type ModelSpec, createModel, trainLocal} from './model.js'
 import {Random} from './random.js'
-import {encodeUpdateMessage, modelHash, signUpdate} from './update-message.js'
+import {type UpdateMessage, encodeUpdateMessage, modelHash, signUpdate} from './update-message.js'
 
 /** What a client needs once: its view of the data and the model's shape. */
 export interface ClientSetup {
@@ -59,12 +59,27 @@ export function decodeBroadcast(bytes: Uint8Array): {round: number; params: Floa
   return {round, params}
 }
 
+/** A client's trained update before it is signed: the fields of its update message, and what stays with the client. */
+export interface TrainedUpdate {
+  fields: Omit<UpdateMessage, 'signature'>
+  residual: Float32Array | null
+  loss: number
+  examples: number
+  started: number
+}
+
 /**
  * A client's round: decode the broadcast model, train locally on its own examples, form the
  * update (new − old), apply its attack if Byzantine, clip it (DP), compress it, and sign it with
- * the round and the hash of the model it started from.
+ * the round and the hash of the model it started from. The one implementation of a client, run in
+ * worker threads by `fl round` and in `fl join`'s process (which may add an attestation quote
+ * between {@link trainClientUpdate} and {@link finishClientTask}).
  */
 export function runClientTask(setup: ClientSetup, task: ClientTask): ClientResult {
+  return finishClientTask(trainClientUpdate(setup, task), task.privateKey)
+}
+
+export function trainClientUpdate(setup: ClientSetup, task: ClientTask): TrainedUpdate {
   const started = performance.now()
   const {params} = decodeBroadcast(task.broadcast)
   const data = setup.data as Dataset
@@ -84,13 +99,25 @@ export function runClientTask(setup: ClientSetup, task: ClientTask): ClientResul
   const compressor = createCompressor(parseCompression(task.compression), update.length)
   if (task.residual && compressor.residual) compressor.residual.set(task.residual)
   const payload = compressor.encode(update, rng)
-  const message = signUpdate({clientId: task.clientId, round: task.round, baseModelHash: modelHash(params), numExamples: task.indices.length, payload}, task.privateKey)
   return {
-    clientId: task.clientId,
-    message: encodeUpdateMessage(message),
+    fields: {clientId: task.clientId, round: task.round, baseModelHash: modelHash(params), numExamples: task.indices.length, payload},
     residual: compressor.residual ? Float32Array.from(compressor.residual) : null,
     loss: trained.loss,
     examples: task.indices.length,
-    trainMs: performance.now() - started,
+    started,
+  }
+}
+
+/** Signs a trained update (with its attestation evidence, if any) into the message sent up. */
+export function finishClientTask(trained: TrainedUpdate, privateKey: Uint8Array, attestation?: Uint8Array): ClientResult {
+  const fields = attestation === undefined ? trained.fields : {...trained.fields, attestation}
+  const message = signUpdate(fields, privateKey)
+  return {
+    clientId: trained.fields.clientId,
+    message: encodeUpdateMessage(message),
+    residual: trained.residual,
+    loss: trained.loss,
+    examples: trained.examples,
+    trainMs: performance.now() - trained.started,
   }
 }

@@ -30,6 +30,10 @@ export const federationConfigSchema = z.strictObject({
   delta: z.number().gt(0).lt(1),
   compress: z.string().min(1),
   seed: z.number().int().min(0).max(0xffff_ffff),
+  /** Set by `fl serve`: the clients are processes over the wire, holding their own data. */
+  transport: z.literal('wire').optional(),
+  /** `fl serve --eval-data`: the (already standardized) CSV the coordinator evaluates on. */
+  evalData: z.string().optional(),
 })
 export type FederationConfig = z.infer<typeof federationConfigSchema>
 
@@ -51,6 +55,8 @@ export const roundRecordSchema = z.strictObject({
   durationMs: z.number().min(0),
   modelHash: z.string(),
   edges: z.array(z.strictObject({edge: z.number().int(), clients: z.number().int(), accepted: z.number().int(), bytesUp: z.number().int(), bytesDown: z.number().int()})),
+  /** Over the wire with attestation: updates whose quote verified, arrived without one (optional), or were refused. */
+  attestation: z.strictObject({verified: z.number().int(), unattested: z.number().int(), refused: z.number().int()}).optional(),
 })
 export type RoundRecord = z.infer<typeof roundRecordSchema>
 

@@ -1,13 +1,12 @@
 import {bytesToHex} from '@noble/hashes/utils.js'
 
 import {XaiError, isXaiError} from '../util/errors.js'
-import {type AggregatorSpec, aggregate, checkGuarantee, formatAggregator, parseAggregator} from './aggregators.js'
+import {checkGuarantee, formatAggregator, parseAggregator} from './aggregators.js'
 import {parseAttack} from './attacks.js'
 import {createClientPool} from './client-pool.js'
 import {type ClientResult, type ClientTask, encodeBroadcast} from './client-task.js'
-import {decodeUpdate, parseCompression} from './compress.js'
+import {parseCompression} from './compress.js'
 import {loadDataset, parsePartition, partition, splitTrainTest, standardize} from './data.js'
-import {addGaussianNoise} from './dp.js'
 import {
   type FederationConfig,
   type FederationState,
@@ -23,7 +22,11 @@ import {
 import {FL_DEFAULTS, type ModelSpec, createModel} from './model.js'
 import {RdpAccountant} from './privacy.js'
 import {Random} from './random.js'
-import {UpdateVerifier, clientKey, decodeUpdateMessage, modelHash} from './update-message.js'
+import {aggregateRound, planRound} from './round-aggregate.js'
+import {clientKey, modelHash} from './update-message.js'
+
+/** Re-exported: the simulation's round aggregation lives with the processes' in round-aggregate.ts. */
+export {aggregateRound} from './round-aggregate.js'
 
 export const DEFAULT_FEDERATION_NAME = 'default'
 
@@ -93,6 +96,9 @@ export async function runFederation(options: RunFederationOptions): Promise<RunF
   const paths = federationPaths(options.home, options.name)
   const prior = await readFederation(paths)
   const config = resolveConfig(options.config, prior?.config, options.name)
+  if (config.transport === 'wire') {
+    throw new XaiError('FL_CONFIG_MISMATCH', `Federation "${options.name}" is served over the wire: its clients hold their own data`, {hint: `Continue it with xai fl serve --name ${options.name}, or simulate under another --name.`})
+  }
   const aggregator = parseAggregator(config.aggregator)
   const edgeAggregator = parseAggregator(config.edgeAggregator)
   const attack = parseAttack(config.attack)
@@ -162,12 +168,11 @@ export async function runFederation(options: RunFederationOptions): Promise<RunF
       if (options.signal?.aborted) break
       const round = state.rounds.length + 1
       const started = performance.now()
-      const rng = new Random((config.seed ^ Math.imul(round, 0x9e37_79b1)) >>> 0)
-      const sampled = rng.shuffle([...Array(config.clients).keys()]).slice(0, perRound).sort((a, b) => a - b)
+      const {rng, sampled, seeds} = planRound(config.seed, round, config.clients, perRound)
       options.onEvent?.({type: 'round-start', round, sampled: sampled.map((c) => clientIds[c]!)})
       const broadcast = encodeBroadcast(round, params)
       const baseHash = modelHash(params)
-      const tasks: ClientTask[] = sampled.map((c) => ({
+      const tasks: ClientTask[] = sampled.map((c, k) => ({
         clientId: clientIds[c]!,
         round,
         broadcast,
@@ -175,7 +180,7 @@ export async function runFederation(options: RunFederationOptions): Promise<RunF
         epochs: config.localEpochs,
         batchSize: config.batchSize,
         lr: config.lr,
-        seed: rng.nextUint32(),
+        seed: seeds[k]!,
         attack: byzantine.has(c) ? attack : null,
         clip: config.dp ? config.clip : null,
         compression: config.compress,
@@ -256,146 +261,6 @@ export async function runFederation(options: RunFederationOptions): Promise<RunF
     ran,
     final: last ? {round: last.round, accuracy: last.accuracy, loss: last.loss, epsilon: last.epsilon} : null,
   }
-}
-
-export interface AggregateRoundInput {
-  round: number
-  config: FederationConfig
-  aggregator: AggregatorSpec
-  edgeAggregator: AggregatorSpec
-  sampled: number[]
-  results: (ClientResult | {clientId: string; failed: string})[]
-  edges: number
-  edgeOf(client: number): number
-  clientIds: string[]
-  publicKeys: Uint8Array[]
-  baseHash: Uint8Array
-  size: number
-  broadcastBytes: number
-  rng: Random
-  assumedF(n: number): number
-}
-
-/**
- * Edges verify their clients' messages (signature, round, base model, replay) and aggregate the
- * accepted updates; the global level aggregates the edges (flat: the clients directly). With DP,
- * every level sums clipped updates and the global level adds N(0, (σ·clip)²) before dividing by
- * the number of sampled clients (DP-FedAvg with a fixed denominator).
- */
-export function aggregateRound(input: AggregateRoundInput): {update: Float32Array; participants: number; rejections: {clientId: string; reason: string}[]; bytesUp: number; bytesDown: number; edges: RoundRecord['edges']} {
-  const {config, size} = input
-  const groups = input.edges === 0 ? 1 : input.edges
-  const rejections: {clientId: string; reason: string}[] = []
-  const edgeUpdates: Float32Array[] = []
-  const edgeWeights: number[] = []
-  const edgeStats: RoundRecord['edges'] = []
-  let participants = 0
-  let bytesUp = 0
-  let bytesDown = 0
-  const flatUpdates: Float32Array[] = []
-  const flatWeights: number[] = []
-  const flatIds: string[] = []
-  for (let edge = 0; edge < groups; edge++) {
-    const members = input.sampled.map((c, k) => ({c, k})).filter(({c}) => input.edgeOf(c) === edge)
-    const verifier = new UpdateVerifier({round: input.round, baseModelHash: input.baseHash, clients: new Map(members.map(({c}) => [input.clientIds[c]!, input.publicKeys[c]!]))})
-    const updates: Float32Array[] = []
-    const weights: number[] = []
-    const ids: string[] = []
-    let edgeUp = 0
-    for (const {k} of members) {
-      const result = input.results[k]!
-      if (!('message' in result)) {
-        rejections.push({clientId: result.clientId, reason: `client-failed: ${result.failed}`})
-        continue
-      }
-      edgeUp += result.message.byteLength
-      const verdict = verifier.verify(result.message)
-      if (!verdict.ok) {
-        rejections.push({clientId: verdict.clientId ?? result.clientId, reason: verdict.reason})
-        continue
-      }
-      let update: Float32Array
-      try {
-        update = decodeUpdate(verdict.message.payload, new Float32Array(size))
-      } catch {
-        rejections.push({clientId: result.clientId, reason: 'malformed'})
-        continue
-      }
-      updates.push(update)
-      weights.push(config.dp ? 1 : verdict.message.numExamples)
-      ids.push(verdict.message.clientId)
-    }
-    bytesUp += edgeUp
-    bytesDown += members.length * input.broadcastBytes
-    if (input.edges === 0) {
-      flatUpdates.push(...updates)
-      flatWeights.push(...weights)
-      flatIds.push(...ids)
-      continue
-    }
-    const stat = {edge, clients: members.length, accepted: updates.length, bytesUp: edgeUp, bytesDown: members.length * input.broadcastBytes}
-    edgeStats.push(stat)
-    if (updates.length === 0) continue
-    if (config.dp) {
-      edgeUpdates.push(sum(updates, size))
-      edgeWeights.push(updates.length)
-      participants += updates.length
-    } else {
-      const result = aggregate(input.edgeAggregator, updates, weights, Math.min(input.assumedF(updates.length), maxF(input.edgeAggregator, updates.length)))
-      const used = new Set(result.selected)
-      ids.forEach((id, j) => used.has(j) || rejections.push({clientId: id, reason: 'excluded-by-aggregator'}))
-      edgeUpdates.push(result.model)
-      edgeWeights.push(result.selected.reduce((s, j) => s + weights[j]!, 0))
-      participants += used.size
-    }
-    // The edge's aggregate travels up to the global level (and the new model comes back down).
-    bytesUp += size * 4
-    bytesDown += size * 4
-  }
-  let update: Float32Array
-  if (config.dp) {
-    const total = input.edges === 0 ? sum(flatUpdates, size) : sum(edgeUpdates, size)
-    if (input.edges === 0) participants = flatUpdates.length
-    addGaussianNoise(total, config.noiseMultiplier * config.clip, input.rng)
-    const denominator = input.sampled.length
-    for (let j = 0; j < size; j++) total[j] = total[j]! / denominator
-    update = total
-  } else if (input.edges === 0) {
-    if (flatUpdates.length === 0) update = new Float32Array(size)
-    else {
-      const result = aggregate(input.aggregator, flatUpdates, flatWeights, Math.min(input.assumedF(flatUpdates.length), maxF(input.aggregator, flatUpdates.length)))
-      const used = new Set(result.selected)
-      flatIds.forEach((id, j) => used.has(j) || rejections.push({clientId: id, reason: 'excluded-by-aggregator'}))
-      participants = used.size
-      update = result.model
-    }
-  } else {
-    update = edgeUpdates.length === 0 ? new Float32Array(size) : aggregate(input.aggregator, edgeUpdates, edgeWeights, 0).model
-  }
-  return {update, participants, rejections, bytesUp, bytesDown, edges: edgeStats}
-}
-
-/** The largest f an aggregator tolerates among n updates (rejected updates can shrink n below the planned size). */
-function maxF(spec: AggregatorSpec, n: number): number {
-  switch (spec.kind) {
-    case 'nnm':
-      return Math.min(maxF(spec.inner, n), Math.max(0, Math.ceil(n / 2) - 1))
-    case 'krum':
-    case 'multi-krum':
-      return Math.max(0, Math.ceil((n - 2) / 2) - 1)
-    case 'bulyan':
-      return Math.max(0, Math.floor((n - 3) / 4))
-    case 'median':
-      return Math.max(0, Math.ceil(n / 2) - 1)
-    default:
-      return n
-  }
-}
-
-function sum(updates: readonly Float32Array[], size: number): Float32Array {
-  const out = new Float32Array(size)
-  for (const u of updates) for (let j = 0; j < size; j++) out[j] = out[j]! + u[j]!
-  return out
 }
 
 /** The federation's config: a new one from the flags and the defaults; an existing one must not be contradicted. */

@@ -105,6 +105,7 @@ export const ERROR_CODES = {
   NODE_PORT_IN_USE: {domain: 'node', exit: 'environment'},
   // fl
   FL_AGGREGATE_INPUT: {domain: 'fl', exit: 'bug'},
+  FL_ATTEST_UNAVAILABLE: {domain: 'fl', exit: 'environment'},
   FL_AGGREGATOR_GUARANTEE: {domain: 'fl', exit: 'usage'},
   FL_ATTEST_CA_EXISTS: {domain: 'fl', exit: 'usage'},
   FL_ATTEST_CA_NOT_FOUND: {domain: 'fl', exit: 'usage'},
@@ -135,6 +136,7 @@ export const ERROR_CODES = {
   FL_INVALID_PARTITION: {domain: 'fl', exit: 'usage'},
   FL_INVALID_PRIVACY_PARAMS: {domain: 'fl', exit: 'usage'},
   FL_INVALID_SEED: {domain: 'fl', exit: 'usage'},
+  FL_INVALID_TPM: {domain: 'fl', exit: 'usage'},
   FL_INVALID_TRAINING: {domain: 'fl', exit: 'usage'},
   FL_MODEL_MISMATCH: {domain: 'fl', exit: 'usage'},
   FL_NNM_OVER_EDGES: {domain: 'fl', exit: 'usage'},
@@ -144,6 +146,10 @@ export const ERROR_CODES = {
   FL_TOO_MANY_CLIENTS: {domain: 'fl', exit: 'usage'},
   FL_TOO_MANY_EDGES: {domain: 'fl', exit: 'usage'},
   FL_UPDATE_SIZE_MISMATCH: {domain: 'fl', exit: 'usage'},
+  FL_WIRE_CLOSED: {domain: 'fl', exit: 'environment'},
+  FL_WIRE_DATA_MISMATCH: {domain: 'fl', exit: 'usage'},
+  FL_WIRE_PROTOCOL: {domain: 'fl', exit: 'environment'},
+  FL_WIRE_REFUSED: {domain: 'fl', exit: 'chainRejected'},
   // governance
   GOV_ALREADY_VOTED: {domain: 'governance', exit: 'chainRejected'},
   GOV_CODE_HASH_MISMATCH: {domain: 'governance', exit: 'usage'},
