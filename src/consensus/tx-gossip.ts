@@ -4,6 +4,7 @@ import {bytesToHex} from '@ethereumjs/util'
 
 import type {Mempool, PooledTx} from '../chain/mempool.js'
 import {errorMessage} from '../util/errors.js'
+import type {Telemetry} from '../util/telemetry.js'
 import {type Logger, silentLogger} from '../util/logger.js'
 import type {P2PHost} from '../p2p/host.js'
 
@@ -32,6 +33,7 @@ export class TxGossip {
     private readonly host: P2PHost,
     private readonly decode: (raw: Bytes) => TypedTransaction,
     logger?: Logger,
+    private readonly telemetry?: Telemetry,
   ) {
     this.logger = logger ?? silentLogger
   }
@@ -71,7 +73,8 @@ export class TxGossip {
     try {
       list = RLP.decode(data)
     } catch {
-      this.logger.debug('dropped malformed tx gossip', {from})
+      if (this.telemetry) this.telemetry.security('bad-peer', 'dropped malformed tx gossip', {peer: from})
+      else this.logger.debug('dropped malformed tx gossip', {from})
       return
     }
     if (!Array.isArray(list)) return

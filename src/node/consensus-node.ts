@@ -16,7 +16,9 @@ import {type P2PHost, createP2PHost} from '../p2p/host.js'
 import {refusedCheatMethods} from '../rpc/methods/anvil.js'
 import {type RpcServerOptions, createRpcServer} from '../rpc/server.js'
 import {startHeapGovernor} from './heap-governor.js'
-import {consensusMetrics} from './metrics.js'
+import {registerConsensusMetrics} from './metrics.js'
+import type {ApiKeyAuthorizer} from '../util/api-keys.js'
+import type {Telemetry} from '../util/telemetry.js'
 import type {NodeOptions} from './node-options.js'
 import {moduleHostOf} from '../modules/host/host-of.js'
 
@@ -30,6 +32,8 @@ export interface ConsensusNodeParts {
   /** Close functions, run in reverse order when the node closes. */
   closers: (() => Promise<void>)[]
   p2p: StartedP2P
+  telemetry: Telemetry
+  auth: ApiKeyAuthorizer
 }
 
 export interface StartedP2P {
@@ -38,7 +42,7 @@ export interface StartedP2P {
 }
 
 /** The node's keys and its libp2p host, listening and dialing its peers. */
-export async function startP2P(options: NodeOptions, genesis: Genesis, logger: Logger): Promise<StartedP2P> {
+export async function startP2P(options: NodeOptions, genesis: Genesis, logger: Logger, telemetry?: Telemetry): Promise<StartedP2P> {
   const p2p = options.p2p
   if (!p2p) {
     throw new XaiError('NODE_P2P_REQUIRED', 'This genesis names validators: the node needs peer-to-peer settings.', {
@@ -53,6 +57,7 @@ export async function startP2P(options: NodeOptions, genesis: Genesis, logger: L
     peers: p2p.peers,
     networkId: String(genesis.config.chainId),
     logger,
+    telemetry,
   })
   return {host, keys}
 }
@@ -62,7 +67,7 @@ export async function startP2P(options: NodeOptions, genesis: Genesis, logger: L
  * JSON-RPC server with the xai_* methods. Used when the genesis names validators.
  */
 export async function startConsensusNode(parts: ConsensusNodeParts): Promise<{rpcUrl: string; wsUrl: string; consensus: ConsensusEngine; p2pAddrs: string[]}> {
-  const {options, genesis, chain, mempool, logger, closers} = parts
+  const {options, genesis, chain, mempool, logger, closers, telemetry, auth} = parts
   const {host, keys} = parts.p2p
   const p2p = options.p2p!
   const validators = new ValidatorSet((genesis.validators ?? []).map((v) => ({address: v.address.toLowerCase() as ValidatorAddress, power: v.power})))
@@ -86,6 +91,7 @@ export async function startConsensusNode(parts: ConsensusNodeParts): Promise<{rp
           },
         }
       : {}),
+    telemetry,
     key: keys.validator && (changeable || validators.has(keys.validator.address)) ? keys.validator : undefined,
     host,
     walDir: join(options.home, 'wal'),
@@ -95,9 +101,11 @@ export async function startConsensusNode(parts: ConsensusNodeParts): Promise<{rp
     ...(p2p.clockSkewMs ? {now: () => Date.now() + p2p.clockSkewMs!} : {}),
     logger,
   })
-  const gossip = new TxGossip(mempool, host, (raw) => decodeTransaction(chain, raw), logger)
+  const gossip = new TxGossip(mempool, host, (raw) => decodeTransaction(chain, raw), logger, telemetry)
   let rpcUrl = ''
-  const metrics = consensusMetrics({chain, mempool, engine, host})
+  registerConsensusMetrics(telemetry, {engine, host})
+  // The admin token in keys/admin.token stays valid on POST /admin, as an admin-scoped key.
+  auth.addStaticKey({id: 'admin-token', name: 'node admin token (keys/admin.token)', key: keys.adminToken, scopes: ['admin']})
   const rpc = await createRpcServer({
     ...parts.rpcOptions,
     peerCount: () => host.peers().length,
@@ -106,8 +114,7 @@ export async function startConsensusNode(parts: ConsensusNodeParts): Promise<{rp
       // Cheat methods (evm_mine, evm_snapshot, anvil_setBalance, …) are refused with the reason.
       ...refusedCheatMethods(),
     },
-    admin: {token: keys.adminToken, methods: adminMethods(host)},
-    metrics,
+    admin: {methods: adminMethods(host)},
   })
   rpcUrl = rpc.url
   closers.push(() => rpc.close())

@@ -174,6 +174,7 @@ export const ERROR_CODES = {
   // rest
   REST_ARTIFACT_MISMATCH: {domain: 'rest', exit: 'usage'},
   REST_BODY_TOO_LARGE: {domain: 'rest', exit: 'usage'},
+  REST_FORBIDDEN: {domain: 'rest', exit: 'usage'},
   REST_INTERNAL: {domain: 'rest', exit: 'usage'},
   REST_INVALID_JSON: {domain: 'rest', exit: 'usage'},
   REST_INVALID_REQUEST: {domain: 'rest', exit: 'usage'},
@@ -181,6 +182,7 @@ export const ERROR_CODES = {
   REST_NOT_MINED: {domain: 'rest', exit: 'usage'},
   REST_NO_ACCOUNT: {domain: 'rest', exit: 'usage'},
   REST_NO_PROJECT: {domain: 'rest', exit: 'usage'},
+  REST_RATE_LIMITED: {domain: 'rest', exit: 'usage'},
   REST_REJECTED: {domain: 'rest', exit: 'usage'},
   REST_UNAUTHORIZED: {domain: 'rest', exit: 'usage'},
   // rpc
