@@ -41,6 +41,10 @@ const devnetRecordSchema = z.object({
   apiKey: z.string().min(16).optional(),
   /** A contracts project whose artifacts the nodes' REST requests may name. */
   project: z.string().min(1).optional(),
+  /** Where the nodes POST security events and governance changes, and the secret's file. */
+  webhook: z.object({url: z.string().min(1), secretFile: z.string().min(1)}).optional(),
+  /** The Prometheus `devnet up --prometheus` started beside the devnet (stopped by PID on down). */
+  prometheus: z.object({pid: z.number().int().positive().nullable(), port: z.number().int().min(1).max(65_535), url: z.string()}).optional(),
   nodes: z.array(nodeRecordSchema),
 })
 
@@ -57,6 +61,10 @@ export interface DevnetPaths {
   genesis: string
   /** The REST API key, readable by its owner only. */
   apiKey: string
+  /** The webhook secret `devnet up --webhook` creates when none is given. */
+  webhookSecret: string
+  /** Prometheus' config, rules and data (`devnet up --prometheus`). */
+  prometheus: string
   nodeHome(index: number): string
   nodeLog(index: number): string
   nodePidFile(index: number): string
@@ -85,6 +93,8 @@ export function devnetPaths(location: DevnetLocation): DevnetPaths {
     record: join(folder, 'devnet.json'),
     genesis: join(folder, 'genesis.json'),
     apiKey: join(folder, 'api.key'),
+    webhookSecret: join(folder, 'webhook.secret'),
+    prometheus: join(folder, 'prometheus'),
     nodeHome,
     nodeLog: (index) => nodeHomePaths(nodeHome(index)).log,
     nodePidFile: (index) => nodeHomePaths(nodeHome(index)).pidFile,

@@ -1,5 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import {mkdir, stat} from 'node:fs/promises'
+import {resolve} from 'node:path'
 
 import {DEFAULT_CHAIN_ID, DEV_MNEMONIC, type Genesis, createDevGenesis} from '../chain/genesis.js'
 import {XaiError} from '../util/errors.js'
@@ -16,6 +17,7 @@ import {
   type DevnetPaths,
   type DevnetRecord,
   devnetPaths,
+  pathExists,
   readDevnetRecord,
   readGenesisFile,
   writeDevnetRecord,
@@ -64,6 +66,12 @@ export interface StartDevnetOptions extends Partial<DevnetLocation> {
   env?: Record<string, string | undefined>
   /** Further `xai node start` arguments for node i (tests use it for fault flags). */
   nodeArgs?: (index: number) => string[]
+  /**
+   * POST security events and governance state changes to `url`, signed with the secret in
+   * `secretFile` (default: <devnet>/webhook.secret, created). A resumed devnet keeps its webhook
+   * unless another is given.
+   */
+  webhook?: {url: string; secretFile?: string}
   /** How long a node may take to answer JSON-RPC (default 30 s). */
   startTimeoutMs?: number
   /** Grace period when stopping a node that failed to start (default 10 s). */
@@ -113,6 +121,10 @@ export interface StartDevnetResult {
   apiKey: string
   /** The contracts project the nodes' REST requests may name artifacts of. */
   project?: string
+  /** Where the nodes send webhooks, and the file of the secret that signs them. */
+  webhook?: {url: string; secretFile: string}
+  /** The Prometheus started beside the devnet (`--prometheus`). */
+  prometheus?: {pid: number; url: string; configFile: string}
 }
 
 /** A started devnet: the result plus, for a supervisor, how to tell when each node ends. */
@@ -233,6 +245,8 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
       ...(consensus ? {emptyBlocks: partial ? (prior!.emptyBlocks ?? true) : (options.emptyBlocks ?? prior?.emptyBlocks ?? true)} : {}),
       apiKey: prior?.apiKey ?? randomBytes(24).toString('base64url'),
       ...(project ? {project} : {}),
+      ...(await webhookOf(options.webhook, prior?.webhook, paths.webhookSecret)),
+      ...(prior?.prometheus ? {prometheus: prior.prometheus} : {}),
       nodes,
     }
     const restarting = partial ? `, restarting node${nodeCount - live.size > 1 ? 's' : ''} ${nodes.filter((n) => !live.has(n.index)).map((n) => n.index).join(', ')}` : ''
@@ -291,7 +305,7 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
           p2p: node.p2pPort === undefined ? undefined : {port: node.p2pPort, peers: peersOf(index), index, emptyBlocks: record.emptyBlocks ?? true},
           apiKeyFile: paths.apiKey,
           project: record.project,
-          extraArgs: options.nodeArgs?.(index),
+          extraArgs: [...(record.webhook ? ['--webhook', record.webhook.url, '--webhook-secret-file', record.webhook.secretFile] : []), ...(options.nodeArgs?.(index) ?? [])],
         })
         exited.set(index, spawned.exited)
         node.pid = spawned.pid
@@ -370,6 +384,7 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
       derivationPath: `${DEV_DERIVATION_PATH}/`,
       apiKey: record.apiKey!,
       ...(record.project ? {project: record.project} : {}),
+      ...(record.webhook ? {webhook: record.webhook} : {}),
     },
   }
 
@@ -491,4 +506,12 @@ async function alreadyRunning(paths: DevnetPaths, record: DevnetRecord | undefin
       details: {name: paths.name, index, pid, rpcUrl, answering},
     },
   )
+}
+
+/** The devnet's webhook: the one asked for (its secret file, or a new random one), else the one it had. */
+async function webhookOf(asked: {url: string; secretFile?: string} | undefined, prior: {url: string; secretFile: string} | undefined, defaultSecret: string): Promise<{webhook?: {url: string; secretFile: string}}> {
+  if (!asked) return prior ? {webhook: prior} : {}
+  if (asked.secretFile) return {webhook: {url: asked.url, secretFile: resolve(asked.secretFile)}}
+  if (!(await pathExists(defaultSecret))) await writeFileAtomic(defaultSecret, `${randomBytes(32).toString('hex')}\n`, {mode: 0o600})
+  return {webhook: {url: asked.url, secretFile: defaultSecret}}
 }

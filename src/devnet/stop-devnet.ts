@@ -2,6 +2,7 @@ import {type DevnetLocation, devnetPaths, requireDevnetRecord, writeDevnetRecord
 import type {DevnetEventSink} from './events.js'
 import {findLiveNodes, stopNodes, withoutPids} from './live-nodes.js'
 import type {StopOutcome} from '../util/process.js'
+import {stopPrometheus} from './prometheus.js'
 
 export interface StopDevnetOptions extends DevnetLocation {
   /** Grace period between SIGTERM and SIGKILL (default 10 s). */
@@ -16,6 +17,8 @@ export interface StopDevnetResult {
   nodes: {index: number; pid: number | null; outcome: StopOutcome}[]
   /** How many node processes were stopped. */
   stopped: number
+  /** How the Prometheus `up --prometheus` started was stopped (when it had one). */
+  prometheus?: StopOutcome
 }
 
 /**
@@ -27,7 +30,10 @@ export async function stopDevnet(options: StopDevnetOptions, deps: {onEvent?: De
   const record = await requireDevnetRecord(paths)
   const live = await findLiveNodes(paths, record)
   const stopped = await stopNodes(live, {graceMs: options.graceMs, onEvent: deps.onEvent})
-  if (record.nodes.some((node) => node.pid !== null)) await writeDevnetRecord(paths, withoutPids(record))
+  const prometheus = record.prometheus ? await stopPrometheus(paths, record, options.graceMs) : undefined
+  if (record.nodes.some((node) => node.pid !== null) || record.prometheus?.pid) {
+    await writeDevnetRecord(paths, {...withoutPids(record), ...(record.prometheus ? {prometheus: {...record.prometheus, pid: null}} : {})})
+  }
   const indexes = [...new Set([...record.nodes.map((node) => node.index), ...live.keys()])].sort((a, b) => a - b)
   return {
     name: paths.name,
@@ -37,5 +43,6 @@ export async function stopDevnet(options: StopDevnetOptions, deps: {onEvent?: De
       return {index, pid: stop?.pid ?? null, outcome: stop?.outcome ?? 'not-running'}
     }),
     stopped: stopped.filter((s) => s.outcome !== 'not-running').length,
+    ...(prometheus ? {prometheus} : {}),
   }
 }

@@ -98,6 +98,13 @@ export const ERROR_CODES = {
   NODE_GENESIS_NOT_FOUND: {domain: 'node', exit: 'environment'},
   NODE_HOME_LOCKED: {domain: 'node', exit: 'environment'},
   NODE_PORT_IN_USE: {domain: 'node', exit: 'environment'},
+  NODE_WEBHOOK_INVALID: {domain: 'node', exit: 'usage'},
+  // operations (webhooks, API keys, Prometheus)
+  API_KEY_NOT_FOUND: {domain: 'operations', exit: 'usage'},
+  PROMETHEUS_NOT_INSTALLED: {domain: 'operations', exit: 'environment'},
+  PROMETHEUS_FAILED: {domain: 'operations', exit: 'environment'},
+  WEBHOOK_NOT_AUTHENTIC: {domain: 'operations', exit: 'chainRejected'},
+  WEBHOOK_DELIVERY_INVALID: {domain: 'operations', exit: 'usage'},
   // fl
   FL_AGGREGATE_INPUT: {domain: 'fl', exit: 'bug'},
   FL_AGGREGATOR_GUARANTEE: {domain: 'fl', exit: 'usage'},

@@ -6,7 +6,7 @@ import {type StopDevnetResult, stopDevnet} from '../../devnet/stop-devnet.js'
 
 export default class DevnetDown extends XaiCommand<StopDevnetResult> {
   static override summary = 'Stop a running devnet, keeping its data.'
-  static override description = `Stops every node of the devnet by the PID recorded in devnet.json: SIGTERM, then SIGKILL if a node has not exited after the grace period. Chain data stays; \`xai devnet up\` resumes from it. Stopping a devnet that is not running is not an error.`
+  static override description = `Stops every node of the devnet (and the Prometheus \`up --prometheus\` started) by the PID recorded in devnet.json: SIGTERM, then SIGKILL if a node has not exited after the grace period. Chain data stays; \`xai devnet up\` resumes from it. Stopping a devnet that is not running is not an error.`
 
   static override examples = [
     {description: 'Stop the default devnet', command: '<%= config.bin %> <%= command.id %>'},
@@ -30,6 +30,7 @@ export default class DevnetDown extends XaiCommand<StopDevnetResult> {
         },
       },
     )
+    if (result.prometheus && result.prometheus !== 'not-running') this.note(`Stopped Prometheus (${result.prometheus})`)
     this.note(result.stopped === 0 ? `Devnet "${result.name}" was not running.` : `Devnet "${result.name}" stopped; \`xai devnet up\` resumes it.`)
     return result
   }

@@ -12,6 +12,8 @@ import {readDevnetRecord, devnetPaths} from '../../devnet/devnet-folder.js'
 import {findProject, openProject} from '../../contracts/project.js'
 import {isXaiError} from '../../util/errors.js'
 import {DEFAULT_BLOCK_TIME_MS} from '../../devnet/start-devnet.js'
+import {startPrometheus, stopPrometheus} from '../../devnet/prometheus.js'
+import {stopDevnet} from '../../devnet/stop-devnet.js'
 
 export default class DevnetUp extends XaiCommand<StartDevnetResult> {
   static override summary = 'Start (or resume) a local XAI devnet.'
@@ -33,6 +35,8 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
     {description: 'Add a fifth node to a running 4-node devnet (it follows; a validator-add proposal makes it vote)', command: '<%= config.bin %> <%= command.id %> --nodes 5 --detach'},
     {description: 'Short governance cycles for trying proposals: 5-block votes, 2-block timelock', command: '<%= config.bin %> <%= command.id %> --nodes 4 --voting-period 5 --timelock 2 --detach'},
     {description: 'Keep devnets outside the project', command: 'XAI_HOME=~/.xai <%= config.bin %> <%= command.id %> --detach'},
+    {description: 'Send security events and governance changes to a webhook, signed with a secret of your own', command: '<%= config.bin %> <%= command.id %> --nodes 4 --webhook https://alerts.example.com/xai --webhook-secret-file ./webhook.secret --detach'},
+    {description: 'Four validators with Prometheus scraping them (alert rules loaded) on port 9090', command: '<%= config.bin %> <%= command.id %> --nodes 4 --prometheus --detach'},
   ]
 
   static override flags = {
@@ -62,6 +66,10 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
     'voting-period': Flags.integer({description: 'Governance voting period in blocks, for a new devnet [default: 20]', min: 1, env: 'XAI_VOTING_PERIOD'}),
     timelock: Flags.integer({description: 'Governance timelock in blocks between a passed vote and execution, for a new devnet [default: 5]', min: 0, env: 'XAI_TIMELOCK'}),
     detach: Flags.boolean({description: 'Return once the devnet is up, leaving it running in the background', default: false, env: 'XAI_DETACH'}),
+    webhook: Flags.string({description: 'POST every security event and governance state change to this URL as signed JSON (X-Xai-Signature: t=…,v1=… HMAC-SHA256); a resumed devnet keeps its webhook', env: 'XAI_WEBHOOK'}),
+    'webhook-secret-file': Flags.string({description: 'File holding the webhook secret [default: <devnet>/webhook.secret, created with 32 random bytes]', env: 'XAI_WEBHOOK_SECRET_FILE', dependsOn: ['webhook']}),
+    prometheus: Flags.boolean({description: "Start Prometheus beside the devnet (needs the prometheus binary), scraping every node's /metrics with xai's alert rules; `devnet down` stops it", default: false, env: 'XAI_PROMETHEUS'}),
+    'prometheus-port': Flags.integer({description: "Port of Prometheus' web UI and API (with --prometheus)", default: 9090, min: 1, max: 65_535, env: 'XAI_PROMETHEUS_PORT'}),
   }
 
   /** Set once the result document is on stdout (foreground --json): nothing else goes there. */
@@ -96,11 +104,22 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
             startTimeoutMs: flags['start-timeout'],
             project,
             governance: governanceOverrides(flags['voting-period'], flags.timelock),
+            ...(flags.webhook ? {webhook: {url: flags.webhook, ...(flags['webhook-secret-file'] ? {secretFile: flags['webhook-secret-file']} : {})}} : {}),
           },
           {signal: this.signal, onEvent: progress.onEvent},
         ),
       )
       const {result} = started
+      if (flags.prometheus) {
+        const record = await readDevnetRecord(started.paths)
+        const prometheus = await startPrometheus({paths: started.paths, record: record!, port: flags['prometheus-port']}).catch(async (err: unknown) => {
+          // What was asked for is a devnet with Prometheus: stop the nodes rather than leave them running unasked.
+          await stopDevnet({dir: devnetsRoot(flags.dir), name: flags.name}).catch(() => undefined)
+          throw err
+        })
+        result.prometheus = {pid: prometheus.pid, url: prometheus.url, configFile: prometheus.configFile}
+        this.note(`Prometheus on ${prometheus.url} (PID ${prometheus.pid}), scraping ${result.nodes.length} node(s) with the alert rules loaded`)
+      }
       if (json) {
         this.logJson(result)
         this.resultPrinted = true
@@ -120,6 +139,10 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
       } else {
         this.note('\nPress Ctrl-C to stop the devnet.')
         await superviseDevnet(started, {signal: this.signal, tolerateExits: result.consensus, onEvent: (event) => this.note(describeDevnetEvent(event))})
+      }
+      if (result.prometheus) {
+        const record = await readDevnetRecord(started.paths)
+        if (record) await stopPrometheus(started.paths, record)
       }
       this.note('Devnet stopped.')
       return result
