@@ -75,7 +75,13 @@ export class Telemetry {
   constructor(options: {logger?: Logger; defaultMetrics?: boolean; labels?: Record<string, string>} = {}) {
     this.logger = options.logger ?? silentLogger
     if (options.labels) this.registry.setDefaultLabels(options.labels)
-    if (options.defaultMetrics !== false) collectDefaultMetrics({register: this.registry})
+    if (options.defaultMetrics !== false) {
+      collectDefaultMetrics({register: this.registry})
+      // prom-client names these three gauges like counters (promtool check metrics refuses them);
+      // nodejs_active_handles, nodejs_active_requests and nodejs_active_resources carry the same
+      // counts by type.
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name)
+    }
     const registers = [this.registry]
     this.securityEvents = new Counter({name: 'xai_security_events_total', help: 'Security events raised by this node, by kind', labelNames: ['kind'], registers})
     for (const kind of SECURITY_EVENT_KINDS) this.securityEvents.inc({kind}, 0)

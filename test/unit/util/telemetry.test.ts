@@ -32,8 +32,9 @@ describe('Telemetry', () => {
     a.security('bad-peer', 'x')
     expect(await a.metrics()).toContain('xai_security_events_total{kind="bad-peer"} 1')
     expect(await b.metrics()).toContain('xai_security_events_total{kind="bad-peer"} 0')
-    // prom-client's default process metrics are in each.
+    // prom-client's default process metrics are in each, less the gauges it names like counters.
     expect(await b.metrics()).toContain('process_cpu_seconds_total')
+    expect(await b.metrics()).not.toContain('nodejs_active_handles_total')
   })
 
   it('reads a component counter at scrape time as a counter, restarting when the source does', async () => {
