@@ -60,6 +60,7 @@ export class WebhookSender {
   private wake?: () => void
   private loop?: Promise<void>
   private inflight?: AbortController
+  private readonly removing = new Set<Promise<unknown>>()
   private readonly logger: Logger
   private readonly metrics?: {deliveries: Counter<'result'>; dropped: Counter; latency: Histogram}
 
@@ -137,7 +138,7 @@ export class WebhookSender {
     this.inflight?.abort()
     this.wake?.()
     await this.loop
-    await Promise.all(this.queue.map((q) => q.written))
+    await Promise.all([...this.queue.map((q) => q.written), ...this.removing])
   }
 
   private file(seq: number, id: string): string {
@@ -171,8 +172,11 @@ export class WebhookSender {
         failures = 0
         this.metrics?.latency.observe((Date.now() - head.enqueuedAt) / 1000)
         if (this.queue[0] === head) this.queue.shift()
-        await head.written
-        await rm(this.file(head.seq, head.id), {force: true}).catch(() => undefined)
+        // The next delivery does not wait for the disk: the file goes once it is written (a crash
+        // before that re-sends the event after the restart, which at-least-once allows).
+        const removal: Promise<unknown> = head.written.then(() => rm(this.file(head.seq, head.id), {force: true})).catch(() => undefined)
+        this.removing.add(removal)
+        void removal.finally(() => this.removing.delete(removal))
         continue
       }
       failures++
