@@ -6,6 +6,7 @@ import type {MerkleStateManager} from '@ethereumjs/statemanager'
 
 import {ExitCode, XaiError} from '../util/errors.js'
 import {type Logger, silentLogger} from '../util/logger.js'
+import type {SecurityEventKind, Telemetry} from '../util/telemetry.js'
 import type {BlockRecord, Chain} from './chain.js'
 import {decodeTransaction, sealTransaction, toChainTx} from './chain.js'
 import {pinEncoding} from './seal.js'
@@ -32,6 +33,8 @@ export class TxRejectedError extends XaiError {
 
 export interface MempoolOptions {
   logger?: Logger
+  /** Send-to-commit latency and module refusals (security events) go here. */
+  telemetry?: Telemetry
   /** Transactions held in all (default 10,000). */
   maxSize?: number
   /** Transactions held per sender (default 1,000). */
@@ -75,6 +78,7 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
   private readonly byHash = new Map<string, PooledTx>()
   private readonly senders = new Map<string, SenderQueue>()
   private readonly logger: Logger
+  private readonly telemetry?: Telemetry
   private readonly maxSize: number
   private readonly maxPerSender: number
   private readonly maxNonceGap: number
@@ -90,6 +94,7 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
   ) {
     super()
     this.logger = options.logger ?? silentLogger
+    this.telemetry = options.telemetry
     this.maxSize = options.maxSize ?? 10_000
     this.maxPerSender = options.maxPerSender ?? 1_000
     this.maxNonceGap = options.maxNonceGap ?? 1_000
@@ -209,7 +214,14 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
     const modules = await this.running.modules.catch(() => undefined)
     const env = {height, timestamp: head.timestamp + 1n, coinbase: '0x0000000000000000000000000000000000000000' as const, baseFeePerGas: this.chain.nextBaseFee()}
     const check = await host.checkTx(sm as never, env, toChainTx(tx), {modules})
-    if (!check.ok) throw new TxRejectedError(`rejected by module ${check.module}: ${check.reason}`)
+    if (!check.ok) {
+      this.telemetry?.security(moduleRejectKind(check.module), `transaction rejected by module ${check.module}`, {
+        module: check.module,
+        reason: check.reason,
+        tx: bytesToHex(tx.hash()),
+      })
+      throw new TxRejectedError(`rejected by module ${check.module}: ${check.reason}`)
+    }
   }
 
   get(hash: Uint8Array): PooledTx | undefined {
@@ -343,12 +355,16 @@ export class Mempool extends EventEmitter<{tx: [PooledTx]}> {
 
   private onBlock(record: BlockRecord): void {
     const {block, senders} = record
+    const committedAt = Date.now()
     block.transactions.forEach((tx, i) => {
       const senderKey = hexKey(senders[i]!)
       const queue = this.senders.get(senderKey)
       if (!queue) return
       if (tx.nonce + 1n > queue.stateNonce) queue.stateNonce = tx.nonce + 1n
       const pooled = queue.txs.get(tx.nonce)
+      if (pooled && this.telemetry && committedAt - pooled.addedAt >= 0 && bytesEqual(pooled.hash, tx.hash())) {
+        this.telemetry.sendToCommit.observe((committedAt - pooled.addedAt) / 1000)
+      }
       if (pooled) {
         // Included, or made stale by another transaction with the same nonce.
         this.byHash.delete(hexKey(pooled.hash))
@@ -463,4 +479,15 @@ class LaneHeap {
     }
     return top
   }
+}
+
+/** The security event kind of a module's refusal: the guard's and the rule engine's have their own. */
+function moduleRejectKind(module: string): SecurityEventKind {
+  if (module === 'withdrawal-guard') return 'guard-reject'
+  if (module === 'rule-engine') return 'rule-reject'
+  return 'module-reject'
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i])
 }

@@ -1,6 +1,7 @@
 import {type Address, bytesToHex} from '@ethereumjs/util'
 
 import {errorMessage} from '../util/errors.js'
+import type {Telemetry} from '../util/telemetry.js'
 import {type Logger, silentLogger} from '../util/logger.js'
 import type {BlockRecord, BuiltBlock, Chain, OpenBlock} from './chain.js'
 import type {Mempool} from './mempool.js'
@@ -16,6 +17,8 @@ export interface BlockProducerOptions {
   blockTime: number
   coinbase?: Address
   logger?: Logger
+  /** Block execution time (seal, or build in automine) goes to its xai_chain_block_execution_seconds. */
+  telemetry?: Telemetry
   /** Wall clock in ms (tests may pin it). */
   now?: () => number
 }
@@ -74,7 +77,7 @@ export class BlockProducer {
     else if (this._mode.kind === 'interval') this.queueFeed()
   }
 
-  constructor(options: BlockProducerOptions) {
+  constructor(private readonly options: BlockProducerOptions) {
     this.chain = options.chain
     this.mempool = options.mempool
     this._mode = options.blockTime === 0 ? {kind: 'auto'} : {kind: 'interval', ms: options.blockTime}
@@ -315,6 +318,8 @@ export class BlockProducer {
   }
 
   private async commit(built: BuiltBlock, started: number): Promise<void> {
+    const sealMs = performance.now() - started
+    this.options.telemetry?.blockExecution.observe(sealMs / 1000)
     if (built.rejected.length > 0) {
       this.mempool.drop(
         built.rejected.map((r) => r.tx),
@@ -335,7 +340,7 @@ export class BlockProducer {
       hash: record.block.hash(),
       txs: record.block.transactions.length,
       gasUsed: record.block.header.gasUsed,
-      sealMs: Math.round(performance.now() - started),
+      sealMs: Math.round(sealMs),
       rssMiB: Math.round(process.memoryUsage.rss() / 2 ** 20),
     })
   }

@@ -36,6 +36,9 @@ export const nodeStartFlags = {
   'clock-skew': Flags.integer({description: "Test only: milliseconds added to this node's consensus clock", default: 0, hidden: true}),
   'api-key-file': Flags.string({description: 'File holding the API key that REST writes (POST /contracts/deploy) need; without it the node refuses them', env: 'XAI_API_KEY_FILE'}),
   project: Flags.string({description: 'Contracts project whose artifacts REST requests may name (POST /contracts/deploy {"artifact": "Token"})', env: 'XAI_PROJECT'}),
+  webhook: Flags.string({description: 'POST every security event and governance state change here as signed JSON (X-Xai-Signature); needs --webhook-secret-file', env: 'XAI_WEBHOOK', dependsOn: ['webhook-secret-file']}),
+  'webhook-secret-file': Flags.string({description: 'File holding the shared secret webhook deliveries are signed with (HMAC-SHA256)', env: 'XAI_WEBHOOK_SECRET_FILE', dependsOn: ['webhook']}),
+  'api-read-auth': Flags.boolean({description: 'REST reads need an API key with the read scope too (writes always need the write scope)', default: false, env: 'XAI_API_READ_AUTH'}),
   'log-level': Flags.option({options: ['debug', 'info', 'warn', 'error'] as const, description: 'Least severe log level written', default: 'info', env: 'XAI_LOG_LEVEL'})(),
 }
 
@@ -59,6 +62,8 @@ export function runNodeStart(flags: NodeStartFlags, options: {json: boolean}): P
       devAccountsFile: flags['dev-accounts-file'],
       apiKeyFile: flags['api-key-file'],
       project: flags.project,
+      ...(flags.webhook && flags['webhook-secret-file'] ? {webhook: {url: flags.webhook, secretFile: flags['webhook-secret-file']}} : {}),
+      apiReadAuth: flags['api-read-auth'],
       p2p: {
         host: flags['p2p-host'],
         port: flags['p2p-port'],

@@ -3,6 +3,7 @@ import {RLP} from '@ethereumjs/rlp'
 import type {BlockRecord, BuiltBlock} from '../chain/chain.js'
 import {errorMessage} from '../util/errors.js'
 import {type Logger, silentLogger} from '../util/logger.js'
+import {Telemetry, secondsSince} from '../util/telemetry.js'
 import type {RequestOptions} from '../p2p/host.js'
 import {type BlockBundle, encodeBundle} from './block-codec.js'
 import {decodeConsensusRecord} from './consensus-record.js'
@@ -46,6 +47,8 @@ export interface BlockSyncPorts {
   finished(): void
   closed(): boolean
   logger?: Logger
+  /** Re-execution time and invalid-block security events (default: its own, log only). */
+  telemetry?: Telemetry
 }
 
 /**
@@ -59,9 +62,11 @@ export class BlockSync {
   private active = false
   private synced = 0
   private readonly logger: Logger
+  private readonly telemetry: Telemetry
 
   constructor(private readonly ports: BlockSyncPorts) {
     this.logger = ports.logger ?? silentLogger
+    this.telemetry = ports.telemetry ?? new Telemetry({logger: this.logger, defaultMetrics: false})
   }
 
   /** Whether a sync is running (the height is not started meanwhile). */
@@ -121,11 +126,16 @@ export class BlockSync {
       if (problem) throw new MessageError(problem)
       verifyCommit(this.ports.chainId, this.ports.validators(), commit, Number(bundle.header.number), bundle.hash)
     } catch (err) {
-      this.logger.warn('rejected a synced block', {peer, error: errorMessage(err)})
+      this.telemetry.security('invalid-block', 'rejected a synced block', {peer, error: errorMessage(err)})
       return false
     }
+    const started = performance.now()
     const built = await this.ports.execute(bundle)
-    if (!built) return false
+    this.telemetry.reexecution.observe({source: 'sync'}, secondsSince(started))
+    if (!built) {
+      this.telemetry.security('invalid-block', 'a block a peer sent by block sync does not re-execute to its hash', {peer, height: Number(bundle.header.number), hash: bundle.hash})
+      return false
+    }
     await this.ports.commit(built, commit, bundle.evidence)
     this.synced++
     this.logger.info('synced block', {height: Number(bundle.header.number), hash: bundle.hash, txs: bundle.transactions.length, peer})

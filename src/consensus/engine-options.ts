@@ -1,6 +1,7 @@
 import type {Chain} from '../chain/chain.js'
 import type {Mempool} from '../chain/mempool.js'
 import type {Logger} from '../util/logger.js'
+import type {Telemetry} from '../util/telemetry.js'
 import type {P2PHost} from '../p2p/host.js'
 import type {ValidatorKey} from './keys.js'
 import type {TimeoutConfig, ValidatorInfo} from './types.js'
@@ -29,6 +30,8 @@ export interface ConsensusEngineOptions {
   emptyBlocks?: boolean
   timeouts?: TimeoutConfig
   logger?: Logger
+  /** Metrics (round duration, block execution, re-execution) and security events. */
+  telemetry?: Telemetry
   /** Test only: sign a second, conflicting vote for every vote (to exercise evidence handling). */
   doubleSign?: boolean
   now?: () => number

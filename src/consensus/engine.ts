@@ -2,6 +2,7 @@ import type {BuiltBlock, Chain} from '../chain/chain.js'
 import type {Mempool} from '../chain/mempool.js'
 import {Mutex} from '../util/mutex.js'
 import {errorMessage} from '../util/errors.js'
+import {Telemetry, secondsSince} from '../util/telemetry.js'
 import {type Logger, silentLogger} from '../util/logger.js'
 import {type BlockBundle, decodeBundle} from './block-codec.js'
 import {BlockSync} from './block-sync.js'
@@ -45,6 +46,7 @@ export class ConsensusEngine {
   private readonly self: ValidatorAddress | null
   private readonly host: ConsensusNetwork
   private readonly logger: Logger
+  private readonly telemetry: Telemetry
   private readonly timeouts: TimeoutConfig
   private readonly chainId: number
   private readonly now: () => number
@@ -79,6 +81,8 @@ export class ConsensusEngine {
   private lastDecideMs = 0
   private lastProgressAt = 0
   private roundsAboveZero = 0
+  /** When the round being decided started (performance.now()), for the round duration metric. */
+  private roundStartedAt = 0
 
   constructor(private readonly options: ConsensusEngineOptions) {
     const {chain, key} = options
@@ -92,11 +96,13 @@ export class ConsensusEngine {
     this.chainId = Number(chain.chainId)
     this.now = options.now ?? Date.now
     const {chainId, logger} = this
+    this.telemetry = options.telemetry ?? new Telemetry({logger, defaultMetrics: false})
+    const telemetry = this.telemetry
     const validators = (): ValidatorSet => this.validators
     const consensusRecord = (height: bigint): Promise<Bytes | undefined> => chain.blocks.consensusRecord(height)
     const enqueue = (task: () => Promise<void>): void => this.enqueue(task)
     const decode = (bytes: Bytes): BlockBundle => decodeBundle(chain, bytes, this.validators, this.mempool)
-    this.evidencePool = new EvidencePool({chainId, validators, consensusRecord, publish: (data) => this.publish('evidence', data), logger})
+    this.evidencePool = new EvidencePool({chainId, validators, consensusRecord, publish: (data) => this.publish('evidence', data), logger, telemetry})
     this.sync = new BlockSync({
       chainId,
       validators,
@@ -120,11 +126,12 @@ export class ConsensusEngine {
       },
       closed: () => this.closed,
       logger,
+      telemetry,
     })
     const {mempool, blockTime} = options
     this.proposer = new ProposerBlock({chain, mempool, coinbase: this.self, now: this.now, enqueue, started: () => this.started, blockTime})
     const checkBundle = (bundle: BlockBundle, value: ValueId): string | undefined => this.checkBundle(bundle, value)
-    this.blocks = new HeightBlocks({chain, decodeBundle: decode, checkBundle, freeState: () => this.proposer.drop(), logger})
+    this.blocks = new HeightBlocks({chain, decodeBundle: decode, checkBundle, freeState: () => this.proposer.drop(), logger, telemetry})
     this.liveness = new Liveness({
       network: this.host,
       now: this.now,
@@ -259,6 +266,7 @@ export class ConsensusEngine {
     this.started = true
     this.heightStartedAt = this.now()
     this.lastProgressAt = this.heightStartedAt
+    this.roundStartedAt = performance.now()
     await this.apply({kind: 'start', height}, {t: 'start', height})
     // Logged now: they were kept aside unlogged, and a replay needs them (a proposal to relock on).
     for (const wire of this.future.take(height)) await this.onMessage(wire, true)
@@ -279,6 +287,11 @@ export class ConsensusEngine {
     const before = this.machine
     const {state, effects} = step(this.machine, event)
     this.machine = state
+    if (state.height === before.height && state.round > before.round && this.roundStartedAt > 0) {
+      // The round ended without a decision (a timeout, or a quorum seen at a later round).
+      this.telemetry.roundDuration.observe({outcome: 'next-round'}, secondsSince(this.roundStartedAt))
+      this.roundStartedAt = performance.now()
+    }
     if (state !== before) this.lastProgressAt = this.now()
     for (const effect of effects) {
       if (this.closed) return
@@ -338,7 +351,9 @@ export class ConsensusEngine {
       await this.blocks.dropHeld()
       // One list for the header's commitment and the bundle: evidence may arrive while the block is built.
       const evidence = this.evidencePool.forBlock()
+      const building = performance.now()
       const built = await this.proposer.build(this.height, round, evidence)
+      this.telemetry.blockExecution.observe(secondsSince(building))
       ;({value, bytes: bundleBytes} = this.blocks.holdOwn(built, evidence))
       validRound = -1
     }
@@ -371,7 +386,9 @@ export class ConsensusEngine {
     try {
       message = decodeMessage(this.chainId, wire)
     } catch (err) {
-      this.logger.debug('dropped a malformed consensus message', {from, error: errorMessage(err)})
+      // From the network: a peer sent it (or relayed it); from the WAL: our own log, not a peer.
+      if (from) this.telemetry.security('bad-peer', 'dropped a malformed consensus message', {peer: from, error: errorMessage(err)})
+      else this.logger.debug('dropped a malformed consensus message', {error: errorMessage(err)})
       return
     }
     if (message.kind === 'status') {
@@ -416,6 +433,8 @@ export class ConsensusEngine {
     const {built} = decided
     await this.commitBlock(built, this.votes.commit(precommits), decided.bundle.evidence)
     this.lastDecideMs = this.now() - this.heightStartedAt
+    if (this.roundStartedAt > 0) this.telemetry.roundDuration.observe({outcome: 'commit'}, secondsSince(this.roundStartedAt))
+    this.roundStartedAt = 0
     if (round > 0) this.roundsAboveZero++
     this.logger.info('committed block', {
       height,

@@ -2,6 +2,7 @@ import {RLP} from '@ethereumjs/rlp'
 
 import {errorMessage} from '../util/errors.js'
 import {type Logger, silentLogger} from '../util/logger.js'
+import {Telemetry} from '../util/telemetry.js'
 import {decodeConsensusRecord} from './consensus-record.js'
 import {type Evidence, decodeEvidenceList, encodeEvidenceList, evidenceKey, int, toInt} from './messages.js'
 import type {ValidatorSet} from './validator-set.js'
@@ -30,6 +31,8 @@ export interface EvidencePoolPorts {
   /** Gossips an encoded evidence list on the `evidence` topic (fire and forget). */
   publish(data: Bytes): void
   logger?: Logger
+  /** Where the duplicate-vote security event is raised (default: one of its own, log only). */
+  telemetry?: Telemetry
 }
 
 /**
@@ -42,11 +45,13 @@ export class EvidencePool {
   private readonly committedKeys = new Set<string>()
   private readonly committedList: CommittedEvidence[] = []
   private readonly logger: Logger
+  private readonly telemetry: Telemetry
   private seenCount = 0
   private committedCount = 0
 
   constructor(private readonly ports: EvidencePoolPorts) {
     this.logger = ports.logger ?? silentLogger
+    this.telemetry = ports.telemetry ?? new Telemetry({logger: this.logger, defaultMetrics: false})
   }
 
   /** Evidence seen for the first time (here or on the network) since the node started. */
@@ -88,15 +93,14 @@ export class EvidencePool {
     if (this.pending.has(key) || this.committedKeys.has(key)) return false
     this.pending.set(key, evidence)
     this.seenCount++
-    this.logger.warn('security: a validator signed two conflicting votes', {
-      event: 'security',
-      kind: 'duplicate-vote',
+    const details = {
       validator: evidence.first.vote.validator,
       height: evidence.first.vote.height,
       round: evidence.first.vote.round,
       type: evidence.first.vote.type,
       values: [evidence.first.vote.value, evidence.second.vote.value],
-    })
+    }
+    this.telemetry.security('duplicate-vote', 'security: a validator signed two conflicting votes', details)
     if (gossip) this.ports.publish(encodeEvidenceList([evidence]))
     return true
   }
@@ -137,9 +141,8 @@ export class EvidencePool {
       this.committedKeys.add(key)
       this.committedList.push({height, evidence: e})
       this.committedCount++
-      this.logger.warn('security: evidence of double signing committed', {
-        event: 'security',
-        kind: 'duplicate-vote',
+      // Raised as a security event when it was seen (add); this records where it landed.
+      this.logger.warn('evidence of double signing committed', {
         height,
         validator: e.first.vote.validator,
         voteHeight: e.first.vote.height,

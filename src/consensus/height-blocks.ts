@@ -1,6 +1,7 @@
 import type {BuiltBlock, Chain} from '../chain/chain.js'
 import {errorMessage} from '../util/errors.js'
 import {type Logger, silentLogger} from '../util/logger.js'
+import {Telemetry, secondsSince} from '../util/telemetry.js'
 import {type BlockBundle, encodeBundle, hashId} from './block-codec.js'
 import {executeBundle} from './bundle-check.js'
 import type {Evidence} from './messages.js'
@@ -24,6 +25,8 @@ export interface HeightBlocksPorts {
   /** Frees the chain's live state for an execution (drops the proposer's open block). */
   freeState(): Promise<void>
   logger?: Logger
+  /** Re-execution time and invalid-block security events (default: its own, log only). */
+  telemetry?: Telemetry
 }
 
 /**
@@ -36,9 +39,11 @@ export class HeightBlocks {
   private readonly bundles = new Map<ValueId, KnownBundle>()
   private held?: {value: ValueId; built: BuiltBlock}
   private readonly logger: Logger
+  private readonly telemetry: Telemetry
 
   constructor(private readonly ports: HeightBlocksPorts) {
     this.logger = ports.logger ?? silentLogger
+    this.telemetry = ports.telemetry ?? new Telemetry({logger: this.logger, defaultMetrics: false})
   }
 
   /** A new height: no bundle known (a held block was committed or dropped already). */
@@ -79,21 +84,25 @@ export class HeightBlocks {
     try {
       bundle = this.ports.decodeBundle(bytes)
     } catch (err) {
-      this.logger.warn('invalid proposal', {height, error: errorMessage(err)})
+      this.telemetry.security('invalid-block', 'invalid proposal', {height, value, error: errorMessage(err)})
       return false
     }
     const entry: KnownBundle = {bytes, bundle, valid: false}
     this.bundles.set(value, entry)
     const problem = this.ports.checkBundle(bundle, value)
     if (problem) {
-      this.logger.warn('invalid proposal', {height, value, reason: problem})
+      this.telemetry.security('invalid-block', 'invalid proposal', {height, value, reason: problem})
       return false
     }
     await this.ports.freeState()
     await this.dropHeld()
     const started = performance.now()
     const built = await this.execute(bundle, height)
-    if (!built) return false
+    this.telemetry.reexecution.observe({source: 'proposal'}, secondsSince(started))
+    if (!built) {
+      this.telemetry.security('invalid-block', 'invalid proposal: re-executing it does not give its hash', {height, value})
+      return false
+    }
     this.held = {value, built}
     entry.valid = true
     this.logger.debug('validated proposal', {height, value, txs: bundle.transactions.length, ms: Math.round(performance.now() - started)})

@@ -6,6 +6,7 @@ import {keccak_256} from '@noble/hashes/sha3.js'
 import type {Mempool, PooledTx} from '../chain/mempool.js'
 import {pinEncoding} from '../chain/seal.js'
 import {errorMessage} from '../util/errors.js'
+import type {Telemetry} from '../util/telemetry.js'
 import {type Logger, silentLogger} from '../util/logger.js'
 import type {P2PHost} from '../p2p/host.js'
 
@@ -36,6 +37,7 @@ export class TxGossip {
     logger?: Logger,
     /** Keccak-256 (the chain's): a transaction's hash is that of its encoding. */
     private readonly keccak: (data: Bytes) => Bytes = keccak_256,
+    private readonly telemetry?: Telemetry,
   ) {
     this.logger = logger ?? silentLogger
   }
@@ -75,7 +77,8 @@ export class TxGossip {
     try {
       list = RLP.decode(data)
     } catch {
-      this.logger.debug('dropped malformed tx gossip', {from})
+      if (this.telemetry) this.telemetry.security('bad-peer', 'dropped malformed tx gossip', {peer: from})
+      else this.logger.debug('dropped malformed tx gossip', {from})
       return
     }
     if (!Array.isArray(list)) return

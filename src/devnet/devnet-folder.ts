@@ -46,6 +46,10 @@ const devnetRecordSchema = z.object({
   genesisSettings: genesisSettingsSchema.optional(),
   /** `--state FILE`: the dump `devnet down` writes (absolute path). */
   stateFile: z.string().min(1).optional(),
+  /** Where the nodes POST security events and governance changes, and the secret's file. */
+  webhook: z.object({url: z.string().min(1), secretFile: z.string().min(1)}).optional(),
+  /** The Prometheus `devnet up --prometheus` started beside the devnet (stopped by PID on down). */
+  prometheus: z.object({pid: z.number().int().positive().nullable(), port: z.number().int().min(1).max(65_535), url: z.string()}).optional(),
   nodes: z.array(nodeRecordSchema),
 })
 
@@ -64,6 +68,10 @@ export interface DevnetPaths {
   apiKey: string
   /** The dev accounts the nodes unlock (mnemonic, derivation path, count), readable by its owner only. */
   devAccounts: string
+  /** The webhook secret `devnet up --webhook` creates when none is given. */
+  webhookSecret: string
+  /** Prometheus' config, rules and data (`devnet up --prometheus`). */
+  prometheus: string
   nodeHome(index: number): string
   nodeLog(index: number): string
   nodePidFile(index: number): string
@@ -93,6 +101,8 @@ export function devnetPaths(location: DevnetLocation): DevnetPaths {
     genesis: join(folder, 'genesis.json'),
     apiKey: join(folder, 'api.key'),
     devAccounts: join(folder, 'dev-accounts.json'),
+    webhookSecret: join(folder, 'webhook.secret'),
+    prometheus: join(folder, 'prometheus'),
     nodeHome,
     nodeLog: (index) => nodeHomePaths(nodeHome(index)).log,
     nodePidFile: (index) => nodeHomePaths(nodeHome(index)).pidFile,

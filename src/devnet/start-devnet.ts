@@ -17,6 +17,7 @@ import {
   type DevnetPaths,
   type DevnetRecord,
   devnetPaths,
+  pathExists,
   readDevnetRecord,
   readGenesisFile as readGenesisDocument,
   writeDevnetRecord,
@@ -86,6 +87,12 @@ export interface StartDevnetOptions extends Partial<DevnetLocation> {
   env?: Record<string, string | undefined>
   /** Further `xai node start` arguments for node i (tests use it for fault flags). */
   nodeArgs?: (index: number) => string[]
+  /**
+   * POST security events and governance state changes to `url`, signed with the secret in
+   * `secretFile` (default: <devnet>/webhook.secret, created). A resumed devnet keeps its webhook
+   * unless another is given.
+   */
+  webhook?: {url: string; secretFile?: string}
   /** How long a node may take to answer JSON-RPC (default 30 s). */
   startTimeoutMs?: number
   /** Grace period when stopping a node that failed to start (default 10 s). */
@@ -151,6 +158,10 @@ export interface StartDevnetResult {
   stateLoaded?: {file: string; accounts: number; skipped: number}
   /** Things the user should know (a listen address beyond loopback). */
   warnings: string[]
+  /** Where the nodes send webhooks, and the file of the secret that signs them. */
+  webhook?: {url: string; secretFile: string}
+  /** The Prometheus started beside the devnet (`--prometheus`). */
+  prometheus?: {pid: number; url: string; configFile: string}
 }
 
 /** A started devnet: the result plus, for a supervisor, how to tell when each node ends. */
@@ -290,6 +301,8 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
       ...(project ? {project} : {}),
       genesisSettings: settings,
       ...(stateFile ? {stateFile} : {}),
+      ...(await webhookOf(options.webhook, prior?.webhook, paths.webhookSecret)),
+      ...(prior?.prometheus ? {prometheus: prior.prometheus} : {}),
       nodes,
     }
     const restarting = partial ? `, restarting node${nodeCount - live.size > 1 ? 's' : ''} ${nodes.filter((n) => !live.has(n.index)).map((n) => n.index).join(', ')}` : ''
@@ -350,7 +363,7 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
           apiKeyFile: paths.apiKey,
           project: record.project,
           devAccountsFile: paths.devAccounts,
-          extraArgs: options.nodeArgs?.(index),
+          extraArgs: [...(record.webhook ? ['--webhook', record.webhook.url, '--webhook-secret-file', record.webhook.secretFile] : []), ...(options.nodeArgs?.(index) ?? [])],
         })
         exited.set(index, spawned.exited)
         node.pid = spawned.pid
@@ -442,6 +455,7 @@ export async function startDevnet(options: StartDevnetOptions, deps: StartDevnet
         : [
             `JSON-RPC listens on ${rpcHost}, beyond this machine: the dev accounts' keys are derived from ${settings.mnemonic === defaultGenesisSettings().mnemonic ? 'the public test mnemonic' : 'the mnemonic printed above'} and unlocked on the node (eth_sendTransaction signs with them), so anyone who reaches port ${record.nodes[0]?.rpcPort} can spend their funds. Use it only on a network you trust.`,
           ],
+      ...(record.webhook ? {webhook: record.webhook} : {}),
     },
   }
 
@@ -568,4 +582,12 @@ async function alreadyRunning(paths: DevnetPaths, record: DevnetRecord | undefin
       details: {name: paths.name, index, pid, rpcUrl, answering},
     },
   )
+}
+
+/** The devnet's webhook: the one asked for (its secret file, or a new random one), else the one it had. */
+async function webhookOf(asked: {url: string; secretFile?: string} | undefined, prior: {url: string; secretFile: string} | undefined, defaultSecret: string): Promise<{webhook?: {url: string; secretFile: string}}> {
+  if (!asked) return prior ? {webhook: prior} : {}
+  if (asked.secretFile) return {webhook: {url: asked.url, secretFile: resolve(asked.secretFile)}}
+  if (!(await pathExists(defaultSecret))) await writeFileAtomic(defaultSecret, `${randomBytes(32).toString('hex')}\n`, {mode: 0o600})
+  return {webhook: {url: asked.url, secretFile: defaultSecret}}
 }

@@ -4,6 +4,7 @@ import {findLiveNodes, stopNodes, withoutPids} from './live-nodes.js'
 import type {StopOutcome} from '../util/process.js'
 import {errorMessage} from '../util/errors.js'
 import {saveStateBeforeStop} from './devnet-state.js'
+import {stopPrometheus} from './prometheus.js'
 
 export interface StopDevnetOptions extends DevnetLocation {
   /** Grace period between SIGTERM and SIGKILL (default 10 s). */
@@ -20,6 +21,8 @@ export interface StopDevnetResult {
   stopped: number
   /** A devnet with a state file (--state): the head state written there before the nodes stopped, or why it could not be. */
   state?: {file: string; accounts?: number; error?: string}
+  /** How the Prometheus `up --prometheus` started was stopped (when it had one). */
+  prometheus?: StopOutcome
 }
 
 /**
@@ -32,7 +35,10 @@ export async function stopDevnet(options: StopDevnetOptions, deps: {onEvent?: De
   const live = await findLiveNodes(paths, record)
   const state = await saveStateOnStop(options, record, live, deps.onEvent)
   const stopped = await stopNodes(live, {graceMs: options.graceMs, onEvent: deps.onEvent})
-  if (record.nodes.some((node) => node.pid !== null)) await writeDevnetRecord(paths, withoutPids(record))
+  const prometheus = record.prometheus ? await stopPrometheus(paths, record, options.graceMs) : undefined
+  if (record.nodes.some((node) => node.pid !== null) || record.prometheus?.pid) {
+    await writeDevnetRecord(paths, {...withoutPids(record), ...(record.prometheus ? {prometheus: {...record.prometheus, pid: null}} : {})})
+  }
   const indexes = [...new Set([...record.nodes.map((node) => node.index), ...live.keys()])].sort((a, b) => a - b)
   return {
     name: paths.name,
@@ -43,6 +49,7 @@ export async function stopDevnet(options: StopDevnetOptions, deps: {onEvent?: De
     }),
     stopped: stopped.filter((s) => s.outcome !== 'not-running').length,
     ...(state ? {state} : {}),
+    ...(prometheus ? {prometheus} : {}),
   }
 }
 

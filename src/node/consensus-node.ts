@@ -17,7 +17,9 @@ import {refusedCheatMethods} from '../rpc/methods/anvil.js'
 import {stateDumpMethods} from '../rpc/methods/state-dump.js'
 import {type RpcServerOptions, createRpcServer} from '../rpc/server.js'
 import {startHeapGovernor} from './heap-governor.js'
-import {consensusMetrics} from './metrics.js'
+import {registerConsensusMetrics} from './metrics.js'
+import type {ApiKeyAuthorizer} from '../util/api-keys.js'
+import type {Telemetry} from '../util/telemetry.js'
 import type {NodeOptions} from './node-options.js'
 import {moduleHostOf} from '../modules/host/host-of.js'
 
@@ -31,6 +33,8 @@ export interface ConsensusNodeParts {
   /** Close functions, run in reverse order when the node closes. */
   closers: (() => Promise<void>)[]
   p2p: StartedP2P
+  telemetry: Telemetry
+  auth: ApiKeyAuthorizer
 }
 
 export interface StartedP2P {
@@ -39,7 +43,7 @@ export interface StartedP2P {
 }
 
 /** The node's keys and its libp2p host, listening and dialing its peers. */
-export async function startP2P(options: NodeOptions, genesis: Genesis, logger: Logger): Promise<StartedP2P> {
+export async function startP2P(options: NodeOptions, genesis: Genesis, logger: Logger, telemetry?: Telemetry): Promise<StartedP2P> {
   const p2p = options.p2p
   if (!p2p) {
     throw new XaiError('NODE_P2P_REQUIRED', 'This genesis names validators: the node needs peer-to-peer settings.', {
@@ -54,6 +58,7 @@ export async function startP2P(options: NodeOptions, genesis: Genesis, logger: L
     peers: p2p.peers,
     networkId: String(genesis.config.chainId),
     logger,
+    telemetry,
   })
   return {host, keys}
 }
@@ -63,7 +68,7 @@ export async function startP2P(options: NodeOptions, genesis: Genesis, logger: L
  * JSON-RPC server with the xai_* methods. Used when the genesis names validators.
  */
 export async function startConsensusNode(parts: ConsensusNodeParts): Promise<{rpcUrl: string; wsUrl: string; consensus: ConsensusEngine; p2pAddrs: string[]}> {
-  const {options, genesis, chain, mempool, logger, closers} = parts
+  const {options, genesis, chain, mempool, logger, closers, telemetry, auth} = parts
   const {host, keys} = parts.p2p
   const p2p = options.p2p!
   const validators = new ValidatorSet((genesis.validators ?? []).map((v) => ({address: v.address.toLowerCase() as ValidatorAddress, power: v.power})))
@@ -87,6 +92,7 @@ export async function startConsensusNode(parts: ConsensusNodeParts): Promise<{rp
           },
         }
       : {}),
+    telemetry,
     key: keys.validator && (changeable || validators.has(keys.validator.address)) ? keys.validator : undefined,
     host,
     walDir: join(options.home, 'wal'),
@@ -96,9 +102,11 @@ export async function startConsensusNode(parts: ConsensusNodeParts): Promise<{rp
     ...(p2p.clockSkewMs ? {now: () => Date.now() + p2p.clockSkewMs!} : {}),
     logger,
   })
-  const gossip = new TxGossip(mempool, host, (raw) => decodeTransaction(chain, raw), logger, chain.common.customCrypto.keccak256)
+  const gossip = new TxGossip(mempool, host, (raw) => decodeTransaction(chain, raw), logger, chain.common.customCrypto.keccak256, telemetry)
   let rpcUrl = ''
-  const metrics = consensusMetrics({chain, mempool, engine, host})
+  registerConsensusMetrics(telemetry, {engine, host})
+  // The admin token in keys/admin.token stays valid on POST /admin, as an admin-scoped key.
+  auth.addStaticKey({id: 'admin-token', name: 'node admin token (keys/admin.token)', key: keys.adminToken, scopes: ['admin']})
   const rpc = await createRpcServer({
     ...parts.rpcOptions,
     peerCount: () => host.peers().length,
@@ -109,8 +117,7 @@ export async function startConsensusNode(parts: ConsensusNodeParts): Promise<{rp
       // anvil_dumpState reads the agreed state; anvil_loadState is refused with the reason.
       ...stateDumpMethods({chain, logger}),
     },
-    admin: {token: keys.adminToken, methods: adminMethods(host)},
-    metrics,
+    admin: {methods: adminMethods(host)},
   })
   rpcUrl = rpc.url
   closers.push(() => rpc.close())

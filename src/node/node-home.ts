@@ -19,6 +19,10 @@ export interface NodeHomePaths {
   validatorKey: string
   p2pKey: string
   adminToken: string
+  /** API keys with scopes, stored hashed (`xai devnet key create|list|revoke`). */
+  apiKeys: string
+  /** Undelivered webhook events, one file each. */
+  webhookQueue: string
   pidFile: string
   log: string
   /** The genesis a node uses when none is given. */
@@ -34,6 +38,8 @@ export function nodeHomePaths(home: string): NodeHomePaths {
     validatorKey: join(keys, 'validator.key'),
     p2pKey: join(keys, 'p2p.key'),
     adminToken: join(keys, 'admin.token'),
+    apiKeys: join(keys, 'api-keys.json'),
+    webhookQueue: join(home, 'webhooks', 'queue'),
     pidFile: join(home, 'node.pid'),
     log: join(home, 'node.log'),
     genesis: join(home, 'genesis.json'),

@@ -26,6 +26,21 @@ export interface NodeOptions {
    * Tendermint consensus among them; the node's keys are read from home/keys/).
    */
   p2p?: NodeP2POptions
+  /** POST every security event and governance state change, signed, to this URL. */
+  webhook?: NodeWebhookOptions
+  /** REST reads (not /health, /openapi.json) need a read-scoped API key too. */
+  restReadAuth?: boolean
+}
+
+export interface NodeWebhookOptions {
+  url: string
+  /** The HMAC-SHA256 secret deliveries are signed with. */
+  secret: string
+  /** The on-disk queue (default <home>/webhooks/queue). */
+  queueDir?: string
+  maxQueue?: number
+  minBackoffMs?: number
+  maxBackoffMs?: number
 }
 
 export interface NodeP2POptions {

@@ -39,6 +39,10 @@ export interface NodeProcessOptions {
   apiKeyFile?: string
   /** A contracts project whose artifacts REST requests may name. */
   project?: string
+  /** POST security events and governance state changes to `url`, signed with the secret in `secretFile`. */
+  webhook?: {url: string; secretFile: string}
+  /** REST reads need a read-scoped API key too. */
+  apiReadAuth?: boolean
 }
 
 export interface NodeProcessReady {
@@ -156,6 +160,8 @@ export async function runNodeProcess(
       logger,
       p2p: options.p2p,
       rest: {apiKey: options.apiKeyFile === undefined ? undefined : await readApiKey(options.apiKeyFile), projectRoot: options.project === undefined ? undefined : resolve(options.project)},
+      ...(options.webhook ? {webhook: await webhookSettings(options.webhook)} : {}),
+      restReadAuth: options.apiReadAuth,
     }).catch((err: unknown) => {
       throw asNodeStartError(err, options)
     })
@@ -308,4 +314,27 @@ async function readApiKey(path: string): Promise<string> {
     throw new XaiError('DEVNET_NODE_FAILED', `The API key in ${path} is ${key.length === 0 ? 'empty' : 'shorter than 16 characters'}`, {exitCode: ExitCode.usage, hint: 'Use a long random key, e.g. openssl rand -base64 24.'})
   }
   return key
+}
+
+/** The webhook URL checked and its secret read from its file (never from the command line). */
+async function webhookSettings(webhook: {url: string; secretFile: string}): Promise<{url: string; secret: string}> {
+  let url: URL
+  try {
+    url = new URL(webhook.url)
+  } catch (err) {
+    throw new XaiError('NODE_WEBHOOK_INVALID', `The webhook URL ${JSON.stringify(webhook.url)} is not a URL`, {hint: 'Pass an http:// or https:// URL, e.g. --webhook https://alerts.example.com/xai.', cause: err})
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new XaiError('NODE_WEBHOOK_INVALID', `The webhook URL must be http or https, not ${url.protocol}`, {hint: 'Pass an http:// or https:// URL.'})
+  }
+  let secret: string
+  try {
+    secret = (await readFile(webhook.secretFile, 'utf8')).split('\n')[0]!.trim()
+  } catch (err) {
+    throw new XaiError('NODE_WEBHOOK_INVALID', `Cannot read the webhook secret file ${webhook.secretFile}: ${errorMessage(err)}`, {hint: 'Pass a file holding the shared secret (xai devnet up --webhook writes <devnet>/webhook.secret).', cause: err})
+  }
+  if (secret.length < 16) {
+    throw new XaiError('NODE_WEBHOOK_INVALID', `The webhook secret in ${webhook.secretFile} is ${secret.length === 0 ? 'empty' : 'shorter than 16 characters'}`, {hint: 'Use a long random secret, e.g. openssl rand -hex 32 > webhook.secret.'})
+  }
+  return {url: url.toString(), secret}
 }

@@ -10,6 +10,7 @@ import type {Connection, ConnectionGater, Libp2p, PeerId, PrivateKey, Stream} fr
 import type {Multiaddr} from '@multiformats/multiaddr'
 
 import {errorMessage, isXaiError} from '../util/errors.js'
+import {Telemetry} from '../util/telemetry.js'
 import {type Logger, silentLogger} from '../util/logger.js'
 import {
   invalidP2POptions,
@@ -57,6 +58,8 @@ export interface P2PHostOptions {
   /** Chain id, folded into topic names and protocol ids so two devnets never mix. */
   networkId: string
   logger?: Logger
+  /** Where a misbehaving peer is reported (bad-peer security events). */
+  telemetry?: Telemetry
 }
 
 /** One connected peer. */
@@ -157,6 +160,7 @@ async function loadIdentity(seed: Uint8Array): Promise<{privateKey: PrivateKey; 
  */
 export async function createP2PHost(options: P2PHostOptions): Promise<P2PHost> {
   const logger = options.logger ?? silentLogger
+  const telemetry = options.telemetry ?? new Telemetry({logger, defaultMetrics: false})
   validateOptions(options)
   const {privateKey, peerIdFromPrivateKey} = await loadIdentity(options.identitySeed)
   const selfId = peerIdFromPrivateKey(privateKey).toString()
@@ -246,6 +250,7 @@ export async function createP2PHost(options: P2PHostOptions): Promise<P2PHost> {
   const host = new Libp2pHost(node, {
     networkId: options.networkId,
     logger,
+    telemetry,
     targets,
     gate,
     topicNames,
@@ -260,6 +265,7 @@ export async function createP2PHost(options: P2PHostOptions): Promise<P2PHost> {
 interface HostDeps {
   networkId: string
   logger: Logger
+  telemetry: Telemetry
   targets: RedialTarget[]
   gate: {closed: boolean}
   topicNames: Map<string, Topic>
@@ -336,7 +342,7 @@ class Libp2pHost implements P2PHost {
     for (const [name, topic] of this.deps.topicNames) {
       node.services.pubsub.topicValidators.set(name, (peer, msg) => {
         if (msg.data.length <= MAX_GOSSIP_BYTES) return validation.Accept
-        logger.warn('p2p gossip message over the size limit dropped', {topic, peer: peer.toString(), size: msg.data.length})
+        this.deps.telemetry.security('bad-peer', 'p2p gossip message over the size limit dropped', {topic, peer: peer.toString(), size: msg.data.length})
         return validation.Reject
       })
     }

@@ -3,6 +3,7 @@ import {z} from 'zod'
 import type {Chain} from '../chain/chain.js'
 import {type Project, openProject} from '../contracts/project.js'
 import type {Logger} from '../util/logger.js'
+import type {ApiKeyAuthorizer} from '../util/api-keys.js'
 import type {Dispatcher} from '../rpc/dispatcher.js'
 import {contractRoutes} from './contract-routes.js'
 import {moduleRoutes} from './module-routes.js'
@@ -17,6 +18,10 @@ export interface NodeRestOptions {
   projectRoot?: string
   /** How long a deploy waits for its receipt (default 60 s). */
   receiptTimeoutMs?: number
+  /** The node's API keys with scopes (the static apiKey is then one of them). */
+  auth?: ApiKeyAuthorizer
+  /** Reads need a read-scoped key too. */
+  readAuth?: boolean
 }
 
 /**
@@ -46,5 +51,5 @@ export function createNodeRest(options: NodeRestOptions & {chain: Chain; dispatc
     handle: async () => ({status: 200, body: (document ??= openApiDocument(all, {version: options.version.replace(/^.*\/v?/, '')}))}),
   }
   const all = [...routes, ...moduleRoutes({invoke: (method, params) => options.dispatcher.invoke(method, params), receiptTimeoutMs: options.receiptTimeoutMs}), openapi]
-  return createRestHandler({routes: all, apiKey: options.apiKey, logger: options.logger, maxBodyBytes: options.maxBodyBytes, headers: options.headers})
+  return createRestHandler({routes: all, apiKey: options.apiKey, auth: options.auth, readAuth: options.readAuth, logger: options.logger, maxBodyBytes: options.maxBodyBytes, headers: options.headers})
 }

@@ -5,8 +5,10 @@ import {errorResponseSchema} from './schemas.js'
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'The request is malformed or does not match the schema',
-  401: 'The API key is missing or wrong; nothing was changed',
+  401: 'The API key is missing, unknown or revoked; nothing was changed',
+  403: 'The API key lacks the scope this route needs (write); nothing was changed',
   404: 'The artifact, project, contract, module or proposal named does not exist',
+  429: 'The API key is over its rate limit; retry after the Retry-After header\'s seconds',
   422: 'Rejected: the transaction or call reverted (decoded in details.revert), or the named artifact is not the code at the address',
   500: 'The node failed to answer',
   503: 'The node cannot do this now',
@@ -49,7 +51,7 @@ export function openApiDocument(routes: readonly RestRoute[], info: {version: st
     for (const [status, spec] of Object.entries(route.responses)) {
       responses[status] = {description: spec.description, content: {'application/json': {schema: jsonSchema(spec.schema, 'output')}}}
     }
-    const errorStatuses = new Set([...(route.body || route.query || route.params ? [400] : []), ...(route.auth ? [401] : []), ...(route.errors ?? []), 500])
+    const errorStatuses = new Set([...(route.body || route.query || route.params ? [400] : []), ...(route.auth ? [401, 403, 429] : []), ...(route.errors ?? []), 500])
     for (const status of [...errorStatuses].sort()) {
       responses[String(status)] = {description: ERROR_DESCRIPTIONS[status] ?? 'An error', content: {'application/json': {schema: {$ref: '#/components/schemas/Error'}}}}
     }
@@ -69,7 +71,7 @@ export function openApiDocument(routes: readonly RestRoute[], info: {version: st
     info: {
       title: 'xai node REST API',
       version: info.version,
-      description: 'Contract deployment, calls and decoded state; native modules, governance proposals and votes, and the faucet; beside the Ethereum JSON-RPC served on the same port (POST /). Writes need the API key created by `xai devnet up` (devnet.json apiKey), sent as `x-api-key: <key>` or `authorization: Bearer <key>`.',
+      description: 'Contract deployment, calls and decoded state; native modules, governance proposals and votes, and the faucet; beside the Ethereum JSON-RPC served on the same port (POST /). Writes need an API key with the write scope (`xai devnet key create`, or the devnet key in devnet.json apiKey), sent as `x-api-key: <key>` or `authorization: Bearer <key>`.',
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     paths,

@@ -1,10 +1,10 @@
-import {timingSafeEqual} from 'node:crypto'
 import type http from 'node:http'
 
 import {ZodError, type z} from 'zod'
 
 import {XaiError, errorMessage, isXaiError} from '../util/errors.js'
 import type {Logger} from '../util/logger.js'
+import {type ApiScope, ApiKeyAuthorizer} from '../util/api-keys.js'
 import {RpcError, RpcErrorCode} from '../rpc/errors.js'
 import {RestErrorCode, restError, statusOf} from './rest-errors.js'
 import type {RestRoute} from './route.js'
@@ -12,7 +12,14 @@ import type {RestRoute} from './route.js'
 export interface RestHandlerOptions {
   routes: readonly RestRoute[]
   /** The key writes need; undefined: this node takes no writes (every one is 401). */
-  apiKey: string | undefined
+  apiKey?: string | undefined
+  /**
+   * Checks keys with scopes (writes need `write`; reads need `read` when `readAuth`), rate limits
+   * them and raises a security event for every refusal. Without it, `apiKey` alone is checked.
+   */
+  auth?: ApiKeyAuthorizer
+  /** Reads (GET routes other than /health and /openapi.json) need a read-scoped key too. */
+  readAuth?: boolean
   logger: Logger
   maxBodyBytes: number
   /** Headers every response carries (CORS). */
@@ -45,6 +52,8 @@ function compile(route: RestRoute): CompiledRoute {
 export function createRestHandler(options: RestHandlerOptions): RestHandler {
   const compiled = options.routes.map(compile)
   const {logger, headers} = options
+  const auth = options.auth ?? new ApiKeyAuthorizer({staticKeys: options.apiKey === undefined ? [] : [{id: 'api-key', name: 'static API key', key: options.apiKey, scopes: ['write']}]})
+  const open = new Set(['/health', '/openapi.json'])
   const send = (res: http.ServerResponse, status: number, body: unknown): void => {
     if (res.destroyed) return
     res.writeHead(status, {...headers, 'content-type': 'application/json'})
@@ -79,16 +88,8 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
       return true
     }
     const {route, params} = match
-    if (route.auth && !keyMatches(req.headers, options.apiKey)) {
-      req.resume()
-      sendError(
-        res,
-        restError(RestErrorCode.unauthorized, options.apiKey === undefined ? 'This node takes no writes: it was started without an API key' : 'Missing or wrong API key', {
-          hint: options.apiKey === undefined ? 'Start the node with --api-key-file (xai devnet up does).' : 'Send the key from devnet.json ("apiKey") as the x-api-key header or as authorization: Bearer <key>.',
-        }),
-      )
-      return true
-    }
+    const scope: ApiScope | undefined = route.auth ? 'write' : options.readAuth && !open.has(route.path) ? 'read' : undefined
+    const run = (): void => {
     void (async () => {
       try {
         const body = route.body ? parseWith(route.body, await readJson(req, options.maxBodyBytes), 'body') : (req.resume(), undefined)
@@ -103,18 +104,30 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
         sendError(res, err)
       }
     })()
+    }
+    if (scope === undefined) {
+      run()
+      return true
+    }
+    // The key is checked before the body is read, so a refused request changes nothing.
+    void auth.authorize(ApiKeyAuthorizer.credential(req.headers), scope, {route: `${method} ${route.path}`, remote: req.socket.remoteAddress}).then(
+      async (verdict) => {
+        if (verdict.ok) return run()
+        req.resume()
+        if (verdict.status === 429) res.setHeader('retry-after', String(verdict.retryAfterSeconds ?? 1))
+        const noKeys = verdict.status === 401 && !(await auth.hasKeys())
+        const code = verdict.status === 429 ? RestErrorCode.rateLimited : verdict.status === 403 ? RestErrorCode.forbidden : RestErrorCode.unauthorized
+        sendError(
+          res,
+          noKeys
+            ? restError(RestErrorCode.unauthorized, 'This node takes no writes: it was started without an API key', {hint: 'Start the node with --api-key-file, or create a key with xai devnet key create.'})
+            : restError(code, verdict.status === 401 ? `Missing or wrong API key (${verdict.reason})` : verdict.reason, {hint: verdict.hint}),
+        )
+      },
+      (err) => sendError(res, err),
+    )
     return true
   }
-}
-
-function keyMatches(headers: http.IncomingHttpHeaders, key: string | undefined): boolean {
-  if (key === undefined) return false
-  const auth = headers.authorization
-  const given = typeof headers['x-api-key'] === 'string' ? headers['x-api-key'] : auth?.startsWith('Bearer ') ? auth.slice(7) : undefined
-  if (given === undefined) return false
-  const a = Buffer.from(given)
-  const b = Buffer.from(key)
-  return a.length === b.length && timingSafeEqual(a, b)
 }
 
 /** Search params as an object; a repeated name becomes an array. */

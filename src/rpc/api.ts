@@ -1,6 +1,7 @@
 import type {Chain} from '../chain/chain.js'
 import type {Mempool} from '../chain/mempool.js'
 import type {Logger} from '../util/logger.js'
+import type {Telemetry} from '../util/telemetry.js'
 import {Dispatcher, type MethodTable} from './dispatcher.js'
 import {FilterManager} from './filters.js'
 import {type RpcLimits, resolveLimits} from './limits.js'
@@ -33,6 +34,8 @@ export interface RpcApiOptions {
   impersonated?: (address: Uint8Array) => boolean
   /** Further methods (e.g. a node's evm_mine); they may override the built-in ones. */
   extraMethods?: MethodTable
+  /** Request time per method goes to its xai_rpc_request_duration_seconds. */
+  telemetry?: Telemetry
 }
 
 /** The transport-free JSON-RPC API of a node: a dispatcher and the services behind it. */
@@ -71,7 +74,8 @@ export async function createRpcApi(options: RpcApiOptions): Promise<RpcApi> {
     ...moduleMethods(deps),
     ...options.extraMethods,
   }
-  const dispatcher = new Dispatcher(methods, {logger, maxBatch: limits.maxBatch})
+  const {telemetry} = options
+  const dispatcher = new Dispatcher(methods, {logger, maxBatch: limits.maxBatch, ...(telemetry ? {onTiming: (method: string, seconds: number) => telemetry.rpcDuration.observe({method}, seconds)} : {})})
   let closed = false
   return {
     dispatcher,

@@ -1,10 +1,10 @@
-import {timingSafeEqual} from 'node:crypto'
 import http from 'node:http'
 import type {AddressInfo} from 'node:net'
 
 import {WebSocket, WebSocketServer} from 'ws'
 
 import {XaiError, errorMessage} from '../util/errors.js'
+import {ApiKeyAuthorizer} from '../util/api-keys.js'
 import {type RpcApiOptions, createRpcApi} from './api.js'
 import {Dispatcher, type MethodTable} from './dispatcher.js'
 import type {RpcConnection} from './filters.js'
@@ -13,10 +13,13 @@ export interface RpcServerOptions extends RpcApiOptions {
   host: string
   port: number
   /**
-   * Operator methods (fault injection), served as JSON-RPC on POST /admin to requests that carry
-   * `authorization: Bearer <token>`; the token lives in the node's folder, readable by its owner.
+   * Operator methods (fault injection), served as JSON-RPC on POST /admin to requests with an
+   * admin-scoped key (`auth`) or the node's admin token (`authorization: Bearer <token>`; it lives
+   * in the node's folder, readable by its owner).
    */
-  admin?: {token: string; methods: MethodTable}
+  admin?: {token?: string; methods: MethodTable}
+  /** The node's API keys (scopes, rate limits, security events on refusal). */
+  auth?: ApiKeyAuthorizer
   /** Prometheus text for GET /metrics. */
   metrics?: () => Promise<string> | string
   /**
@@ -77,7 +80,9 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
   const api = await createRpcApi(options)
   const {dispatcher, filters, limits} = api
 
-  const admin = options.admin ? {token: options.admin.token, dispatcher: new Dispatcher(options.admin.methods, {logger, maxBatch: 1})} : undefined
+  const admin = options.admin ? {dispatcher: new Dispatcher(options.admin.methods, {logger, maxBatch: 1})} : undefined
+  const adminAuth =
+    options.auth ?? new ApiKeyAuthorizer({staticKeys: options.admin?.token ? [{id: 'admin-token', name: 'admin token', key: options.admin.token, scopes: ['admin']}] : []})
 
   const routes = options.routes?.({dispatcher, maxBodyBytes: limits.maxBodyBytes, headers: CORS})
 
@@ -85,19 +90,33 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
     if (routes?.(req, res)) return
     const method = req.method ?? 'GET'
     if (method === 'POST' && (req.url === '/admin' || req.url?.startsWith('/admin?'))) {
-      if (!admin || !tokenMatches(req.headers.authorization, admin.token)) {
-        res.writeHead(401, JSON_HEADERS)
-        res.end(errorBody(-32600, 'unauthorized: /admin needs the node\'s admin token'))
+      if (!admin) {
+        res.writeHead(404, JSON_HEADERS)
+        res.end(errorBody(-32601, 'this node serves no /admin methods'))
         req.resume()
         return
       }
-      return handlePost(req, res, admin.dispatcher)
+      // Checked before the body is read: a refused request runs nothing.
+      void adminAuth.authorize(ApiKeyAuthorizer.credential(req.headers), 'admin', {route: 'POST /admin', remote: req.socket.remoteAddress}).then(
+        (verdict) => {
+          if (verdict.ok) return handlePost(req, res, admin.dispatcher)
+          req.resume()
+          res.writeHead(verdict.status, {...JSON_HEADERS, ...(verdict.status === 429 ? {'retry-after': String(verdict.retryAfterSeconds ?? 1)} : {})})
+          res.end(errorBody(-32600, `unauthorized: /admin needs an admin-scoped key or the node's admin token (${verdict.reason})`))
+        },
+        (err) => {
+          logger.error('admin authorization failed', {error: errorMessage(err)})
+          res.writeHead(500, JSON_HEADERS)
+          res.end(errorBody(-32603, 'internal error'))
+        },
+      )
+      return
     }
     if (method === 'POST') return handlePost(req, res)
     if (method === 'GET' && options.metrics && (req.url === '/metrics' || req.url?.startsWith('/metrics?'))) {
       Promise.resolve(options.metrics()).then(
         (text) => {
-          res.writeHead(200, {'content-type': 'text/plain; version=0.0.4; charset=utf-8'})
+          res.writeHead(200, {'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store'})
           res.end(text)
         },
         (err) => {
@@ -285,11 +304,4 @@ export async function createRpcServer(options: RpcServerOptions): Promise<RpcSer
         })
       })()),
   }
-}
-
-function tokenMatches(header: string | undefined, token: string): boolean {
-  if (!header?.startsWith('Bearer ')) return false
-  const given = Buffer.from(header.slice(7))
-  const expected = Buffer.from(token)
-  return given.length === expected.length && timingSafeEqual(given, expected)
 }

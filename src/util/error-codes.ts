@@ -103,6 +103,13 @@ export const ERROR_CODES = {
   NODE_GENESIS_NOT_FOUND: {domain: 'node', exit: 'environment'},
   NODE_HOME_LOCKED: {domain: 'node', exit: 'environment'},
   NODE_PORT_IN_USE: {domain: 'node', exit: 'environment'},
+  NODE_WEBHOOK_INVALID: {domain: 'node', exit: 'usage'},
+  // operations (webhooks, API keys, Prometheus)
+  API_KEY_NOT_FOUND: {domain: 'operations', exit: 'usage'},
+  PROMETHEUS_NOT_INSTALLED: {domain: 'operations', exit: 'environment'},
+  PROMETHEUS_FAILED: {domain: 'operations', exit: 'environment'},
+  WEBHOOK_NOT_AUTHENTIC: {domain: 'operations', exit: 'chainRejected'},
+  WEBHOOK_DELIVERY_INVALID: {domain: 'operations', exit: 'usage'},
   // fl
   FL_AGGREGATE_INPUT: {domain: 'fl', exit: 'bug'},
   FL_ATTEST_UNAVAILABLE: {domain: 'fl', exit: 'environment'},
@@ -195,6 +202,7 @@ export const ERROR_CODES = {
   // rest
   REST_ARTIFACT_MISMATCH: {domain: 'rest', exit: 'usage'},
   REST_BODY_TOO_LARGE: {domain: 'rest', exit: 'usage'},
+  REST_FORBIDDEN: {domain: 'rest', exit: 'usage'},
   REST_INTERNAL: {domain: 'rest', exit: 'usage'},
   REST_INVALID_JSON: {domain: 'rest', exit: 'usage'},
   REST_INVALID_REQUEST: {domain: 'rest', exit: 'usage'},
@@ -202,6 +210,7 @@ export const ERROR_CODES = {
   REST_NOT_MINED: {domain: 'rest', exit: 'usage'},
   REST_NO_ACCOUNT: {domain: 'rest', exit: 'usage'},
   REST_NO_PROJECT: {domain: 'rest', exit: 'usage'},
+  REST_RATE_LIMITED: {domain: 'rest', exit: 'usage'},
   REST_REJECTED: {domain: 'rest', exit: 'usage'},
   REST_UNAUTHORIZED: {domain: 'rest', exit: 'usage'},
   // rpc

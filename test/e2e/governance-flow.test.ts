@@ -156,8 +156,8 @@ describe('governance, modules and the faucet through the CLI (devnet)', () => {
 
   it('exposes governance metrics at /metrics', async () => {
     const text = await (await fetch(new URL('/metrics', devnet!.rpcUrl))).text()
-    expect(text).toContain('xai_governance_proposals_total{state="Executed"} 1')
-    expect(text).toContain('xai_governance_proposals_total{state="Active"} 0')
+    expect(text).toContain('xai_governance_proposals{state="Executed"} 1')
+    expect(text).toContain('xai_governance_proposals{state="Active"} 0')
     expect(text).toMatch(/^xai_governance_votes_total 4$/m)
   })
 

@@ -7,7 +7,7 @@ import {type StopDevnetResult, stopDevnet} from '../../devnet/stop-devnet.js'
 
 export default class DevnetDown extends XaiCommand<StopDevnetResult> {
   static override summary = 'Stop a running devnet, keeping its data.'
-  static override description = `Stops every node of the devnet by the PID recorded in devnet.json: SIGTERM, then SIGKILL if a node has not exited after the grace period. Chain data stays; \`xai devnet up\` resumes from it. Stopping a devnet that is not running is not an error.
+  static override description = `Stops every node of the devnet (and the Prometheus \`up --prometheus\` started) by the PID recorded in devnet.json: SIGTERM, then SIGKILL if a node has not exited after the grace period. Chain data stays; \`xai devnet up\` resumes from it. Stopping a devnet that is not running is not an error.
 
 A devnet started with --state FILE first writes its head state to FILE (anvil's JSON dump, as anvil --state does on exit); \`state\` in the JSON result says where, or why it could not.`
 
@@ -35,6 +35,7 @@ A devnet started with --state FILE first writes its head state to FILE (anvil's 
         },
       },
     )
+    if (result.prometheus && result.prometheus !== 'not-running') this.note(`Stopped Prometheus (${result.prometheus})`)
     this.note(result.stopped === 0 ? `Devnet "${result.name}" was not running.` : `Devnet "${result.name}" stopped; \`xai devnet up\` resumes it.`)
     return result
   }

@@ -15,6 +15,8 @@ import {DEFAULT_BLOCK_TIME_MS} from '../../devnet/start-devnet.js'
 import {DEFAULT_HARDFORK, MAX_DEV_ACCOUNTS, SUPPORTED_HARDFORKS} from '../../devnet/devnet-genesis.js'
 import {DEFAULT_CHAIN_ID} from '../../chain/genesis.js'
 import {DEV_ACCOUNT_COUNT} from '../../util/dev-accounts.js'
+import {startPrometheus, stopPrometheus} from '../../devnet/prometheus.js'
+import {stopDevnet} from '../../devnet/stop-devnet.js'
 
 export default class DevnetUp extends XaiCommand<StartDevnetResult> {
   static override summary = 'Start (or resume) a local XAI devnet.'
@@ -40,6 +42,8 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
     {description: 'Start from a geth-style genesis.json (its chain id and alloc) on a 60M gas limit', command: '<%= config.bin %> <%= command.id %> --genesis genesis.json --gas-limit 60000000'},
     {description: 'Keep the state in a file, as anvil --state: loaded when the devnet is created, written by devnet down', command: '<%= config.bin %> <%= command.id %> --state state.json --detach'},
     {description: 'Listen on every interface (prints a warning: the dev keys are public)', command: '<%= config.bin %> <%= command.id %> --host 0.0.0.0'},
+    {description: 'Send security events and governance changes to a webhook, signed with a secret of your own', command: '<%= config.bin %> <%= command.id %> --nodes 4 --webhook https://alerts.example.com/xai --webhook-secret-file ./webhook.secret --detach'},
+    {description: 'Four validators with Prometheus scraping them (alert rules loaded) on port 9090', command: '<%= config.bin %> <%= command.id %> --nodes 4 --prometheus --detach'},
   ]
 
   static override flags = {
@@ -80,6 +84,10 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
     genesis: Flags.string({description: "A geth-style genesis.json a new devnet starts from: its chain id, gas limit, base fee, timestamp, extra data and alloc (the dev accounts are funded too; forks come from --hardfork)", env: 'XAI_GENESIS_FILE'}),
     state: Flags.string({description: 'As anvil --state: a state dump loaded into a new devnet when the file exists, and written there by xai devnet down (anvil\'s JSON format)', env: 'XAI_STATE'}),
     detach: Flags.boolean({description: 'Return once the devnet is up, leaving it running in the background', default: false, env: 'XAI_DETACH'}),
+    webhook: Flags.string({description: 'POST every security event and governance state change to this URL as signed JSON (X-Xai-Signature: t=…,v1=… HMAC-SHA256); a resumed devnet keeps its webhook', env: 'XAI_WEBHOOK'}),
+    'webhook-secret-file': Flags.string({description: 'File holding the webhook secret [default: <devnet>/webhook.secret, created with 32 random bytes]', env: 'XAI_WEBHOOK_SECRET_FILE', dependsOn: ['webhook']}),
+    prometheus: Flags.boolean({description: "Start Prometheus beside the devnet (needs the prometheus binary), scraping every node's /metrics with xai's alert rules; `devnet down` stops it", default: false, env: 'XAI_PROMETHEUS'}),
+    'prometheus-port': Flags.integer({description: "Port of Prometheus' web UI and API (with --prometheus)", default: 9090, min: 1, max: 65_535, env: 'XAI_PROMETHEUS_PORT'}),
   }
 
   /** Set once the result document is on stdout (foreground --json): nothing else goes there. */
@@ -127,12 +135,23 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
               genesisFile: flags.genesis,
             },
             stateFile: flags.state,
+            ...(flags.webhook ? {webhook: {url: flags.webhook, ...(flags['webhook-secret-file'] ? {secretFile: flags['webhook-secret-file']} : {})}} : {}),
           },
           {signal: this.signal, onEvent: progress.onEvent},
         ),
       )
       const {result} = started
       for (const warning of result.warnings) this.warn(warning)
+      if (flags.prometheus) {
+        const record = await readDevnetRecord(started.paths)
+        const prometheus = await startPrometheus({paths: started.paths, record: record!, port: flags['prometheus-port']}).catch(async (err: unknown) => {
+          // What was asked for is a devnet with Prometheus: stop the nodes rather than leave them running unasked.
+          await stopDevnet({dir: devnetsRoot(flags.dir), name: flags.name}).catch(() => undefined)
+          throw err
+        })
+        result.prometheus = {pid: prometheus.pid, url: prometheus.url, configFile: prometheus.configFile}
+        this.note(`Prometheus on ${prometheus.url} (PID ${prometheus.pid}), scraping ${result.nodes.length} node(s) with the alert rules loaded`)
+      }
       if (json) {
         this.logJson(result)
         this.resultPrinted = true
@@ -152,6 +171,10 @@ Each node serves REST beside JSON-RPC: GET /health, POST /contracts/deploy, POST
       } else {
         this.note('\nPress Ctrl-C to stop the devnet.')
         await superviseDevnet(started, {signal: this.signal, tolerateExits: result.consensus, onEvent: (event) => this.note(describeDevnetEvent(event))})
+      }
+      if (result.prometheus) {
+        const record = await readDevnetRecord(started.paths)
+        if (record) await stopPrometheus(started.paths, record)
       }
       this.note('Devnet stopped.')
       return result
