@@ -7,7 +7,7 @@ import {createClientPool} from './client-pool.js'
 import {type ClientResult, type ClientTask, encodeBroadcast} from './client-task.js'
 import {decodeUpdate, parseCompression} from './compress.js'
 import {loadDataset, parsePartition, partition, splitTrainTest, standardize} from './data.js'
-import {addGaussianNoise} from './dp.js'
+import {addGaussianNoise, clipUpdate} from './dp.js'
 import {
   type FederationConfig,
   type FederationState,
@@ -163,7 +163,7 @@ export async function runFederation(options: RunFederationOptions): Promise<RunF
       const round = state.rounds.length + 1
       const started = performance.now()
       const rng = new Random((config.seed ^ Math.imul(round, 0x9e37_79b1)) >>> 0)
-      const sampled = rng.shuffle([...Array(config.clients).keys()]).slice(0, perRound).sort((a, b) => a - b)
+      const sampled = sampleClients(config, perRound, rng)
       options.onEvent?.({type: 'round-start', round, sampled: sampled.map((c) => clientIds[c]!)})
       const broadcast = encodeBroadcast(round, params)
       const baseHash = modelHash(params)
@@ -212,6 +212,7 @@ export async function runFederation(options: RunFederationOptions): Promise<RunF
         broadcastBytes: broadcast.byteLength,
         rng,
         assumedF,
+        expectedParticipants: perRound,
       })
       for (let j = 0; j < params.length; j++) params[j] = params[j]! + record.update[j]!
       if (residuals) {
@@ -274,13 +275,48 @@ export interface AggregateRoundInput {
   broadcastBytes: number
   rng: Random
   assumedF(n: number): number
+  /**
+   * With DP, the denominator of the noised mean: the expected number of sampled clients q·N
+   * (DP-FedAvg's fixed denominator; the actual count would depend on who took part). Defaults to
+   * the number sampled.
+   */
+  expectedParticipants?: number
+}
+
+/**
+ * The clients of a round. Without DP, a fixed-size subset of `perRound` clients drawn uniformly.
+ * With DP, Poisson sampling: each client takes part independently with probability
+ * q = perRound / clients, so the number of participants varies per round (DP-FedAvg, McMahan et
+ * al. 2018). That is the sampling the RDP accountant's bound (the sampled Gaussian mechanism,
+ * Mironov et al. 2019) is proven for; a fixed-size subset is not.
+ */
+export function sampleClients(config: Pick<FederationConfig, 'clients' | 'dp'>, perRound: number, rng: Random): number[] {
+  if (!config.dp) return rng.shuffle([...Array(config.clients).keys()]).slice(0, perRound).sort((a, b) => a - b)
+  const q = perRound / config.clients
+  const sampled: number[] = []
+  for (let c = 0; c < config.clients; c++) if (rng.next() < q) sampled.push(c)
+  return sampled
+}
+
+/**
+ * Decodes a client's update payload; with DP it is then clipped to `clip` here, where it is
+ * summed, whatever the client did: top-k error feedback sends the clipped update plus the carried
+ * residual, int8 stochastic rounding can round every coordinate away from zero, and a client may
+ * not clip at all. So every client's contribution to the noised sum is at most `clip` in L2, which
+ * is the sensitivity the Gaussian mechanism's noise (σ·clip) is calibrated to.
+ */
+export function decodeContribution(payload: Uint8Array, size: number, clip: number | null): Float32Array {
+  const update = decodeUpdate(payload, new Float32Array(size))
+  if (clip !== null) clipUpdate(update, clip)
+  return update
 }
 
 /**
  * Edges verify their clients' messages (signature, round, base model, replay) and aggregate the
  * accepted updates; the global level aggregates the edges (flat: the clients directly). With DP,
- * every level sums clipped updates and the global level adds N(0, (σ·clip)²) before dividing by
- * the number of sampled clients (DP-FedAvg with a fixed denominator).
+ * every decoded update is clipped to `clip` where it is summed (decodeContribution), every level
+ * sums, and the global level adds N(0, (σ·clip)²) before dividing by the expected number of
+ * participants (DP-FedAvg with a fixed denominator).
  */
 export function aggregateRound(input: AggregateRoundInput): {update: Float32Array; participants: number; rejections: {clientId: string; reason: string}[]; bytesUp: number; bytesDown: number; edges: RoundRecord['edges']} {
   const {config, size} = input
@@ -316,7 +352,7 @@ export function aggregateRound(input: AggregateRoundInput): {update: Float32Arra
       }
       let update: Float32Array
       try {
-        update = decodeUpdate(verdict.message.payload, new Float32Array(size))
+        update = decodeContribution(verdict.message.payload, size, config.dp ? config.clip : null)
       } catch {
         rejections.push({clientId: result.clientId, reason: 'malformed'})
         continue
@@ -357,7 +393,7 @@ export function aggregateRound(input: AggregateRoundInput): {update: Float32Arra
     const total = input.edges === 0 ? sum(flatUpdates, size) : sum(edgeUpdates, size)
     if (input.edges === 0) participants = flatUpdates.length
     addGaussianNoise(total, config.noiseMultiplier * config.clip, input.rng)
-    const denominator = input.sampled.length
+    const denominator = input.expectedParticipants ?? input.sampled.length
     for (let j = 0; j < size; j++) total[j] = total[j]! / denominator
     update = total
   } else if (input.edges === 0) {
