@@ -123,7 +123,7 @@ export async function anchorRounds(state: FederationState, options: AnchorOption
     for (const round of state.rounds) {
       if (round.round <= Number(lastRound) || options.signal?.aborted) continue
       const started = performance.now()
-      const result = await commitOne(client, sender, id, round)
+      const result = await withRetries(() => commitOne(client, sender, id, round), options.signal)
       const ms = Math.round(performance.now() - started)
       record.committed[round.round] = {txHash: result.txHash, blockNumber: Number(result.blockNumber)}
       const rewards = result.events.filter((e) => e.event === 'RewardPaid').map((e) => ({client: getAddress(e.raw.client as Address), amount: String(e.raw.amount)}))
@@ -140,6 +140,21 @@ export async function anchorRounds(state: FederationState, options: AnchorOption
   }
   await save()
   return record
+}
+
+/**
+ * Runs `send` up to three times, a second apart: a node under load may time a simulation out or
+ * drop a connection. A refusal by the module (FL_CHAIN_REFUSED) is final and not retried.
+ */
+async function withRetries<T>(send: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send()
+    } catch (err) {
+      if (attempt >= 3 || signal?.aborted || (isXaiError(err) && err.code === 'FL_CHAIN_REFUSED')) throw err
+      await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt))
+    }
+  }
 }
 
 async function commitOne(client: PublicClient, sender: ModuleTxSender, id: Hex, round: RoundRecord) {
