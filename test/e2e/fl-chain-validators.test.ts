@@ -16,7 +16,7 @@ let tmp: string
 describe('FL rounds anchored on chain (four validators)', () => {
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'xai-fl-chain-4-'))
-    devnet = await startE2eDevnet({target: 'xai', blockTime: 1000, startTimeoutMs: 240_000, upArgs: ['--nodes', '4', '--voting-period', '10', '--timelock', '2']})
+    devnet = await startE2eDevnet({target: 'xai', blockTime: 1000, startTimeoutMs: 240_000, upArgs: ['--nodes', '4', '--voting-period', '45', '--timelock', '2']})
   }, 300_000)
   afterAll(async () => {
     await devnet?.stop()
