@@ -5,7 +5,7 @@ import {defineConfig} from 'vitest/config'
  * whatever runs beside them (timing-sensitive networking tests included), so they run after
  * everything else, one file at a time.
  */
-const MULTI_VALIDATOR = ['test/e2e/consensus.test.ts', 'test/e2e/modules-acceptance.test.ts', 'test/e2e/light-client.test.ts', 'test/e2e/module-sandbox.test.ts', 'test/e2e/operations.test.ts']
+const MULTI_VALIDATOR = ['test/e2e/consensus.test.ts', 'test/e2e/modules-acceptance.test.ts', 'test/e2e/light-client.test.ts', 'test/e2e/module-sandbox.test.ts', 'test/e2e/operations.test.ts', 'test/e2e/fl-chain-validators.test.ts']
 
 export default defineConfig({
   test: {

@@ -51,3 +51,13 @@ export async function resolveChainTarget(flags: ChainTargetFlags, cwd = process.
   const devnet = flags.devnet ?? fallback?.devnet ?? DEFAULT_DEVNET_NAME
   return resolveNetwork({config: {networks: {[devnet]: {devnet}}, defaultNetwork: devnet}, network: flags.network, home, locateDevnet})
 }
+
+/**
+ * `--chain <devnet name | JSON-RPC URL>` of the fl commands: a URL as it is, a name as that devnet
+ * (under `dir`, as `--devnet` does); the chain id comes from the node.
+ */
+export async function resolveChainArg(chain: string, dir: string | undefined): Promise<ResolvedNetwork> {
+  const home = devnetsRoot(dir)
+  if (/^(https?|wss?):\/\//.test(chain)) return resolveNetwork({rpcUrl: chain, home, locateDevnet})
+  return resolveNetwork({config: {networks: {[chain]: {devnet: chain}}, defaultNetwork: chain}, home, locateDevnet})
+}

@@ -58,6 +58,8 @@ export function reduceFlView(view: FlViewSnapshot, event: FlEvent): FlViewSnapsh
         epsilon: event.record.epsilon,
       }
     }
+    case 'anchor':
+      return view
   }
 }
 

@@ -57,6 +57,17 @@ export const roundRecordSchema = z.strictObject({
   edges: z.array(z.strictObject({edge: z.number().int(), clients: z.number().int(), accepted: z.number().int(), bytesUp: z.number().int(), bytesDown: z.number().int()})),
   /** Over the wire with attestation: updates whose quote verified, arrived without one (optional), or were refused. */
   attestation: z.strictObject({verified: z.number().int(), unattested: z.number().int(), refused: z.number().int()}).optional(),
+  /**
+   * What the round anchors on chain (`fl` module): the accepted updates in client order, each the
+   * client's chain address and keccak256 of its signed update message as sent, and the rejected
+   * clients with their reason class. Absent in rounds run before anchoring existed.
+   */
+  anchor: z
+    .strictObject({
+      updates: z.array(z.strictObject({clientId: z.string(), address: z.string().regex(/^0x[0-9a-fA-F]{40}$/), hash: z.string().regex(/^0x[0-9a-f]{64}$/)})),
+      rejected: z.array(z.strictObject({clientId: z.string(), address: z.string().regex(/^0x[0-9a-fA-F]{40}$/), class: z.enum(['aggregator', 'attestation', 'proof', 'signature'])})),
+    })
+    .optional(),
 })
 export type RoundRecord = z.infer<typeof roundRecordSchema>
 
@@ -78,6 +89,10 @@ export interface FederationPaths {
   checkpoint(round: number): string
   /** Error-feedback residuals of the clients (top-k compression), one Float32Array each. */
   residuals: string
+  /** The coordinator's chain key (hex, mode 0600), made on the first run with --chain. */
+  coordinatorKey: string
+  /** What was committed to which chain and what is pending (see anchor.ts). */
+  chain: string
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
@@ -97,6 +112,8 @@ export function federationPaths(home: string, name: string): FederationPaths {
     checkpoints,
     checkpoint: (round) => join(checkpoints, `round-${String(round).padStart(4, '0')}.f32`),
     residuals: join(folder, 'residuals.f32'),
+    coordinatorKey: join(folder, 'coordinator.key'),
+    chain: join(folder, 'chain.json'),
   }
 }
 

@@ -1,7 +1,7 @@
 import {type AggregatorSpec, aggregate} from './aggregators.js'
 import type {ClientResult} from './client-task.js'
 import {decodeUpdate} from './compress.js'
-import {addGaussianNoise} from './dp.js'
+import {addGaussianNoise, clipUpdate} from './dp.js'
 import type {FederationConfig, RoundRecord} from './federation.js'
 import {Random} from './random.js'
 import {type UpdateMessage, UpdateVerifier} from './update-message.js'
@@ -29,6 +29,8 @@ export interface EdgeInput {
   /** Parameters of the model. */
   size: number
   dp: boolean
+  /** With DP, the L2 bound every decoded update is clipped to where it is summed (see decodeContribution); null without. */
+  clip: number | null
   /** The rule this edge aggregates with. */
   aggregator: AggregatorSpec
   /** The number of Byzantine updates the rule assumes among n. */
@@ -86,7 +88,7 @@ export function aggregateEdge(input: EdgeInput): EdgeAggregate {
     }
     let update: Float32Array
     try {
-      update = decodeUpdate(verdict.message.payload, new Float32Array(size))
+      update = decodeContribution(verdict.message.payload, size, input.dp ? input.clip : null)
     } catch {
       rejections.push({clientId: outcome.clientId, reason: 'malformed'})
       continue
@@ -134,11 +136,39 @@ export function combineEdges(input: CombineInput): Float32Array {
  * 0..population−1) cut to `perRound`, sorted; one seed per sampled client, in that order. The
  * returned generator then draws the round's DP noise.
  */
-export function planRound(seed: number, round: number, population: number, perRound: number): {rng: Random; sampled: number[]; seeds: number[]} {
+export function planRound(seed: number, round: number, population: number, perRound: number, poisson = false): {rng: Random; sampled: number[]; seeds: number[]} {
   const rng = new Random((seed ^ Math.imul(round, 0x9e37_79b1)) >>> 0)
-  const sampled = rng.shuffle([...Array(population).keys()]).slice(0, perRound).sort((a, b) => a - b)
+  const sampled = sampleClients({clients: population, dp: poisson}, perRound, rng)
   const seeds = sampled.map(() => rng.nextUint32())
   return {rng, sampled, seeds}
+}
+
+/**
+ * The clients of a round. Without DP, a fixed-size subset of `perRound` clients drawn uniformly.
+ * With DP, Poisson sampling: each client takes part independently with probability
+ * q = perRound / clients, so the number of participants varies per round (DP-FedAvg, McMahan et
+ * al. 2018). That is the sampling the RDP accountant's bound (the sampled Gaussian mechanism,
+ * Mironov et al. 2019) is proven for; a fixed-size subset is not.
+ */
+export function sampleClients(config: {clients: number; dp: boolean}, perRound: number, rng: Random): number[] {
+  if (!config.dp) return rng.shuffle([...Array(config.clients).keys()]).slice(0, perRound).sort((a, b) => a - b)
+  const q = perRound / config.clients
+  const sampled: number[] = []
+  for (let c = 0; c < config.clients; c++) if (rng.next() < q) sampled.push(c)
+  return sampled
+}
+
+/**
+ * Decodes a client's update payload; with DP it is then clipped to `clip` here, where it is
+ * summed, whatever the client did: top-k error feedback sends the clipped update plus the carried
+ * residual, int8 stochastic rounding can round every coordinate away from zero, and a client may
+ * not clip at all. So every client's contribution to the noised sum is at most `clip` in L2, which
+ * is the sensitivity the Gaussian mechanism's noise (σ·clip) is calibrated to.
+ */
+export function decodeContribution(payload: Uint8Array, size: number, clip: number | null): Float32Array {
+  const update = decodeUpdate(payload, new Float32Array(size))
+  if (clip !== null) clipUpdate(update, clip)
+  return update
 }
 
 export interface AggregateRoundInput {
@@ -157,6 +187,12 @@ export interface AggregateRoundInput {
   broadcastBytes: number
   rng: Random
   assumedF(n: number): number
+  /**
+   * With DP, the denominator of the noised mean: the expected number of sampled clients q·N
+   * (DP-FedAvg's fixed denominator; the actual count depends on who took part). Defaults to the
+   * number sampled.
+   */
+  expectedParticipants?: number
 }
 
 /**
@@ -181,6 +217,7 @@ export function aggregateRound(input: AggregateRoundInput): {update: Float32Arra
       baseHash: input.baseHash,
       size,
       dp: config.dp,
+      clip: config.dp ? config.clip : null,
       aggregator: flat ? input.aggregator : input.edgeAggregator,
       assumedF: input.assumedF,
       publicKeys: new Map(members.map(({c}) => [input.clientIds[c]!, input.publicKeys[c]!])),
@@ -205,7 +242,7 @@ export function aggregateRound(input: AggregateRoundInput): {update: Float32Arra
     aggregator: input.aggregator,
     edges: aggregates,
     flat,
-    dp: config.dp ? {noiseMultiplier: config.noiseMultiplier, clip: config.clip, rng: input.rng, sampled: input.sampled.length} : null,
+    dp: config.dp ? {noiseMultiplier: config.noiseMultiplier, clip: config.clip, rng: input.rng, sampled: input.expectedParticipants ?? input.sampled.length} : null,
   })
   const participants = aggregates.reduce((s, e) => s + e.participants, 0)
   return {update, participants, rejections, bytesUp, bytesDown, edges: edgeStats}

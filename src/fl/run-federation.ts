@@ -1,7 +1,9 @@
 import {bytesToHex} from '@noble/hashes/utils.js'
+import {type Address, type PublicClient, keccak256} from 'viem'
 
 import {XaiError, isXaiError} from '../util/errors.js'
 import {checkGuarantee, formatAggregator, parseAggregator} from './aggregators.js'
+import {type AnchorEvent, type ChainRecord, anchorRounds, clientAddress, rejectClass} from './anchor.js'
 import {parseAttack} from './attacks.js'
 import {createClientPool} from './client-pool.js'
 import {type ClientResult, type ClientTask, encodeBroadcast} from './client-task.js'
@@ -26,7 +28,7 @@ import {aggregateRound, planRound} from './round-aggregate.js'
 import {clientKey, modelHash} from './update-message.js'
 
 /** Re-exported: the simulation's round aggregation lives with the processes' in round-aggregate.ts. */
-export {aggregateRound} from './round-aggregate.js'
+export {aggregateRound, decodeContribution, sampleClients} from './round-aggregate.js'
 
 export const DEFAULT_FEDERATION_NAME = 'default'
 
@@ -59,6 +61,7 @@ export type FlEvent =
   | {type: 'round-start'; round: number; sampled: string[]}
   | {type: 'client-done'; round: number; clientId: string; edge: number; loss: number; trainMs: number; bytesUp: number; bytesDown: number}
   | {type: 'round-end'; record: RoundRecord}
+  | {type: 'anchor'; event: AnchorEvent}
 
 export interface RunFederationOptions {
   /** The folder holding fl/ (the CLI's default is ./.xai). */
@@ -72,6 +75,11 @@ export interface RunFederationOptions {
   workers?: number
   signal?: AbortSignal
   onEvent?: (event: FlEvent) => void
+  /**
+   * Anchor each round on this chain (the `fl` module) as it completes, with the coordinator key
+   * of the federation folder; rounds whose commit failed before are committed first, in order.
+   */
+  chain?: {client: PublicClient; chainId: number}
 }
 
 export interface RunFederationResult {
@@ -83,6 +91,8 @@ export interface RunFederationResult {
   /** The rounds this call ran. */
   ran: number
   final: {round: number; accuracy: number; loss: number; epsilon: number | null} | null
+  /** With `chain`: what is committed and what is still pending. */
+  chain?: ChainRecord
 }
 
 /**
@@ -131,6 +141,7 @@ export async function runFederation(options: RunFederationOptions): Promise<RunF
   const edgeOf = (client: number): number => (edges === 0 ? 0 : client % edges)
   const clientIds = Array.from({length: config.clients}, (_, i) => `client-${i}`)
   const keys = clientIds.map((id) => clientKey(config.seed, id))
+  const addresses = new Map<string, Address>(clientIds.map((id, c) => [id, clientAddress(keys[c]!.publicKey)]))
   const byzantine = new Set(new Random(config.seed ^ 0x5eed_b12).shuffle([...Array(config.clients).keys()]).slice(0, Math.floor(config.byzantine * config.clients)))
   const perRound = Math.max(1, Math.round(config.fraction * config.clients))
   const assumedF = (n: number): number => Math.floor(config.byzantine * n)
@@ -163,12 +174,13 @@ export async function runFederation(options: RunFederationOptions): Promise<RunF
   const pool = createClientPool({data: {features: train.features, labels: train.labels, n: train.n, d: train.d, classes: train.classes, name: train.name}, model: modelSpec}, {size: Math.min(options.workers ?? 4, perRound)})
   options.onEvent?.({type: 'setup', name: options.name, folder: paths.folder, config, resumedAt: state.rounds.length, parameters: model.size, trainExamples: train.n, testExamples: test.n, workers: pool.size})
   let ran = 0
+  let chainRecord: ChainRecord | undefined
   try {
     for (let i = 0; i < options.rounds; i++) {
       if (options.signal?.aborted) break
       const round = state.rounds.length + 1
       const started = performance.now()
-      const {rng, sampled, seeds} = planRound(config.seed, round, config.clients, perRound)
+      const {rng, sampled, seeds} = planRound(config.seed, round, config.clients, perRound, config.dp)
       options.onEvent?.({type: 'round-start', round, sampled: sampled.map((c) => clientIds[c]!)})
       const broadcast = encodeBroadcast(round, params)
       const baseHash = modelHash(params)
@@ -217,6 +229,7 @@ export async function runFederation(options: RunFederationOptions): Promise<RunF
         broadcastBytes: broadcast.byteLength,
         rng,
         assumedF,
+        expectedParticipants: perRound,
       })
       for (let j = 0; j < params.length; j++) params[j] = params[j]! + record.update[j]!
       if (residuals) {
@@ -241,6 +254,7 @@ export async function runFederation(options: RunFederationOptions): Promise<RunF
         durationMs: Math.round(performance.now() - started),
         modelHash: bytesToHex(modelHash(params)),
         edges: record.edges,
+        anchor: anchorOf(sampled.map((_, k) => results[k]!), record.rejections, addresses),
       }
       await writeParams(paths.checkpoint(round), params)
       if (residuals) await saveResiduals(paths.residuals, residuals)
@@ -248,6 +262,7 @@ export async function runFederation(options: RunFederationOptions): Promise<RunF
       await writeFederation(paths, state)
       ran++
       options.onEvent?.({type: 'round-end', record: entry})
+      if (options.chain) chainRecord = await anchorRounds(state, {...options.chain, paths, signal: options.signal, onEvent: (event) => options.onEvent?.({type: 'anchor', event})})
     }
   } finally {
     await pool.close()
@@ -260,7 +275,30 @@ export async function runFederation(options: RunFederationOptions): Promise<RunF
     history: state.rounds,
     ran,
     final: last ? {round: last.round, accuracy: last.accuracy, loss: last.loss, epsilon: last.epsilon} : null,
+    ...(chainRecord ? {chain: chainRecord} : {}),
   }
+}
+
+/**
+ * What a round anchors: the accepted updates in client order (address of the client's key,
+ * keccak256 of the signed message as sent) and the rejections with their reason class. A
+ * rejection naming a client id the federation does not have has no address and is left out.
+ */
+export function anchorOf(results: readonly (ClientResult | {clientId: string; failed: string})[], rejections: readonly {clientId: string; reason: string}[], addresses: ReadonlyMap<string, Address>): NonNullable<RoundRecord['anchor']> {
+  const rejectedIds = new Set(rejections.map((r) => r.clientId))
+  const updates: NonNullable<RoundRecord['anchor']>['updates'] = []
+  for (const result of results) {
+    if (!('message' in result) || rejectedIds.has(result.clientId)) continue
+    const address = addresses.get(result.clientId)
+    if (address) updates.push({clientId: result.clientId, address, hash: keccak256(result.message)})
+  }
+  const rejected: NonNullable<RoundRecord['anchor']>['rejected'] = []
+  for (const r of rejections) {
+    const cls = rejectClass(r.reason)
+    const address = addresses.get(r.clientId)
+    if (cls && address) rejected.push({clientId: r.clientId, address, class: cls})
+  }
+  return {updates, rejected}
 }
 
 /** The federation's config: a new one from the flags and the defaults; an existing one must not be contradicted. */

@@ -165,7 +165,7 @@ describe('governance, modules and the faucet through the CLI (devnet)', () => {
     const listed = await xai(['module', 'list', '--dir', devnet!.dir, '--json'])
     expect(listed.exitCode, explain(listed)).toBe(0)
     const modules = json(listed).modules as {id: string; builtin: boolean; runningVersion: string}[]
-    expect(modules.map((m) => m.id)).toEqual(['registry', 'governance', 'treasury', 'faucet', 'withdrawal-guard', 'mev-redistribution', 'rule-engine'])
+    expect(modules.map((m) => m.id)).toEqual(['registry', 'governance', 'treasury', 'faucet', 'withdrawal-guard', 'mev-redistribution', 'rule-engine', 'fl'])
     expect(modules.every((m) => m.builtin && m.runningVersion === '1.0.0')).toBe(true)
 
     const governance = json(await onChain(['module', 'show', 'governance', '--json']))

@@ -49,7 +49,7 @@ describe('the module, governance and faucet REST routes (devnet)', () => {
   it('lists the modules and shows one; an unknown id is 404, a malformed one 400', async () => {
     const modules = await rest('GET', '/modules')
     expect(modules.status).toBe(200)
-    expect(modules.body.modules.map((m: {id: string}) => m.id)).toEqual(['registry', 'governance', 'treasury', 'faucet', 'withdrawal-guard', 'mev-redistribution', 'rule-engine'])
+    expect(modules.body.modules.map((m: {id: string}) => m.id)).toEqual(['registry', 'governance', 'treasury', 'faucet', 'withdrawal-guard', 'mev-redistribution', 'rule-engine', 'fl'])
     const governance = await rest('GET', '/modules/governance', {template: '/modules/{id}'})
     expect(governance).toMatchObject({status: 200, body: {id: 'governance', builtin: true, params: {votingPeriod: 6, timelock: 1}, effectiveParams: {votingPeriod: '6', quorum: '3340'}}})
     const unknown = await rest('GET', '/modules/no-such-module', {template: '/modules/{id}'})

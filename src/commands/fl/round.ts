@@ -1,9 +1,12 @@
 import {Flags} from '@oclif/core'
 
+import {resolveChainArg} from '../../cli/chain-target.js'
 import {devnetsRoot} from '../../cli/devnet-flags.js'
 import {type FlViewSnapshot, formatRound, initialFlView, reduceFlView} from '../../cli/fl-view-model.js'
 import {XaiCommand} from '../../cli/xai-command.js'
+import {createChainClient} from '../../contracts/chain-clients.js'
 import {XaiError} from '../../util/errors.js'
+import type {AnchorEvent} from '../../fl/anchor.js'
 import type {FederationConfig} from '../../fl/federation.js'
 import {type FlEvent, DEFAULT_FEDERATION_CONFIG, DEFAULT_FEDERATION_NAME, type RunFederationResult, runFederation} from '../../fl/run-federation.js'
 
@@ -23,6 +26,8 @@ Each round: a --fraction of the clients is sampled; each trains --local-epochs o
 
 Robustness: --byzantine makes that fraction of clients attack (--attack), and the robust aggregators (median, trimmed-mean:β, krum, multi-krum:m, bulyan) refuse a setting outside their guarantee. On label-skewed data, prefix a rule with nnm+ (nearest-neighbour mixing: each update first becomes the mean of its n − f nearest, Allouah et al. 2023): honest updates then agree, and median and trimmed mean keep their accuracy where a fixed set of attackers holds most of some classes. With --edges, mix at the edges (--edge-aggregator nnm+median --aggregator median): the global level assumes no Byzantine edge, where mixing would average them all. Privacy: --dp clips each update to --clip and adds Gaussian noise of --noise-multiplier × clip to the sum (DP-FedAvg); ε for --delta is tracked by an RDP accountant (xai fl privacy reproduces it).
 
+Chain: with --chain <devnet name | JSON-RPC URL>, each round is committed to the fl module as it completes (model hash, Merkle root of the accepted updates, rejections by class, ε), signed by the federation's coordinator key (coordinator.key in the federation folder, made on first use, mode 0600). When the coordinator holds less than 1 ether it is funded from the faucet module, the claim signed by the node's first unlocked account (devnets unlock theirs); on another chain, send it funds yourself. A failed commit is reported, the round's result is kept, and the next run commits every round the chain does not have yet, in order (chain.json in the folder records what is committed and what is pending). Each accepted update earns its client's address the fl module's reward from the treasury: see xai fl rewards and xai fl verify.
+
 On a terminal it shows a live view on stderr; otherwise one line per round. --json prints the whole history, as Flower's History holds it.`
 
   static override examples = [
@@ -32,6 +37,7 @@ On a terminal it shows a live view on stderr; otherwise one line per round. --js
     {description: 'Differential privacy, with ε reported per round', command: '<%= config.bin %> <%= command.id %> --name private --dp --clip 1 --noise-multiplier 1.1 --fraction 0.5 --rounds 20'},
     {description: 'Compressed updates (int8), history as JSON', command: "<%= config.bin %> <%= command.id %> --name small --compress int8 --rounds 10 --json | jq '.history[-1].accuracy'"},
     {description: 'Continue the default federation for five more rounds', command: '<%= config.bin %> <%= command.id %> --rounds 5'},
+    {description: 'Anchor each round on the default devnet (rewards paid to the clients)', command: '<%= config.bin %> <%= command.id %> --name anchored --model logreg --clients 5 --rounds 3 --chain default'},
   ]
 
   static override flags = {
@@ -58,6 +64,7 @@ On a terminal it shows a live view on stderr; otherwise one line per round. --js
     compress: Flags.string({description: `none | int8 | topk:<fraction> [default: ${d.compress}]`, env: 'XAI_FL_COMPRESS'}),
     seed: Flags.integer({description: `Seed of every random choice [default: ${d.seed}]`, min: 0, max: 0xffff_ffff, env: 'XAI_FL_SEED'}),
     workers: Flags.integer({description: 'Worker threads for the clients [default: 4, at most the clients per round]', min: 1, max: 16, env: 'XAI_FL_WORKERS'}),
+    chain: Flags.string({description: 'Commit each round to this chain: a devnet name or a JSON-RPC URL', env: 'XAI_FL_CHAIN'}),
   }
 
   async run(): Promise<RunFederationResult> {
@@ -88,6 +95,8 @@ On a terminal it shows a live view on stderr; otherwise one line per round. --js
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
     const json = this.jsonEnabled()
+    const network = flags.chain === undefined ? undefined : await resolveChainArg(flags.chain, flags.dir)
+    const chain = network ? {client: createChainClient(network), chainId: network.chainId} : undefined
     const view = !json && process.stderr.isTTY === true ? await startFlView(flags.rounds) : undefined
     try {
       const result = await runFederation({
@@ -97,8 +106,10 @@ On a terminal it shows a live view on stderr; otherwise one line per round. --js
         rounds: flags.rounds,
         workers: flags.workers,
         signal: this.signal,
+        chain,
         onEvent: (event) => {
           view?.onEvent(event)
+          if (!json && event.type === 'anchor') this.note(formatAnchorEvent(event.event))
           if (!view && !json && event.type === 'round-end') process.stdout.write(`${formatRound(event.record)}\n`)
           if (!view && !json && event.type === 'setup') this.note(`Federation "${event.name}" (${event.folder}): ${event.resumedAt === 0 ? 'created' : `continuing after round ${event.resumedAt}`}, ${event.parameters} parameters, ${event.trainExamples} training / ${event.testExamples} test examples, ${event.workers} workers`)
         },
@@ -113,6 +124,19 @@ On a terminal it shows a live view on stderr; otherwise one line per round. --js
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
     }
+  }
+}
+
+function formatAnchorEvent(event: AnchorEvent): string {
+  switch (event.type) {
+    case 'funded':
+      return `Coordinator ${event.address} funded from the faucet (${event.amount} wei)`
+    case 'registered':
+      return `Federation registered on chain as ${event.federationId}`
+    case 'round-committed':
+      return `Round ${event.round} committed in block ${event.blockNumber} (${event.ms} ms); ${event.rewards.length} reward${event.rewards.length === 1 ? '' : 's'} paid`
+    case 'commit-failed':
+      return `Round ${event.round} is not on chain yet (kept locally; the next run retries): ${event.error}`
   }
 }
 

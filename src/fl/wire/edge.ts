@@ -105,6 +105,7 @@ export async function runEdge(options: EdgeOptions): Promise<EdgeResult> {
         baseHash,
         size: params.length,
         dp: settings.dp,
+        clip: settings.dp ? settings.clip : null,
         flatRule: edgeRule,
         edgeRule,
         result: round,

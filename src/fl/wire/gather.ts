@@ -12,6 +12,8 @@ export interface GatherInput {
   baseHash: Uint8Array
   size: number
   dp: boolean
+  /** With DP, the L2 bound each direct client's decoded update is clipped to; null without. */
+  clip: number | null
   /** The rule over the direct clients when no edge answers to this level (the level is flat). */
   flatRule: AggregatorSpec
   /** The rule over the direct clients when edges answer too (they form one more edge). */
@@ -50,6 +52,7 @@ export function gatherLevel(input: GatherInput): Gathered {
     baseHash: input.baseHash,
     size,
     dp: input.dp,
+    clip: input.clip,
     aggregator: rule,
     assumedF: (n) => n,
     publicKeys: input.publicKeys,

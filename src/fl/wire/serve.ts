@@ -144,7 +144,7 @@ export async function serveFederation(options: ServeOptions): Promise<ServeResul
       const started = performance.now()
       const leaves = hub.leaves()
       const perRound = config.fraction >= 1 ? leaves.length : Math.min(leaves.length, Math.max(1, Math.round(config.fraction * config.clients)))
-      const {rng, sampled, seeds} = planRound(config.seed, round, leaves.length, perRound)
+      const {rng, sampled, seeds} = planRound(config.seed, round, leaves.length, perRound, config.dp)
       const tasks = sampled.map((i, k) => ({clientId: leaves[i]!.id, seed: seeds[k]!}))
       options.onEvent?.({type: 'round-start', round, sampled: tasks.map((t) => t.clientId)})
       const broadcast = encodeBroadcast(round, params)
@@ -157,6 +157,7 @@ export async function serveFederation(options: ServeOptions): Promise<ServeResul
         baseHash,
         size: model.size,
         dp: config.dp,
+        clip: config.dp ? config.clip : null,
         flatRule: aggregator,
         edgeRule: edgeAggregator,
         result,
@@ -172,10 +173,10 @@ export async function serveFederation(options: ServeOptions): Promise<ServeResul
         aggregator,
         edges: gathered.aggregates,
         flat: gathered.flat,
-        dp: config.dp ? {noiseMultiplier: config.noiseMultiplier, clip: config.clip, rng, sampled: tasks.length} : null,
+        dp: config.dp ? {noiseMultiplier: config.noiseMultiplier, clip: config.clip, rng, sampled: perRound} : null,
       })
       for (let j = 0; j < params.length; j++) params[j] = params[j]! + update[j]!
-      if (config.dp) accountant.step(config.noiseMultiplier, tasks.length / leaves.length)
+      if (config.dp) accountant.step(config.noiseMultiplier, perRound / leaves.length)
       const evaluation = model.evaluate(params, test)
       const entry: RoundRecord = {
         round,

@@ -161,7 +161,7 @@ describe('module registry and faucet clients', () => {
   it('lists the built-in modules with their parameters, defaults filled in', async () => {
     node = await createModuleNode({governance: {votingPeriod: 3, timelock: 1}})
     const modules = await listModules(node.client)
-    expect(modules.map((m) => m.id)).toEqual(['registry', 'governance', 'treasury', 'faucet', 'withdrawal-guard', 'mev-redistribution', 'rule-engine'])
+    expect(modules.map((m) => m.id)).toEqual(['registry', 'governance', 'treasury', 'faucet', 'withdrawal-guard', 'mev-redistribution', 'rule-engine', 'fl'])
     expect(modules.every((m) => m.builtin && m.runningVersion === '1.0.0' && m.next === null && m.deactivateAt === null)).toBe(true)
     const governance = modules.find((m) => m.id === 'governance')!
     expect(governance).toMatchObject({

@@ -4,6 +4,7 @@ import type {Abi, AbiEvent, AbiFunction} from 'viem'
 import {describe, expect, it} from 'vitest'
 
 import {faucet} from '../../../../src/modules/builtin/faucet.js'
+import {fl} from '../../../../src/modules/builtin/fl.js'
 import {mevRedistribution} from '../../../../src/modules/builtin/mev-redistribution.js'
 import {ruleEngine} from '../../../../src/modules/builtin/rule-engine.js'
 import {treasury} from '../../../../src/modules/builtin/treasury.js'
@@ -18,6 +19,7 @@ const MODULES: [NativeModule, string][] = [
   [withdrawalGuard, 'IWithdrawalGuard.sol'],
   [mevRedistribution, 'IMevRedistribution.sol'],
   [ruleEngine, 'IRuleEngine.sol'],
+  [fl, 'IFederatedLearning.sol'],
   [governanceModule, 'IGovernance.sol'],
   [registryModule, 'IModuleRegistry.sol'],
 ]
