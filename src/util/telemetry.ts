@@ -91,6 +91,10 @@ export class Telemetry {
     this.sendToCommit = new Histogram({name: 'xai_tx_send_to_commit_seconds', help: 'Time from a transaction entering this node\'s mempool to the commit of its block', buckets: BLOCK_BUCKETS, registers})
     this.rpcDuration = new Histogram({name: 'xai_rpc_request_duration_seconds', help: 'JSON-RPC request time by method', labelNames: ['method'], buckets: SECONDS_BUCKETS, registers})
     this.roundDuration = new Histogram({name: 'xai_consensus_round_duration_seconds', help: 'Duration of a consensus round, by outcome (commit, next-round)', labelNames: ['outcome'], buckets: [...SECONDS_BUCKETS.slice(4), 60], registers})
+    // Known label values start at zero, so their series exist from the first scrape (a node that has
+    // not yet re-executed a block still exports the histogram; rate() and alerts see a 0, not a gap).
+    for (const source of ['proposal', 'sync']) this.reexecution.zero({source})
+    for (const outcome of ['commit', 'next-round']) this.roundDuration.zero({outcome})
   }
 
   /** Raises a security event: counted, logged, and passed to every listener. Returns it. */
