@@ -174,3 +174,16 @@ function corrupt(path: string, why: string, cause?: unknown): XaiError {
     cause,
   })
 }
+
+/**
+ * A federation's state and current parameters: the prior run's (its last checkpoint), or a new
+ * federation whose initial parameters `init` gives, written as checkpoint 0 with federation.json.
+ */
+export async function openFederation(paths: FederationPaths, name: string, config: FederationState['config'], prior: FederationState | undefined, model: {size: number; init(): Float32Array}): Promise<{state: FederationState; params: Float32Array}> {
+  if (prior) return {state: prior, params: await readParams(paths.checkpoint(prior.rounds.length), model.size)}
+  const params = model.init()
+  const state: FederationState = {_format: FEDERATION_FORMAT, name, createdAt: new Date().toISOString(), config, rounds: [], privacy: []}
+  await writeParams(paths.checkpoint(0), params)
+  await writeFederation(paths, state)
+  return {state, params}
+}

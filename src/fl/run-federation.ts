@@ -11,8 +11,6 @@ import {parseCompression} from './compress.js'
 import {loadDataset, parsePartition, partition, splitTrainTest, standardize} from './data.js'
 import {
   type FederationConfig,
-  type FederationState,
-  FEDERATION_FORMAT,
   type RoundRecord,
   federationConfigSchema,
   federationPaths,
@@ -20,6 +18,7 @@ import {
   readParams,
   writeFederation,
   writeParams,
+  openFederation,
 } from './federation.js'
 import {FL_DEFAULTS, type ModelSpec, createModel} from './model.js'
 import {RdpAccountant} from './privacy.js'
@@ -156,17 +155,8 @@ export async function runFederation(options: RunFederationOptions): Promise<RunF
     }
   }
 
-  let params: Float32Array
-  let state: FederationState
-  if (prior) {
-    state = prior
-    params = await readParams(paths.checkpoint(prior.rounds.length), model.size)
-  } else {
-    params = model.init(new Random(config.seed))
-    state = {_format: FEDERATION_FORMAT, name: options.name, createdAt: new Date().toISOString(), config, rounds: [], privacy: []}
-    await writeParams(paths.checkpoint(0), params)
-    await writeFederation(paths, state)
-  }
+  const opened = await openFederation(paths, options.name, config, prior, {size: model.size, init: () => model.init(new Random(config.seed))})
+  let {state, params} = opened
   const compression = parseCompression(config.compress)
   const residuals = compression.kind === 'topk' ? await loadResiduals(paths.residuals, config.clients, model.size) : undefined
   const accountant = RdpAccountant.fromJSON({history: state.privacy})

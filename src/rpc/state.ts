@@ -30,6 +30,7 @@ import {revertError} from './revert.js'
 import {MAX_SIMULATED_BLOCKS, type SimulateOptions, traceTransfers} from './simulate.js'
 import {logsBloom} from './format.js'
 import {orderedTrieRoot} from '../chain/trie-root.js'
+import {gethErrorMessage} from './evm-errors.js'
 import type {Tracer} from './tracers.js'
 
 type Bytes = Uint8Array
@@ -1086,44 +1087,9 @@ function isOutOfGas(result: RunTxResult): boolean {
 export function evmFailureMessage(result: RunTxResult): string {
   const exec = result.execResult
   const error = exec.exceptionError?.error ?? ''
-  switch (error) {
-    case 'revert':
-      return 'execution reverted'
-    case 'out of gas':
-      return 'out of gas'
-    case 'code store out of gas':
-      return 'contract creation code storage out of gas'
-    case 'code size to deposit exceeds maximum code size':
-      return 'max code size exceeded'
-    case 'stack underflow':
-      return 'stack underflow'
-    case 'stack overflow':
-      return 'stack limit reached 1024 (1023)'
-    case 'invalid JUMP':
-      return 'invalid jump destination'
-    case 'invalid opcode': {
-      const rs = exec.runState as {programCounter?: number; code?: Bytes} | undefined
-      const op = rs?.code && rs.programCounter !== undefined ? rs.code[rs.programCounter] : undefined
-      if (op === 0xfe) return 'invalid opcode: INVALID'
-      return op === undefined ? 'invalid opcode' : `invalid opcode: opcode 0x${op.toString(16).padStart(2, '0')} not defined`
-    }
-    case 'value out of range':
-      return 'return data out of bounds'
-    case 'static state change':
-      return 'write protection'
-    case 'create collision':
-      return 'contract address collision'
-    case 'insufficient balance':
-      return 'insufficient balance for transfer'
-    case 'invalid bytecode deployed':
-      return 'invalid code: must not begin with 0xef'
-    case 'initcode exceeds max initcode size':
-      return 'max initcode size exceeded'
-    case 'refund exhausted':
-      return 'gas uint64 overflow'
-    default:
-      return error
-  }
+  const rs = exec.runState as {programCounter?: number; code?: Bytes} | undefined
+  const opcode = error === 'invalid opcode' && rs?.code && rs.programCounter !== undefined ? rs.code[rs.programCounter] : undefined
+  return gethErrorMessage(error, opcode)
 }
 
 /** The RpcError for a failed execution: code 3 with data for a revert, -32000 otherwise. */

@@ -3,6 +3,7 @@ import {type Account, type Address, KECCAK256_NULL, bytesToHex, equalsBytes, set
 import type {RunTxResult, VM} from '@ethereumjs/vm'
 
 import {invalidParams} from './errors.js'
+import {gethErrorMessage} from './evm-errors.js'
 import {type Hex, hex, qty} from './format.js'
 import {fail} from './params.js'
 import {decodeRevertReason} from './revert.js'
@@ -234,7 +235,7 @@ export class CallTracer implements Tracer {
         }
       }
     } else {
-      frame.error = callError(error)
+      frame.error = gethErrorMessage(error)
       if (frame.type === 'CREATE' || frame.type === 'CREATE2') frame.to = undefined
       if (error === 'revert' && exec.returnValue.length > 0) {
         frame.output = exec.returnValue.slice()
@@ -278,36 +279,6 @@ export class CallTracer implements Tracer {
     }
     if (!(top && this.options.onlyTopCall) && frame.calls.length > 0) out.calls = frame.calls.map((c) => this.format(c, false, receiptIndex))
     return out
-  }
-}
-
-/** geth's error strings in call frames. */
-function callError(error: string): string {
-  switch (error) {
-    case 'revert':
-      return 'execution reverted'
-    case 'code store out of gas':
-      return 'contract creation code storage out of gas'
-    case 'code size to deposit exceeds maximum code size':
-      return 'max code size exceeded'
-    case 'stack overflow':
-      return 'stack limit reached 1024 (1023)'
-    case 'invalid JUMP':
-      return 'invalid jump destination'
-    case 'value out of range':
-      return 'return data out of bounds'
-    case 'static state change':
-      return 'write protection'
-    case 'create collision':
-      return 'contract address collision'
-    case 'insufficient balance':
-      return 'insufficient balance for transfer'
-    case 'invalid bytecode deployed':
-      return 'invalid code: must not begin with 0xef'
-    case 'initcode exceeds max initcode size':
-      return 'max initcode size exceeded'
-    default:
-      return error
   }
 }
 

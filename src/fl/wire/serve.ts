@@ -10,7 +10,7 @@ import type {AttestationVerifier} from '../attestation-port.js'
 import {encodeBroadcast} from '../client-task.js'
 import {parseCompression} from '../compress.js'
 import {type Dataset, loadDataset, splitTrainTest, standardize} from '../data.js'
-import {type FederationConfig, type FederationState, FEDERATION_FORMAT, type RoundRecord, federationPaths, readFederation, readParams, writeFederation, writeParams} from '../federation.js'
+import {type FederationConfig, type RoundRecord, federationPaths, readFederation, writeFederation, writeParams, openFederation} from '../federation.js'
 import {FL_DEFAULTS, type ModelSpec, createModel} from '../model.js'
 import {RdpAccountant} from '../privacy.js'
 import {Random} from '../random.js'
@@ -80,17 +80,8 @@ export async function serveFederation(options: ServeOptions): Promise<ServeResul
   const test = await evaluationData(config)
   const modelSpec: ModelSpec = config.model === 'mlp' ? {kind: 'mlp', hidden: config.hidden} : {kind: 'logreg'}
   const model = createModel(modelSpec, test.d, test.classes.length)
-  let params: Float32Array
-  let state: FederationState
-  if (prior) {
-    state = prior
-    params = await readParams(paths.checkpoint(prior.rounds.length), model.size)
-  } else {
-    params = model.init(new Random(config.seed))
-    state = {_format: FEDERATION_FORMAT, name: options.name, createdAt: new Date().toISOString(), config, rounds: [], privacy: []}
-    await writeParams(paths.checkpoint(0), params)
-    await writeFederation(paths, state)
-  }
+  const opened = await openFederation(paths, options.name, config, prior, {size: model.size, init: () => model.init(new Random(config.seed))})
+  let {state, params} = opened
   const accountant = RdpAccountant.fromJSON({history: state.privacy})
   const keysFile = join(paths.folder, 'clients.json')
   const keys = await readKeys(keysFile)
